@@ -1,0 +1,148 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"strings"
+
+	"github.com/itad/itad/ledger"
+	"github.com/urfave/cli/v2"
+)
+
+// Exit statuses.
+const (
+	exitFailure      = 1
+	exitUsage        = 2
+	exitVerifyFailed = 3
+)
+
+// userError is an error with a hint telling the user what to do next and
+// the exit status to use.
+type userError struct {
+	err  error
+	hint string
+	code int
+}
+
+func (e *userError) Error() string { return e.err.Error() }
+func (e *userError) Unwrap() error { return e.err }
+
+func usageErr(format string, a ...any) error {
+	return &userError{err: fmt.Errorf(format, a...), code: exitUsage}
+}
+
+func withHint(err error, hint string) error {
+	return &userError{err: err, hint: hint, code: exitFailure}
+}
+
+// newApp builds the command-line application writing to stdout and stderr.
+func newApp(stdout, stderr io.Writer) *cli.App {
+	app := &cli.App{
+		Name:  "itad",
+		Usage: "the ledger of IT equipment at its end of life",
+		Description: "itad records every drive, laptop and phone that is wiped or destroyed, issues signed\n" +
+			"certificates of destruction, and answers auditors' and FOI questions from the ledger.\n" +
+			"Start with 'itad init --org NAME', or try 'itad demo'.",
+		Writer:    stdout,
+		ErrWriter: stderr,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "db", Value: "itad.db", EnvVars: []string{"ITAD_DB"}, Usage: "ledger file"},
+			&cli.StringFlag{Name: "actor", Value: defaultActor(), EnvVars: []string{"ITAD_ACTOR"}, Usage: "who is acting, recorded on every change"},
+			&cli.BoolFlag{Name: "json", Usage: "machine-readable JSON output"},
+		},
+		Commands: []*cli.Command{
+			initCommand, contractorCommand, deviceCommand, disposeCommand, batchCommand,
+			importCommand, reportCommand, demoCommand,
+		},
+		// urfave/cli would call os.Exit itself; let run decide.
+		ExitErrHandler:         func(*cli.Context, error) {},
+		HideHelpCommand:        true,
+		UseShortOptionHandling: true,
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return &userError{err: err, hint: "see 'itad " + c.Command.FullName() + " --help'", code: exitUsage}
+		},
+	}
+	return app
+}
+
+// run runs the application and returns the process exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	err := newApp(stdout, stderr).Run(args)
+	if err == nil {
+		return 0
+	}
+	code, hint := exitFailure, hintFor(err)
+	var ue *userError
+	if errors.As(err, &ue) {
+		code = ue.code
+		if ue.hint != "" {
+			hint = ue.hint
+		}
+	}
+	var ec cli.ExitCoder
+	if errors.As(err, &ec) && ue == nil {
+		code = ec.ExitCode()
+	}
+	if strings.HasPrefix(err.Error(), "flag provided but not defined") || strings.Contains(err.Error(), "Required flag") {
+		code = exitUsage
+	}
+	msg := err.Error()
+	fmt.Fprintf(stderr, "itad: error: %s\n", msg)
+	if hint != "" {
+		fmt.Fprintf(stderr, "itad: hint: %s\n", hint)
+	}
+	return code
+}
+
+// hintFor suggests the next step for common errors.
+func hintFor(err error) string {
+	var nf *ledger.NotFoundError
+	switch {
+	case errors.Is(err, ledger.ErrNotInitialised):
+		return "create one with 'itad init --org NAME', or point --db (ITAD_DB) at your ledger"
+	case errors.As(err, &nf):
+		switch nf.Kind {
+		case "contractor":
+			return "record it first with 'itad contractor add NAME', or see 'itad contractor list'"
+		case "device":
+			return "record it first with 'itad device add SERIAL --type TYPE', or import a CSV"
+		case "batch":
+			return "open it first with 'itad batch add REF'"
+		}
+	case errors.Is(err, ledger.ErrNewerSchema):
+		return "install the newer itad that wrote this ledger"
+	}
+	return ""
+}
+
+func defaultActor() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	return "unknown"
+}
+
+// openLedger opens the ledger named by --db with the actor from --actor.
+func openLedger(c *cli.Context) (*ledger.Store, error) {
+	return openLedgerOpts(c, ledger.Options{})
+}
+
+func openLedgerOpts(c *cli.Context, opts ledger.Options) (*ledger.Store, error) {
+	s, err := ledger.Open(c.String("db"), opts)
+	if err != nil {
+		return nil, err
+	}
+	s.Actor = c.String("actor")
+	return s, nil
+}
+
+// printJSON writes v as indented JSON.
+func printJSON(c *cli.Context, v any) error {
+	return writeJSON(c.App.Writer, v)
+}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/itad/itad/ledger"
+	"github.com/urfave/cli/v2"
+)
+
+var batchCommand = &cli.Command{
+	Name:  "batch",
+	Usage: "destruction runs: many devices destroyed together, weighed once",
+	Subcommands: []*cli.Command{
+		{
+			Name:      "add",
+			Usage:     "open a destruction run",
+			ArgsUsage: "REF",
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "site"},
+				&cli.StringFlag{Name: "contractor", Usage: "a recorded contractor"},
+				&cli.StringFlag{Name: "on", Usage: "date of the run, YYYY-MM-DD"},
+				&cli.StringFlag{Name: "witness"},
+				&cli.StringFlag{Name: "gross-weight", Usage: "weighed output, e.g. 412.5kg"},
+			},
+			Action: func(c *cli.Context) error {
+				ref, err := oneArg(c, "REF")
+				if err != nil {
+					return err
+				}
+				w, err := optWeight(c, "gross-weight")
+				if err != nil {
+					return err
+				}
+				s, err := openLedger(c)
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				b, err := s.AddBatch(ledger.Batch{Ref: ref, Site: c.String("site"), Contractor: c.String("contractor"),
+					RunOn: c.String("on"), Witness: c.String("witness"), GrossWeightG: w})
+				if err != nil {
+					return err
+				}
+				if c.Bool("json") {
+					return printJSON(c, b)
+				}
+				fmt.Fprintf(c.App.Writer, "batch %s opened (%s)\n", b.Ref, b.UUID)
+				return nil
+			},
+		},
+		{
+			Name:      "close",
+			Usage:     "close a destruction run, optionally recording its weighed output",
+			ArgsUsage: "REF",
+			Flags:     []cli.Flag{&cli.StringFlag{Name: "gross-weight", Usage: "weighed output, e.g. 412.5kg"}},
+			Action: func(c *cli.Context) error {
+				ref, err := oneArg(c, "REF")
+				if err != nil {
+					return err
+				}
+				w, err := optWeight(c, "gross-weight")
+				if err != nil {
+					return err
+				}
+				s, err := openLedger(c)
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				b, err := s.CloseBatch(ref, w)
+				if err != nil {
+					return err
+				}
+				if c.Bool("json") {
+					return printJSON(c, b)
+				}
+				fmt.Fprintf(c.App.Writer, "batch %s closed at %s\n", b.Ref, b.ClosedAt)
+				return nil
+			},
+		},
+		{
+			Name:      "show",
+			Usage:     "show a destruction run and its devices",
+			ArgsUsage: "REF",
+			Action: func(c *cli.Context) error {
+				ref, err := oneArg(c, "REF")
+				if err != nil {
+					return err
+				}
+				s, err := openLedger(c)
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				bd, err := s.Batch(ref)
+				if err != nil {
+					return err
+				}
+				if c.Bool("json") {
+					return printJSON(c, bd)
+				}
+				b := bd.Batch
+				gross, status := "not weighed", "open"
+				if b.GrossWeightG != nil {
+					gross = ledger.FormatKg(*b.GrossWeightG) + " kg"
+				}
+				if b.ClosedAt != "" {
+					status = "closed " + b.ClosedAt
+				}
+				w := c.App.Writer
+				tw := table(w)
+				for _, kv := range [][2]string{{"Batch", b.Ref}, {"Status", status}, {"Date", b.RunOn}, {"Site", b.Site},
+					{"Contractor", b.Contractor}, {"Witness", b.Witness}, {"Gross weight", gross}} {
+					fmt.Fprintf(tw, "%s:\t%s\n", kv[0], dash(kv[1]))
+				}
+				tw.Flush()
+				fmt.Fprintf(w, "\nDevices (%d):\n", len(bd.Disposals))
+				tw = table(w)
+				fmt.Fprintln(tw, "  SERIAL\tTYPE\tMAKE\tMODEL\tMETHOD\tDATE\tWEIGHT")
+				for i, p := range bd.Disposals {
+					d := bd.Devices[i]
+					wt := "-"
+					if p.WeightG != nil {
+						wt = ledger.FormatKg(*p.WeightG) + " kg"
+					}
+					fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.Serial, d.Type, dash(d.Make), dash(d.Model), p.Method, p.DisposedOn, wt)
+				}
+				return tw.Flush()
+			},
+		},
+		{
+			Name:  "list",
+			Usage: "list destruction runs",
+			Action: func(c *cli.Context) error {
+				s, err := openLedger(c)
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				bs, err := s.Batches()
+				if err != nil {
+					return err
+				}
+				if c.Bool("json") {
+					if bs == nil {
+						bs = []ledger.Batch{}
+					}
+					return printJSON(c, bs)
+				}
+				tw := table(c.App.Writer)
+				fmt.Fprintln(tw, "REF\tDATE\tSITE\tCONTRACTOR\tGROSS WEIGHT\tCLOSED")
+				for _, b := range bs {
+					g := "-"
+					if b.GrossWeightG != nil {
+						g = ledger.FormatKg(*b.GrossWeightG) + " kg"
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", b.Ref, dash(b.RunOn), dash(b.Site), dash(b.Contractor), g, dash(b.ClosedAt))
+				}
+				return tw.Flush()
+			},
+		},
+	},
+}

@@ -1,0 +1,314 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/itad/itad/ledger"
+	"github.com/urfave/cli/v2"
+)
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func table(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0) }
+
+// optWeight parses an optional weight flag ("0.62kg", "620g"; bare numbers are kg).
+func optWeight(c *cli.Context, name string) (*int64, error) {
+	if !c.IsSet(name) {
+		return nil, nil
+	}
+	g, err := ledger.ParseWeight(c.String(name), "kg")
+	if err != nil {
+		return nil, usageErr("--%s: %v", name, err)
+	}
+	return &g, nil
+}
+
+func oneArg(c *cli.Context, what string) (string, error) {
+	if c.NArg() != 1 {
+		return "", usageErr("%s takes exactly one %s (got %d arguments)", c.Command.FullName(), what, c.NArg())
+	}
+	return c.Args().First(), nil
+}
+
+var initCommand = &cli.Command{
+	Name:      "init",
+	Usage:     "create the ledger (safe to run again)",
+	ArgsUsage: " ",
+	Description: "Creates the ledger file named by --db (default ./itad.db) and records the organisation\n" +
+		"whose name appears on certificates. Running it again changes nothing unless --org differs.",
+	Flags: []cli.Flag{
+		&cli.StringFlag{Name: "org", Usage: "organisation name, shown on certificates"},
+		&cli.StringFlag{Name: "media-destination", Usage: "default media destination for certificates (e.g. \"recycled after destruction\")"},
+	},
+	Action: func(c *cli.Context) error {
+		s, err := openLedgerOpts(c, ledger.Options{Create: true})
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		if err := s.Init(c.String("org")); err != nil {
+			return err
+		}
+		if c.IsSet("media-destination") {
+			if err := s.SetSetting(ledger.SettingDestination, strings.TrimSpace(c.String("media-destination")), ""); err != nil {
+				return err
+			}
+		}
+		org, _ := s.Setting(ledger.SettingOrg)
+		if c.Bool("json") {
+			return printJSON(c, map[string]any{"db": s.Path(), "org": org, "schema_version": ledger.SchemaVersion()})
+		}
+		fmt.Fprintf(c.App.Writer, "ledger %s ready (schema version %d)\n", s.Path(), ledger.SchemaVersion())
+		if org == "" {
+			fmt.Fprintln(c.App.Writer, "no organisation set: run 'itad init --org NAME' so certificates name it")
+		} else {
+			fmt.Fprintf(c.App.Writer, "organisation: %s\n", org)
+		}
+		return nil
+	},
+}
+
+var contractorCommand = &cli.Command{
+	Name:  "contractor",
+	Usage: "record and list erasure and destruction contractors",
+	Subcommands: []*cli.Command{
+		{
+			Name:      "add",
+			Usage:     "record a contractor",
+			ArgsUsage: "NAME",
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "accreditations", Usage: "comma-separated, e.g. \"ADISA, NAID AAA, ISO 27001\""},
+				&cli.StringFlag{Name: "contract", Usage: "contract reference"},
+			},
+			Action: func(c *cli.Context) error {
+				name, err := oneArg(c, "NAME")
+				if err != nil {
+					return err
+				}
+				s, err := openLedger(c)
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				ct, err := s.AddContractor(ledger.Contractor{Name: name, Accreditations: c.String("accreditations"), ContractRef: c.String("contract")})
+				if err != nil {
+					return err
+				}
+				if c.Bool("json") {
+					return printJSON(c, ct)
+				}
+				fmt.Fprintf(c.App.Writer, "contractor %s recorded (%s)\n", ct.Name, ct.UUID)
+				return nil
+			},
+		},
+		{
+			Name:  "list",
+			Usage: "list contractors",
+			Action: func(c *cli.Context) error {
+				s, err := openLedger(c)
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				cs, err := s.Contractors()
+				if err != nil {
+					return err
+				}
+				if c.Bool("json") {
+					if cs == nil {
+						cs = []ledger.Contractor{}
+					}
+					return printJSON(c, cs)
+				}
+				tw := table(c.App.Writer)
+				fmt.Fprintln(tw, "NAME\tACCREDITATIONS\tCONTRACT")
+				for _, ct := range cs {
+					fmt.Fprintf(tw, "%s\t%s\t%s\n", ct.Name, ct.Accreditations, ct.ContractRef)
+				}
+				return tw.Flush()
+			},
+		},
+	},
+}
+
+var deviceCommand = &cli.Command{
+	Name:  "device",
+	Usage: "record devices and show their history",
+	Subcommands: []*cli.Command{
+		{
+			Name:      "add",
+			Usage:     "record a device",
+			ArgsUsage: "SERIAL",
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "type", Required: true, Usage: "hdd, ssd, tape, usb, optical, memory-card, laptop, desktop, server, phone, tablet, network, printer, other"},
+				&cli.StringFlag{Name: "make"},
+				&cli.StringFlag{Name: "model"},
+				&cli.Int64Flag{Name: "capacity", Usage: "capacity in GB"},
+				&cli.StringFlag{Name: "asset-tag"},
+				&cli.StringFlag{Name: "site"},
+			},
+			Action: func(c *cli.Context) error {
+				serial, err := oneArg(c, "SERIAL")
+				if err != nil {
+					return err
+				}
+				d := ledger.Device{Serial: serial, Type: ledger.DeviceType(c.String("type")), Make: c.String("make"),
+					Model: c.String("model"), AssetTag: c.String("asset-tag"), Site: c.String("site")}
+				if c.IsSet("capacity") {
+					v := c.Int64("capacity")
+					d.CapacityGB = &v
+				}
+				s, err := openLedger(c)
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				if d, err = s.AddDevice(d); err != nil {
+					return err
+				}
+				if c.Bool("json") {
+					return printJSON(c, d)
+				}
+				fmt.Fprintf(c.App.Writer, "device %s recorded (%s)\n", d.Serial, d.UUID)
+				return nil
+			},
+		},
+		{
+			Name:      "show",
+			Usage:     "show a device and its whole history",
+			ArgsUsage: "SERIAL",
+			Flags:     []cli.Flag{&cli.StringFlag{Name: "reason", Usage: "why the record is consulted (logged)"}},
+			Action: func(c *cli.Context) error {
+				serial, err := oneArg(c, "SERIAL")
+				if err != nil {
+					return err
+				}
+				s, err := openLedger(c)
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				h, err := s.History(serial)
+				if err != nil {
+					return err
+				}
+				if err := s.LogAccess("device.show", h.Device.Serial, c.String("reason"), nil); err != nil {
+					return err
+				}
+				if c.Bool("json") {
+					return printJSON(c, h)
+				}
+				return printHistory(c.App.Writer, h)
+			},
+		},
+	},
+}
+
+func printHistory(w io.Writer, h ledger.DeviceHistory) error {
+	d := h.Device
+	tw := table(w)
+	capStr := ""
+	if d.CapacityGB != nil {
+		capStr = strconv.FormatInt(*d.CapacityGB, 10) + " GB"
+	}
+	for _, kv := range [][2]string{{"Serial", d.Serial}, {"Asset tag", d.AssetTag}, {"Type", string(d.Type)},
+		{"Make", d.Make}, {"Model", d.Model}, {"Capacity", capStr}, {"Site", d.Site}, {"UUID", d.UUID}} {
+		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nDisposals (%d):\n", len(h.Disposals))
+	tw = table(w)
+	fmt.Fprintln(tw, "  DATE\tMETHOD\tCATEGORY\tCONTRACTOR\tWEIGHT\tBATCH\tVERIFIED\tOPERATOR\tWITNESS\tFINAL")
+	for _, p := range h.Disposals {
+		wt := "-"
+		if p.WeightG != nil {
+			wt = ledger.FormatKg(*p.WeightG) + " kg"
+		}
+		final := ""
+		if p.Final {
+			final = "final"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.DisposedOn, p.Method, p.Category, p.Contractor, wt,
+			dash(p.Batch), dash(p.Verified), dash(p.Operator), dash(p.Witness), final)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nHistory (%d events):\n", len(h.Events))
+	tw = table(w)
+	for _, e := range h.Events {
+		reason := ""
+		if e.Reason != "" {
+			reason = "reason: " + e.Reason
+		}
+		fmt.Fprintf(tw, "  #%d\t%s\t%s\t%s\t%s\n", e.Seq, e.At.Format("2006-01-02 15:04:05Z"), e.Actor, e.Action, reason)
+	}
+	return tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+var disposeCommand = &cli.Command{
+	Name:      "dispose",
+	Usage:     "record that a device was wiped or destroyed",
+	ArgsUsage: "SERIAL",
+	Description: "Records a disposal of a device already in the ledger. A device may have several\n" +
+		"(wiped, later shredded); its latest destroy-category disposal, else its latest, is final\n" +
+		"and only that one counts in reports.\n\n" +
+		"Methods (NIST SP 800-88 category): overwrite (clear); block-erase, crypto-erase, degauss\n" +
+		"(purge); shred, disintegrate, pulverise, incinerate (destroy). Degauss is refused for flash\n" +
+		"and optical media.",
+	Flags: []cli.Flag{
+		&cli.StringFlag{Name: "method", Required: true},
+		&cli.StringFlag{Name: "on", Required: true, Usage: "date, YYYY-MM-DD"},
+		&cli.StringFlag{Name: "contractor", Required: true, Usage: "a contractor recorded with 'itad contractor add'"},
+		&cli.StringFlag{Name: "standard", Usage: "e.g. \"NIST SP 800-88 Rev. 2\", \"DIN 66399 H-5\""},
+		&cli.StringFlag{Name: "tool", Usage: "tool and version, e.g. \"nwipe 0.35\""},
+		&cli.StringFlag{Name: "verified", Usage: "yes, no or sample"},
+		&cli.StringFlag{Name: "weight", Usage: "e.g. 0.62kg or 620g"},
+		&cli.StringFlag{Name: "batch", Usage: "destruction run reference (an open batch)"},
+		&cli.StringFlag{Name: "operator"},
+		&cli.StringFlag{Name: "witness"},
+		&cli.StringFlag{Name: "notes"},
+	},
+	Action: func(c *cli.Context) error {
+		serial, err := oneArg(c, "SERIAL")
+		if err != nil {
+			return err
+		}
+		w, err := optWeight(c, "weight")
+		if err != nil {
+			return err
+		}
+		p := ledger.Disposal{Serial: serial, Method: ledger.Method(c.String("method")), DisposedOn: c.String("on"),
+			Contractor: c.String("contractor"), Standard: c.String("standard"), Tool: c.String("tool"),
+			Verified: c.String("verified"), WeightG: w, Batch: c.String("batch"), Operator: c.String("operator"),
+			Witness: c.String("witness"), Notes: c.String("notes")}
+		s, err := openLedger(c)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		p, err = s.RecordDisposal(p)
+		if err != nil {
+			return err
+		}
+		if c.Bool("json") {
+			return printJSON(c, p)
+		}
+		fmt.Fprintf(c.App.Writer, "disposal of %s recorded: %s (%s) on %s by %s\n", p.Serial, p.Method, p.Category, p.DisposedOn, p.Contractor)
+		return nil
+	},
+}

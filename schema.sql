@@ -1,0 +1,97 @@
+-- itad ledger schema.
+--
+-- Each migration starts with a line "-- migration N: description" and runs
+-- in one transaction; the version is then recorded in schema_version.
+-- A released migration is never edited: add a new one below it.
+
+-- migration 1: core ledger, contractors, devices, batches, disposals, events
+CREATE TABLE schema_version (
+    version    INTEGER PRIMARY KEY,
+    applied_at TEXT NOT NULL
+);
+
+-- Ledger-wide settings (organisation name, defaults). Never secrets.
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    seq   INTEGER NOT NULL -- event that last set it
+);
+
+-- The append-only event log. hash = SHA-256 over prev_hash and the
+-- canonical encoding of the event (see ledger/events.go).
+CREATE TABLE events (
+    seq       INTEGER PRIMARY KEY,
+    at        TEXT NOT NULL,           -- RFC 3339 UTC, nanoseconds
+    actor     TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    subject   TEXT NOT NULL,
+    reason    TEXT NOT NULL DEFAULT '',
+    payload   BLOB NOT NULL,
+    prev_hash BLOB NOT NULL,
+    hash      BLOB NOT NULL
+);
+CREATE INDEX events_action ON events(action);
+
+CREATE TABLE contractors (
+    id             INTEGER PRIMARY KEY,
+    uuid           TEXT NOT NULL UNIQUE,
+    name           TEXT NOT NULL,
+    name_key       TEXT NOT NULL UNIQUE,  -- lower-cased, trimmed name
+    accreditations TEXT NOT NULL DEFAULT '',
+    contract_ref   TEXT NOT NULL DEFAULT '',
+    seq            INTEGER NOT NULL
+);
+
+CREATE TABLE devices (
+    id          INTEGER PRIMARY KEY,
+    uuid        TEXT NOT NULL UNIQUE,
+    serial      TEXT NOT NULL,
+    serial_key  TEXT NOT NULL UNIQUE,     -- lower-cased, trimmed serial
+    asset_tag   TEXT NOT NULL DEFAULT '',
+    type        TEXT NOT NULL,
+    make        TEXT NOT NULL DEFAULT '',
+    model       TEXT NOT NULL DEFAULT '',
+    capacity_gb INTEGER,                  -- NULL when not recorded
+    site        TEXT NOT NULL DEFAULT '',
+    seq         INTEGER NOT NULL          -- event that created it
+);
+
+CREATE TABLE batches (
+    id             INTEGER PRIMARY KEY,
+    uuid           TEXT NOT NULL UNIQUE,
+    ref            TEXT NOT NULL,
+    ref_key        TEXT NOT NULL UNIQUE,
+    site           TEXT NOT NULL DEFAULT '',
+    contractor_id  INTEGER REFERENCES contractors(id),
+    run_on         TEXT NOT NULL DEFAULT '', -- ISO 8601 date, '' when not known
+    witness        TEXT NOT NULL DEFAULT '',
+    gross_weight_g INTEGER,                  -- weighed output of the run
+    closed_at      TEXT NOT NULL DEFAULT '', -- RFC 3339 UTC when closed
+    seq            INTEGER NOT NULL
+);
+
+CREATE TABLE disposals (
+    id            INTEGER PRIMARY KEY,
+    uuid          TEXT NOT NULL UNIQUE,
+    device_id     INTEGER NOT NULL REFERENCES devices(id),
+    method        TEXT NOT NULL,
+    category      TEXT NOT NULL,             -- clear, purge, destroy
+    standard      TEXT NOT NULL DEFAULT '',
+    tool          TEXT NOT NULL DEFAULT '',
+    verified      TEXT NOT NULL DEFAULT '',  -- yes, no, sample or ''
+    contractor_id INTEGER NOT NULL REFERENCES contractors(id),
+    disposed_on   TEXT NOT NULL,             -- ISO 8601 civil date
+    year          INTEGER NOT NULL,          -- calendar year of disposed_on
+    fin_year      INTEGER NOT NULL,          -- UK financial year (April) start
+    weight_g      INTEGER,                   -- NULL when not weighed
+    batch_id      INTEGER REFERENCES batches(id),
+    operator      TEXT NOT NULL DEFAULT '',
+    witness       TEXT NOT NULL DEFAULT '',
+    notes         TEXT NOT NULL DEFAULT '',
+    is_final      INTEGER NOT NULL DEFAULT 0, -- 1 for the device's final disposition
+    seq           INTEGER NOT NULL
+);
+CREATE INDEX disposals_device ON disposals(device_id);
+CREATE INDEX disposals_final_year ON disposals(is_final, year);
+CREATE INDEX disposals_final_fin_year ON disposals(is_final, fin_year);
+CREATE INDEX disposals_batch ON disposals(batch_id);
