@@ -95,3 +95,45 @@ CREATE INDEX disposals_device ON disposals(device_id);
 CREATE INDEX disposals_final_year ON disposals(is_final, year);
 CREATE INDEX disposals_final_fin_year ON disposals(is_final, fin_year);
 CREATE INDEX disposals_batch ON disposals(batch_id);
+
+-- migration 2: certificates of destruction, FOI exemptions, signed checkpoints
+CREATE TABLE certificates (
+    id                 INTEGER PRIMARY KEY,
+    uuid               TEXT NOT NULL UNIQUE,   -- the certificate number
+    kind               TEXT NOT NULL,          -- device or batch
+    subject            TEXT NOT NULL,          -- serial or batch reference
+    content_hash       TEXT NOT NULL,          -- hex SHA-256 of the canonical content
+    pdf_sha256         TEXT NOT NULL,          -- hex SHA-256 of the unsigned PDF
+    signer_fingerprint TEXT NOT NULL,          -- hex SHA-256 of the signing certificate
+    issued_at          TEXT NOT NULL,          -- RFC 3339 UTC
+    issued_by          TEXT NOT NULL,
+    superseded_by      TEXT NOT NULL DEFAULT '', -- uuid of the certificate that replaced it
+    revoked_at         TEXT NOT NULL DEFAULT '',
+    revoke_reason      TEXT NOT NULL DEFAULT '',
+    seq                INTEGER NOT NULL
+);
+CREATE INDEX certificates_subject ON certificates(kind, subject);
+
+CREATE TABLE certificate_devices (
+    certificate_id INTEGER NOT NULL REFERENCES certificates(id),
+    device_id      INTEGER NOT NULL REFERENCES devices(id),
+    PRIMARY KEY (certificate_id, device_id)
+) WITHOUT ROWID;
+CREATE INDEX certificate_devices_device ON certificate_devices(device_id);
+
+-- Fields withheld from FOI output, with the FOIA 2000 sections cited.
+CREATE TABLE exemptions (
+    field    TEXT PRIMARY KEY,                 -- contractor.name, site
+    sections TEXT NOT NULL,                    -- e.g. "24(1), 31(1)"
+    seq      INTEGER NOT NULL
+);
+
+-- Signed checkpoints of the event log (C2SP tlog-checkpoint signed notes).
+CREATE TABLE checkpoints (
+    id         INTEGER PRIMARY KEY,
+    size       INTEGER NOT NULL,               -- number of events covered
+    root_hash  TEXT NOT NULL,                  -- base64 RFC 6962 tree hash
+    note       TEXT NOT NULL,                  -- the signed note, as exported
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL
+);
