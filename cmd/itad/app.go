@@ -52,6 +52,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			&cli.StringFlag{Name: "db", Value: "itad.db", EnvVars: []string{"ITAD_DB"}, Usage: "ledger file"},
 			&cli.StringFlag{Name: "actor", Value: defaultActor(), EnvVars: []string{"ITAD_ACTOR"}, Usage: "who is acting, recorded on every change"},
 			&cli.BoolFlag{Name: "json", Usage: "machine-readable JSON output"},
+			&cli.StringFlag{Name: "key", EnvVars: []string{"ITAD_KEY"}, Usage: "signing key file (default: itad-signing-key.pem beside the ledger)"},
+			&cli.StringFlag{Name: "cert", EnvVars: []string{"ITAD_CERT"}, Usage: "signing certificate file (default: itad-signing-cert.pem beside the ledger)"},
 		},
 		Commands: []*cli.Command{
 			initCommand, contractorCommand, deviceCommand, disposeCommand, batchCommand,
@@ -70,7 +72,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 
 // run runs the application and returns the process exit status.
 func run(args []string, stdout, stderr io.Writer) int {
-	err := newApp(stdout, stderr).Run(args)
+	app := newApp(stdout, stderr)
+	err := app.Run(interspersed(app, args))
 	if err == nil {
 		return 0
 	}
