@@ -30,7 +30,6 @@ CREATE TABLE events (
     prev_hash BLOB NOT NULL,
     hash      BLOB NOT NULL
 );
-CREATE INDEX events_action ON events(action);
 
 CREATE TABLE contractors (
     id             INTEGER PRIMARY KEY,
@@ -93,7 +92,6 @@ CREATE TABLE disposals (
 );
 CREATE INDEX disposals_device ON disposals(device_id);
 CREATE INDEX disposals_final_year ON disposals(is_final, year);
-CREATE INDEX disposals_final_fin_year ON disposals(is_final, fin_year);
 CREATE INDEX disposals_batch ON disposals(batch_id);
 
 -- migration 2: certificates of destruction, FOI exemptions, signed checkpoints

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"strconv"
 	"time"
@@ -51,9 +52,15 @@ var demoContractors = []Contractor{
 // Storage media are mostly shredded in monthly batches on site; equipment
 // is mostly wiped; a tenth of the wiped drives are shredded later too.
 func DemoCSV(seed uint64, n int, first, last int) []byte {
-	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
+	WriteDemoCSV(&buf, seed, n, first, last)
+	return buf.Bytes()
+}
+
+// WriteDemoCSV streams what DemoCSV returns to out.
+func WriteDemoCSV(out io.Writer, seed uint64, n int, first, last int) error {
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	w := csv.NewWriter(out)
 	w.Write(ImportColumns)
 	sites := []string{"DC-North", "DC-South", "HQ Annex"}
 	operators := []string{"A. Patel", "J. Okafor", "S. Byrne", "R. Hughes"}
@@ -124,7 +131,7 @@ func DemoCSV(seed uint64, n int, first, last int) []byte {
 		}
 	}
 	w.Flush()
-	return buf.Bytes()
+	return w.Error()
 }
 
 func demoPrefix(make string) string {

@@ -65,8 +65,34 @@ func EventHash(prev []byte, seq int64, at time.Time, actor, action, subject, rea
 // sequence number. payload is marshalled with encoding/json; the bytes
 // stored are the bytes hashed.
 func (t *txn) appendEvent(action, subject string, payload any) (int64, error) {
-	if err := t.loadHead(); err != nil {
+	ev, err := t.nextEvent(action, subject, payload)
+	if err != nil {
 		return 0, err
+	}
+	if _, err := t.exec(`INSERT INTO events(seq, at, actor, action, subject, reason, payload, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)`,
+		ev.args()...); err != nil {
+		return 0, fmt.Errorf("append %s event: %w", action, err)
+	}
+	return ev.seq, nil
+}
+
+// eventRow is an event computed and chained but not yet inserted (bulk
+// imports insert many at once).
+type eventRow struct {
+	seq                                int64
+	at, actor, action, subject, reason string
+	payload, prevHash, hash            []byte
+}
+
+func (e *eventRow) args() []any {
+	return []any{e.seq, e.at, e.actor, e.action, e.subject, e.reason, e.payload, e.prevHash, e.hash}
+}
+
+// nextEvent computes the next event of the chain and advances the head;
+// the caller must insert it in this transaction.
+func (t *txn) nextEvent(action, subject string, payload any) (eventRow, error) {
+	if err := t.loadHead(); err != nil {
+		return eventRow{}, err
 	}
 	var raw []byte
 	switch p := payload.(type) {
@@ -77,17 +103,15 @@ func (t *txn) appendEvent(action, subject string, payload any) (int64, error) {
 	default:
 		var err error
 		if raw, err = json.Marshal(payload); err != nil {
-			return 0, fmt.Errorf("encode %s event: %w", action, err)
+			return eventRow{}, fmt.Errorf("encode %s event: %w", action, err)
 		}
 	}
 	seq := t.seq + 1
 	hash := EventHash(t.head, seq, t.now, t.actor, action, subject, t.reason, raw)
-	if _, err := t.exec(`INSERT INTO events(seq, at, actor, action, subject, reason, payload, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)`,
-		seq, t.now.Format(TimeFormat), t.actor, action, subject, t.reason, raw, t.head, hash); err != nil {
-		return 0, fmt.Errorf("append %s event: %w", action, err)
-	}
+	ev := eventRow{seq: seq, at: t.now.Format(TimeFormat), actor: t.actor, action: action, subject: subject,
+		reason: t.reason, payload: raw, prevHash: t.head, hash: hash}
 	t.seq, t.head = seq, hash
-	return seq, nil
+	return ev, nil
 }
 
 // loadHead reads the chain's head once per transaction.

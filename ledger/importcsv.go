@@ -101,31 +101,21 @@ func (s *Store) Import(name string, r io.Reader, opts ImportOptions) (ImportResu
 		return res, ie
 	}
 
-	contractors := map[string]int64{}
-	type batchInfo struct {
-		id     int64
-		closed bool
-	}
-	batches := map[string]batchInfo{}
-	errOut := func(line int, field string, err error) {
-		if len(ie.Errors) < maxImportErrors {
-			ie.Errors = append(ie.Errors, RowError{line, field, strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": ")})
-		}
-	}
-
+	im := &importer{res: &res, ie: ie, contractors: map[string]int64{}, batches: map[string]batchInfo{}}
 	err = s.write(opts.Reason, func(t *txn) error {
+		im.t = t
 		if err := t.loadHead(); err != nil {
 			return err
 		}
+		chunk := make([]parsedRow, 0, importChunk)
 		for {
 			rec, err := rd.Read()
 			if errors.Is(err, io.EOF) {
 				break
 			}
-			var line int
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				errOut(pe.StartLine, "csv", pe.Err)
+				im.errOut(pe.StartLine, "csv", pe.Err)
 				if !errors.Is(pe.Err, csv.ErrFieldCount) {
 					break // the CSV cannot be read past a quoting error
 				}
@@ -133,123 +123,33 @@ func (s *Store) Import(name string, r io.Reader, opts ImportOptions) (ImportResu
 			} else if err != nil {
 				return fmt.Errorf("read %s: %w", name, err)
 			}
-			line, _ = rd.FieldPos(0)
+			line, _ := rd.FieldPos(0)
 			res.Rows++
 			if opts.Progress != nil && res.Rows%4096 == 0 {
 				opts.Progress(cr.n)
 			}
 			if len(rec) != len(ImportColumns) {
-				errOut(line, "csv", fmt.Errorf("%d fields, expected %d", len(rec), len(ImportColumns)))
+				im.errOut(line, "csv", fmt.Errorf("%d fields, expected %d", len(rec), len(ImportColumns)))
 				continue
 			}
-			get := func(c string) string { return rec[col[c]] }
-			dev, disp, field, err := parseImportRow(get)
+			dev, disp, field, err := parseImportRow(func(c string) string { return rec[col[c]] })
 			if err != nil {
-				errOut(line, field, err)
+				im.errOut(line, field, err)
 				continue
 			}
-			// Contractor: known, or created and reported.
-			ck := NameKey(disp.Contractor)
-			cID, ok := contractors[ck]
-			if !ok {
-				if cID, err = t.contractorID(disp.Contractor); errors.Is(err, ErrNotFound) {
-					c := Contractor{Name: disp.Contractor}
-					if err := c.Validate(); err != nil {
-						errOut(line, "contractor", err)
-						continue
-					}
-					if cID, err = t.addContractor(&c); err != nil {
-						return err
-					}
-					res.NewContractors = append(res.NewContractors, c.Name)
-				} else if err != nil {
+			chunk = append(chunk, parsedRow{line, dev, disp})
+			if len(chunk) == importChunk {
+				if err := im.chunk(chunk); err != nil {
 					return err
 				}
-				contractors[ck] = cID
+				chunk = chunk[:0]
 			}
-			// Batch: known, or created from this row and reported.
-			var batchID *int64
-			var batchClosed bool
-			if disp.Batch != "" {
-				bk := NameKey(disp.Batch)
-				bi, ok := batches[bk]
-				if !ok {
-					b, id, err := t.batchByRef(disp.Batch)
-					switch {
-					case errors.Is(err, ErrNotFound):
-						b = Batch{Ref: disp.Batch, Site: dev.Site, RunOn: disp.DisposedOn, Witness: disp.Witness}
-						if err := b.Validate(); err != nil {
-							errOut(line, "batch", err)
-							continue
-						}
-						if id, err = t.insertBatch(&b, &cID); err != nil {
-							return err
-						}
-						res.NewBatches = append(res.NewBatches, b.Ref)
-					case err != nil:
-						return err
-					}
-					bi = batchInfo{id, b.ClosedAt != ""}
-					batches[bk] = bi
-				}
-				batchID, batchClosed = &bi.id, bi.closed
-			}
-			// Device: new (the fast path, one insert), or already recorded.
-			dev.UUID = newUUID()
-			devID, inserted, err := t.insertDeviceIfNew(&dev, t.seq+1)
-			if err != nil {
-				return err
-			}
-			if inserted {
-				if batchClosed {
-					errOut(line, "batch", fmt.Errorf("batch %s is closed: a new disposal cannot join it", disp.Batch))
-					continue
-				}
-				disp.UUID, disp.Final, disp.Serial = newUUID(), true, dev.Serial
-				seq, err := t.appendEvent("device.import", dev.Serial, importPayload{dev, disp})
-				if err != nil {
-					return err
-				}
-				if err := t.insertDisposalRow(&disp, devID, cID, batchID, seq, true); err != nil {
-					return err
-				}
-				res.DevicesAdded++
-				res.DisposalsAdded++
-				continue
-			}
-			existing, existingID, err := t.deviceBySerial(dev.Serial)
-			if err != nil {
-				return err
-			}
-			if !existing.sameData(dev) {
-				errOut(line, "serial", fmt.Errorf("serial %s is already in the ledger with different device data: the file has %s; the ledger has %s",
-					dev.Serial, dev.describe(), existing.describe()))
-				continue
-			}
-			disp.Serial = existing.Serial
-			prior, err := queryDisposals(t.tx, `WHERE x.device_id = ?`, existingID)
-			if err != nil {
-				return err
-			}
-			dup := false
-			for _, p := range prior {
-				if p.sameData(disp) {
-					dup = true
-					break
-				}
-			}
-			if dup {
-				res.Unchanged++
-				continue
-			}
-			if batchClosed {
-				errOut(line, "batch", fmt.Errorf("batch %s is closed: a new disposal cannot join it", disp.Batch))
-				continue
-			}
-			if err := t.insertDisposal(&disp, existingID, existing.UUID, cID, batchID, "disposal.record", false); err != nil {
-				return err
-			}
-			res.DisposalsAdded++
+		}
+		if err := im.chunk(chunk); err != nil {
+			return err
+		}
+		if err := im.flush(); err != nil {
+			return err
 		}
 		if len(ie.Errors) > 0 {
 			return ie
@@ -270,20 +170,266 @@ func (s *Store) Import(name string, r io.Reader, opts ImportOptions) (ImportResu
 	return res, err
 }
 
-// insertDeviceIfNew inserts d unless its serial is already recorded,
-// reporting whether it did. seq is the event that will record it.
-func (t *txn) insertDeviceIfNew(d *Device, seq int64) (int64, bool, error) {
-	res, err := t.exec(`INSERT INTO devices(uuid, serial, serial_key, asset_tag, type, make, model, capacity_gb, site, seq)
-		VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(serial_key) DO NOTHING`,
-		d.UUID, d.Serial, SerialKey(d.Serial), d.AssetTag, string(d.Type), d.Make, d.Model, d.CapacityGB, d.Site, seq)
+// importChunk is how many rows are looked up, and new ones written, per
+// statement: per-statement overhead, not SQLite's b-tree work, dominated
+// row-at-a-time inserts.
+const importChunk = 256
+
+type parsedRow struct {
+	line int
+	dev  Device
+	disp Disposal
+}
+
+type batchInfo struct {
+	id     int64
+	closed bool
+}
+
+// importer holds one import's state. New devices are buffered and written
+// with multi-row INSERTs (ids assigned here: the transaction holds the
+// write lock); rows about devices already recorded flush the buffer and
+// take the row-at-a-time path.
+type importer struct {
+	t           *txn
+	res         *ImportResult
+	ie          *ImportError
+	contractors map[string]int64
+	batches     map[string]batchInfo
+
+	pendingKeys          map[string]bool
+	devArgs, dispArgs    []any
+	evArgs               []any
+	nPending             int
+	nextDevID, nextDisID int64 // 0: read max(id) before use
+}
+
+func (im *importer) errOut(line int, field string, err error) {
+	if len(im.ie.Errors) < maxImportErrors {
+		im.ie.Errors = append(im.ie.Errors, RowError{line, field, strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": ")})
+	}
+}
+
+// chunk processes parsed rows in file order.
+func (im *importer) chunk(rows []parsedRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	t := im.t
+	// Which serials are already recorded: one query for the chunk.
+	exists := map[string]bool{}
+	keys := make([]any, 0, len(rows))
+	for _, r := range rows {
+		keys = append(keys, SerialKey(r.dev.Serial))
+	}
+	q := `SELECT serial_key FROM devices WHERE serial_key IN (` + strings.TrimSuffix(strings.Repeat("?,", len(keys)), ",") + `)`
+	found, err := t.tx.Query(q, keys...)
 	if err != nil {
-		return 0, false, fmt.Errorf("add device %s: %w", d.Serial, err)
+		return fmt.Errorf("look up serials: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return 0, false, nil
+	for found.Next() {
+		var k string
+		found.Scan(&k)
+		exists[k] = true
 	}
-	id, err := res.LastInsertId()
-	return id, true, err
+	found.Close()
+	if err := found.Err(); err != nil {
+		return err
+	}
+	if im.pendingKeys == nil {
+		im.pendingKeys = map[string]bool{}
+	}
+	for _, r := range rows {
+		cID, batchID, batchClosed, ok, err := im.resolve(r)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		k := SerialKey(r.dev.Serial)
+		if !exists[k] && !im.pendingKeys[k] {
+			if batchClosed {
+				im.errOut(r.line, "batch", fmt.Errorf("batch %s is closed: a new disposal cannot join it", r.disp.Batch))
+				continue
+			}
+			if err := im.addNew(r, cID, batchID); err != nil {
+				return err
+			}
+			exists[k] = true // flushed before this chunk ends, maybe
+			continue
+		}
+		if err := im.flush(); err != nil {
+			return err
+		}
+		if err := im.existing(r, cID, batchID, batchClosed); err != nil {
+			return err
+		}
+		exists[k] = true
+	}
+	return nil
+}
+
+// resolve finds (or creates and reports) the row's contractor and batch.
+func (im *importer) resolve(r parsedRow) (cID int64, batchID *int64, closed, ok bool, err error) {
+	t := im.t
+	ck := NameKey(r.disp.Contractor)
+	cID, found := im.contractors[ck]
+	if !found {
+		if cID, err = t.contractorID(r.disp.Contractor); errors.Is(err, ErrNotFound) {
+			c := Contractor{Name: r.disp.Contractor}
+			if err := c.Validate(); err != nil {
+				im.errOut(r.line, "contractor", err)
+				return 0, nil, false, false, nil
+			}
+			if cID, err = t.addContractor(&c); err != nil {
+				return 0, nil, false, false, err
+			}
+			im.res.NewContractors = append(im.res.NewContractors, c.Name)
+		} else if err != nil {
+			return 0, nil, false, false, err
+		}
+		im.contractors[ck] = cID
+	}
+	if r.disp.Batch == "" {
+		return cID, nil, false, true, nil
+	}
+	bk := NameKey(r.disp.Batch)
+	bi, found := im.batches[bk]
+	if !found {
+		b, id, err := t.batchByRef(r.disp.Batch)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			b = Batch{Ref: r.disp.Batch, Site: r.dev.Site, RunOn: r.disp.DisposedOn, Witness: r.disp.Witness}
+			if err := b.Validate(); err != nil {
+				im.errOut(r.line, "batch", err)
+				return 0, nil, false, false, nil
+			}
+			if id, err = t.insertBatch(&b, &cID); err != nil {
+				return 0, nil, false, false, err
+			}
+			im.res.NewBatches = append(im.res.NewBatches, b.Ref)
+		case err != nil:
+			return 0, nil, false, false, err
+		}
+		bi = batchInfo{id, b.ClosedAt != ""}
+		im.batches[bk] = bi
+	}
+	return cID, &bi.id, bi.closed, true, nil
+}
+
+// addNew buffers a new device, its disposal and their event.
+func (im *importer) addNew(r parsedRow, cID int64, batchID *int64) error {
+	t := im.t
+	if im.nextDevID == 0 {
+		if err := t.tx.QueryRow(`SELECT coalesce(max(id),0)+1 FROM devices`).Scan(&im.nextDevID); err != nil {
+			return err
+		}
+		if err := t.tx.QueryRow(`SELECT coalesce(max(id),0)+1 FROM disposals`).Scan(&im.nextDisID); err != nil {
+			return err
+		}
+	}
+	dev, disp := r.dev, r.disp
+	dev.UUID = newUUID()
+	disp.UUID, disp.Final, disp.Serial = newUUID(), true, dev.Serial
+	ev, err := t.nextEvent("device.import", dev.Serial, importPayload{dev, disp})
+	if err != nil {
+		return err
+	}
+	d, _ := ParseDate(disp.DisposedOn)
+	im.devArgs = append(im.devArgs, im.nextDevID, dev.UUID, dev.Serial, SerialKey(dev.Serial), dev.AssetTag, string(dev.Type),
+		dev.Make, dev.Model, dev.CapacityGB, dev.Site, ev.seq)
+	im.dispArgs = append(im.dispArgs, im.nextDisID, disp.UUID, im.nextDevID, string(disp.Method), string(disp.Category), disp.Standard,
+		disp.Tool, disp.Verified, cID, disp.DisposedOn, d.Year(), FinancialYear(d), disp.WeightG, batchID, disp.Operator,
+		disp.Witness, disp.Notes, 1, ev.seq)
+	im.evArgs = append(im.evArgs, ev.args()...)
+	im.nextDevID++
+	im.nextDisID++
+	im.nPending++
+	im.pendingKeys[SerialKey(dev.Serial)] = true
+	im.res.DevicesAdded++
+	im.res.DisposalsAdded++
+	if im.nPending == importChunk {
+		return im.flush()
+	}
+	return nil
+}
+
+// flush writes the buffered new devices, disposals and events.
+func (im *importer) flush() error {
+	if im.nPending == 0 {
+		return nil
+	}
+	t, n := im.t, im.nPending
+	type table struct {
+		head, row string
+		args      []any
+		width     int
+	}
+	tables := []table{
+		{`INSERT INTO devices(id, uuid, serial, serial_key, asset_tag, type, make, model, capacity_gb, site, seq) VALUES `,
+			`(?,?,?,?,?,?,?,?,?,?,?)`, im.devArgs, 11},
+		{`INSERT INTO disposals(id, uuid, device_id, method, category, standard, tool, verified, contractor_id,
+			disposed_on, year, fin_year, weight_g, batch_id, operator, witness, notes, is_final, seq) VALUES `,
+			`(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, im.dispArgs, 19},
+		{`INSERT INTO events(seq, at, actor, action, subject, reason, payload, prev_hash, hash) VALUES `,
+			`(?,?,?,?,?,?,?,?,?)`, im.evArgs, 9},
+	}
+	for _, tb := range tables {
+		// Write in groups of a few fixed sizes so that every statement is
+		// prepared once and reused (a partial flush of any size would
+		// otherwise prepare a new statement each time).
+		done := 0
+		for _, size := range []int{importChunk, 32, 1} {
+			for n-done >= size {
+				q := tb.head + strings.TrimSuffix(strings.Repeat(tb.row+",", size), ",")
+				if _, err := t.exec(q, tb.args[done*tb.width:(done+size)*tb.width]...); err != nil {
+					return fmt.Errorf("write imported rows: %w", err)
+				}
+				done += size
+			}
+		}
+	}
+	im.devArgs, im.dispArgs, im.evArgs = im.devArgs[:0], im.dispArgs[:0], im.evArgs[:0]
+	im.nPending = 0
+	clear(im.pendingKeys)
+	return nil
+}
+
+// existing handles a row whose serial is already recorded: the same device
+// data is required; an identical disposal is skipped; a new one is added.
+func (im *importer) existing(r parsedRow, cID int64, batchID *int64, batchClosed bool) error {
+	t, dev, disp := im.t, r.dev, r.disp
+	existing, existingID, err := t.deviceBySerial(dev.Serial)
+	if err != nil {
+		return err
+	}
+	if !existing.sameData(dev) {
+		im.errOut(r.line, "serial", fmt.Errorf("serial %s is already in the ledger with different device data: the file has %s; the ledger has %s",
+			dev.Serial, dev.describe(), existing.describe()))
+		return nil
+	}
+	disp.Serial = existing.Serial
+	prior, err := queryDisposals(t.tx, `WHERE x.device_id = ?`, existingID)
+	if err != nil {
+		return err
+	}
+	for _, p := range prior {
+		if p.sameData(disp) {
+			im.res.Unchanged++
+			return nil
+		}
+	}
+	if batchClosed {
+		im.errOut(r.line, "batch", fmt.Errorf("batch %s is closed: a new disposal cannot join it", disp.Batch))
+		return nil
+	}
+	if err := t.insertDisposal(&disp, existingID, existing.UUID, cID, batchID, "disposal.record", false); err != nil {
+		return err
+	}
+	im.nextDevID, im.nextDisID = 0, 0 // ids moved on: read them again
+	im.res.DisposalsAdded++
+	return nil
 }
 
 // mapHeader maps column names to positions and lists what is wrong with

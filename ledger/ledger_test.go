@@ -350,3 +350,44 @@ func TestEventHash_Golden(t *testing.T) {
 		t.Fatalf("EventHash = %s, want %s", got, want)
 	}
 }
+
+// TestImport_RepeatsAcrossChunks: a device repeated in the same chunk and
+// chunks later (wiped, then shredded) gets both disposals, and the final
+// one counts.
+func TestImport_RepeatsAcrossChunks(t *testing.T) {
+	s := mustOpen(t)
+	var b strings.Builder
+	b.WriteString(header)
+	n := importChunk*3 + 17
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "R%05d,,hdd,WDC,W1,,DC1,overwrite,,,,Acme,2021-01-05,,,,,\n", i)
+		if i%50 == 7 { // the same device again, shredded, a few rows later
+			fmt.Fprintf(&b, "R%05d,,hdd,WDC,W1,,DC1,shred,,,,Acme,2021-03-05,0.6,,,,\n", i-3)
+		}
+		if i == importChunk*2 { // and once much later, identical: skipped
+			fmt.Fprintf(&b, "R%05d,,hdd,WDC,W1,,DC1,overwrite,,,,Acme,2021-01-05,,,,,\n", 1)
+		}
+	}
+	res, err := importString(s, "r.csv", b.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	shreds := 0
+	for i := 0; i < n; i++ {
+		if i%50 == 7 {
+			shreds++
+		}
+	}
+	if res.DevicesAdded != n || res.DisposalsAdded != n+shreds || res.Unchanged != 1 {
+		t.Fatalf("result %+v, want %d devices, %d disposals", res, n, n+shreds)
+	}
+	rows, _ := s.Report(ReportQuery{By: []string{"method"}})
+	if len(rows) != 2 || rows[0].Count != int64(n-shreds) || rows[1].Count != int64(shreds) || rows[1].WeightG != int64(600*shreds) {
+		t.Fatalf("report %+v", rows)
+	}
+	var ids, seqs int64
+	s.db.QueryRow(`SELECT count(DISTINCT id), count(DISTINCT seq) FROM disposals`).Scan(&ids, &seqs)
+	if ids != int64(n+shreds) {
+		t.Fatalf("%d distinct disposal ids", ids)
+	}
+}

@@ -55,6 +55,9 @@ func Open(path string, opts Options) (*Store, error) {
 	q.Add("_pragma", "busy_timeout(30000)")
 	q.Add("_pragma", "journal_mode(wal)")
 	q.Add("_pragma", "synchronous(normal)")
+	// Keep statement journals (which multi-row INSERTs need) in memory: on
+	// disk they cost a page write for every page an import touches.
+	q.Add("_pragma", "temp_store(memory)")
 	q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", cache))
 	q.Add("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
