@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/itad/itad/ledger"
 	"github.com/urfave/cli/v2"
@@ -74,7 +75,7 @@ var batchCommand = &cli.Command{
 				if c.Bool("json") {
 					return printJSON(c, b)
 				}
-				fmt.Fprintf(c.App.Writer, "batch %s closed at %s\n", b.Ref, b.ClosedAt)
+				fmt.Fprintf(c.App.Writer, "batch %s closed at %s\n", b.Ref, displayTime(b.ClosedAt))
 				return nil
 			},
 		},
@@ -105,7 +106,7 @@ var batchCommand = &cli.Command{
 					gross = ledger.FormatKg(*b.GrossWeightG) + " kg"
 				}
 				if b.ClosedAt != "" {
-					status = "closed " + b.ClosedAt
+					status = "closed " + displayTime(b.ClosedAt)
 				}
 				w := c.App.Writer
 				tw := table(w)
@@ -154,10 +155,19 @@ var batchCommand = &cli.Command{
 					if b.GrossWeightG != nil {
 						g = ledger.FormatKg(*b.GrossWeightG) + " kg"
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", b.Ref, dash(b.RunOn), dash(b.Site), dash(b.Contractor), g, dash(b.ClosedAt))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", b.Ref, dash(b.RunOn), dash(b.Site), dash(b.Contractor), g, dash(displayTime(b.ClosedAt)))
 				}
 				return tw.Flush()
 			},
 		},
 	},
+}
+
+// displayTime shows a stored RFC 3339 UTC time to the second for people.
+func displayTime(s string) string {
+	t, err := time.Parse(ledger.TimeFormat, s)
+	if err != nil {
+		return s
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
 }

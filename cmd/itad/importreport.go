@@ -31,7 +31,7 @@ var importCommand = &cli.Command{
 			return err
 		}
 		defer f.Close()
-		s, err := openLedgerOpts(c, ledger.Options{CacheKiB: 512 * 1024})
+		s, err := openLedgerOpts(c, ledger.Options{CacheKiB: 128 * 1024})
 		if err != nil {
 			return err
 		}
@@ -54,10 +54,10 @@ var importCommand = &cli.Command{
 		fmt.Fprintf(w, "imported %s: %d rows, %d devices added, %d disposals added, %d already recorded\n",
 			name, res.Rows, res.DevicesAdded, res.DisposalsAdded, res.Unchanged)
 		if len(res.NewContractors) > 0 {
-			fmt.Fprintf(w, "new contractors: %s\n", strings.Join(res.NewContractors, "; "))
+			fmt.Fprintf(w, "new contractors (%d): %s\n", len(res.NewContractors), firstFew(res.NewContractors, "; "))
 		}
 		if len(res.NewBatches) > 0 {
-			fmt.Fprintf(w, "new batches: %s\n", strings.Join(res.NewBatches, ", "))
+			fmt.Fprintf(w, "new batches (%d): %s\n", len(res.NewBatches), firstFew(res.NewBatches, ", "))
 		}
 		return nil
 	},
@@ -103,4 +103,13 @@ var reportCommand = &cli.Command{
 		}
 		return ledger.WriteReport(c.App.Writer, format, by, rows)
 	},
+}
+
+// firstFew joins up to ten names and says how many more there are.
+func firstFew(names []string, sep string) string {
+	const max = 10
+	if len(names) <= max {
+		return strings.Join(names, sep)
+	}
+	return fmt.Sprintf("%s and %d more (itad --json import lists them all)", strings.Join(names[:max], sep), len(names)-max)
 }
