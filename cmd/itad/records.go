@@ -271,7 +271,7 @@ var disposeCommand = &cli.Command{
 		"(purge); shred, disintegrate, pulverise, incinerate (destroy). Degauss is refused for flash\n" +
 		"and optical media.",
 	Flags: []cli.Flag{
-		&cli.StringFlag{Name: "method", Required: true},
+		&cli.StringFlag{Name: "method", Required: true, Usage: "overwrite, block-erase, crypto-erase, degauss, shred, disintegrate, pulverise or incinerate"},
 		&cli.StringFlag{Name: "on", Required: true, Usage: "date, YYYY-MM-DD"},
 		&cli.StringFlag{Name: "contractor", Required: true, Usage: "a contractor recorded with 'itad contractor add'"},
 		&cli.StringFlag{Name: "standard", Usage: "e.g. \"NIST SP 800-88 Rev. 2\", \"DIN 66399 H-5\""},
@@ -279,9 +279,9 @@ var disposeCommand = &cli.Command{
 		&cli.StringFlag{Name: "verified", Usage: "yes, no or sample"},
 		&cli.StringFlag{Name: "weight", Usage: "e.g. 0.62kg or 620g"},
 		&cli.StringFlag{Name: "batch", Usage: "destruction run reference (an open batch)"},
-		&cli.StringFlag{Name: "operator"},
-		&cli.StringFlag{Name: "witness"},
-		&cli.StringFlag{Name: "notes"},
+		&cli.StringFlag{Name: "operator", Usage: "who carried out the sanitisation"},
+		&cli.StringFlag{Name: "witness", Usage: "who witnessed it"},
+		&cli.StringFlag{Name: "notes", Usage: "free text"},
 	},
 	Action: func(c *cli.Context) error {
 		serial, err := oneArg(c, "SERIAL")
