@@ -2,12 +2,15 @@ package ledger
 
 import (
 	"bytes"
+	"context"
+	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -33,8 +36,11 @@ type ReportRow struct {
 	FinancialYear bool
 	Fields        map[string]string // grouped field -> value
 	Count         int64
-	WeightG       int64 // sum of the recorded weights
-	WeighedCount  int64 // how many of Count have a recorded weight
+	WeightG       int64 // sum of the items' weights under WeightRule
+	WeighedCount  int64 // how many of Count have a weight (their own or a run's share)
+	// BatchWeighedCount is how many of WeighedCount take their weight from
+	// their destruction run's gross weight (see WeightRule).
+	BatchWeighedCount int64
 }
 
 // YearLabel shows the row's year: "2020", or "2020/21" for financial years.
@@ -70,9 +76,67 @@ func ParseBy(list []string) ([]string, error) {
 }
 
 // Report computes counts and weights per year of each device's final
-// disposition, grouped by q.By. No weight is invented: WeighedCount says
-// how many items WeightG covers.
+// disposition, grouped by q.By. Weights follow WeightRule: an item's own
+// weight, else its share of its destruction run's gross weight; no other
+// weight is invented, and WeighedCount says how many items WeightG covers.
+// It returns ErrInvalid for an unknown q.By field.
 func (s *Store) Report(q ReportQuery) ([]ReportRow, error) {
+	return report(s.db, q)
+}
+
+// Reports runs several report queries over one consistent snapshot of the
+// ledger, so that their totals agree even while others write. It returns
+// ErrInvalid for an unknown By field.
+func (s *Store) Reports(qs ...ReportQuery) ([][]ReportRow, error) {
+	out := make([][]ReportRow, len(qs))
+	err := s.readSnapshot(func(rq readQuerier) error {
+		for i, q := range qs {
+			var err error
+			if out[i], err = report(rq, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// readQuerier is what read-only queries need: *sql.DB or a snapshot.
+type readQuerier interface {
+	Query(query string, args ...any) (*sql.Rows, error)
+	QueryRow(query string, args ...any) *sql.Row
+}
+
+// snapshotConn runs queries on one connection inside a deferred
+// transaction: every query sees the same committed state (WAL snapshot).
+type snapshotConn struct{ conn *sql.Conn }
+
+func (c snapshotConn) Query(q string, args ...any) (*sql.Rows, error) {
+	return c.conn.QueryContext(context.Background(), q, args...)
+}
+
+func (c snapshotConn) QueryRow(q string, args ...any) *sql.Row {
+	return c.conn.QueryRowContext(context.Background(), q, args...)
+}
+
+// readSnapshot runs fn over a read-only snapshot of the ledger. The store
+// begins write transactions IMMEDIATE (see Open); a plain deferred BEGIN on
+// a dedicated connection takes no write lock, so writers are not held up.
+func (s *Store) readSnapshot(fn func(readQuerier) error) error {
+	ctx := context.Background()
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("read: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `BEGIN DEFERRED`); err != nil {
+		return fmt.Errorf("read: begin: %w", err)
+	}
+	defer conn.ExecContext(ctx, `ROLLBACK`)
+	return fn(snapshotConn{conn})
+}
+
+func report(db readQuerier, q ReportQuery) ([]ReportRow, error) {
 	yearCol := "x.year"
 	if q.FinancialYear {
 		yearCol = "x.fin_year"
@@ -85,8 +149,10 @@ func (s *Store) Report(q ReportQuery) ([]ReportRow, error) {
 		}
 		cols = append(cols, c)
 	}
-	query := `SELECT ` + strings.Join(cols, ", ") + `, count(*), coalesce(sum(x.weight_g), 0), count(x.weight_g)
+	query := weightCTE + ` SELECT ` + strings.Join(cols, ", ") + `, count(*), coalesce(sum(` + weightExpr + `), 0),
+		count(` + weightExpr + `), count(a.share)
 		FROM disposals x JOIN devices d ON d.id = x.device_id JOIN contractors c ON c.id = x.contractor_id
+		` + weightJoin + `
 		WHERE x.is_final = 1`
 	var args []any
 	if len(q.Years) > 0 {
@@ -96,7 +162,7 @@ func (s *Store) Report(q ReportQuery) ([]ReportRow, error) {
 		}
 	}
 	query += ` GROUP BY ` + strings.Join(cols, ", ") + ` ORDER BY ` + strings.Join(cols, ", ")
-	rows, err := s.db.Query(query, args...)
+	rows, err := db.Query(query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
@@ -109,7 +175,7 @@ func (s *Store) Report(q ReportQuery) ([]ReportRow, error) {
 		for i := range vals {
 			dest = append(dest, &vals[i])
 		}
-		dest = append(dest, &r.Count, &r.WeightG, &r.WeighedCount)
+		dest = append(dest, &r.Count, &r.WeightG, &r.WeighedCount, &r.BatchWeighedCount)
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
@@ -184,7 +250,7 @@ func writeReportText(w io.Writer, by []string, rows []ReportRow) error {
 	head = append(head, "ITEMS", "WEIGHT (KG)", "COVERAGE")
 	right := make([]bool, len(head))
 	right[len(head)-3], right[len(head)-2] = true, true
-	type tot struct{ count, weight, weighed int64 }
+	type tot struct{ count, weight, weighed, batch int64 }
 	var totals []tot
 	var labels []string
 	var cells [][]string
@@ -193,7 +259,7 @@ func writeReportText(w io.Writer, by []string, rows []ReportRow) error {
 		for _, f := range by {
 			line = append(line, orDash(r.Fields[f]))
 		}
-		cells = append(cells, append(line, Thousands(r.Count), weightCell(r.WeightG, r.WeighedCount), coverage(r.WeighedCount, r.Count)))
+		cells = append(cells, append(line, Thousands(r.Count), weightCell(r.WeightG, r.WeighedCount), coverage(r.WeighedCount, r.BatchWeighedCount, r.Count)))
 		if i == 0 || rows[i-1].Year != r.Year {
 			totals = append(totals, tot{})
 			labels = append(labels, r.YearLabel())
@@ -202,6 +268,7 @@ func writeReportText(w io.Writer, by []string, rows []ReportRow) error {
 		t.count += r.Count
 		t.weight += r.WeightG
 		t.weighed += r.WeighedCount
+		t.batch += r.BatchWeighedCount
 	}
 	if len(by) > 0 {
 		cells = append(cells, nil) // blank separator row
@@ -210,7 +277,7 @@ func writeReportText(w io.Writer, by []string, rows []ReportRow) error {
 			for range by[1:] {
 				line = append(line, "")
 			}
-			cells = append(cells, append(line, Thousands(t.count), weightCell(t.weight, t.weighed), coverage(t.weighed, t.count)))
+			cells = append(cells, append(line, Thousands(t.count), weightCell(t.weight, t.weighed), coverage(t.weighed, t.batch, t.count)))
 		}
 	}
 	return WriteTable(w, head, right, cells)
@@ -264,7 +331,83 @@ func weightCell(g, weighed int64) string {
 	return FormatKg(g)
 }
 
-// coverage says how many items a weight covers.
-func coverage(weighed, count int64) string {
-	return fmt.Sprintf("weight recorded for %s of %s items", Thousands(weighed), Thousands(count))
+// coverage says how many items a weight covers, and how many of those
+// take their weight from a destruction run's gross weight.
+func coverage(weighed, batch, count int64) string {
+	s := fmt.Sprintf("weight recorded for %s of %s items", Thousands(weighed), Thousands(count))
+	if batch > 0 {
+		s += fmt.Sprintf(", %s of them from a run's gross weight", Thousands(batch))
+	}
+	return s
+}
+
+// WeightRule explains, for README, --help and the outputs themselves, how
+// item weights are counted by Report, FOI and Export.
+const WeightRule = "An item with a weight of its own counts that weight. A destruction run (batch) whose\n" +
+	"output was weighed counts its gross weight G once: the run's items without a weight of\n" +
+	"their own share G - W, where W is the sum of the own weights of the run's items, equally\n" +
+	"in whole grams (the remainder one gram each to the first by serial), and count as weighed,\n" +
+	"with weight source \"batch\". If G is not more than W, or the run was not weighed, they stay\n" +
+	"unweighed. A run's items are the final dispositions recorded in it. No other weight is\n" +
+	"ever estimated."
+
+// The weight rule in SQL, shared by Report, FOI and Export so that their
+// sums agree. weightCTE defines:
+//
+//	bw(batch_id, rest, n)  per weighed run: rest = G - W, where W sums the
+//	                       own weights of the run's final dispositions, and
+//	                       n = how many of them have no weight
+//	alloc(id, share)       per final disposition without a weight in a run
+//	                       with rest > 0: rest/n grams, plus one gram for
+//	                       the first rest%n of them in serial order
+//
+// A query using it joins weightJoin (alias a) and reads an item's weight
+// as weightExpr (NULL when unweighed) and its source as sourceExpr.
+const weightCTE = `WITH bw AS (
+	SELECT x.batch_id AS batch_id, b.gross_weight_g - coalesce(sum(x.weight_g), 0) AS rest,
+		count(*) - count(x.weight_g) AS n
+	FROM disposals x JOIN batches b ON b.id = x.batch_id
+	WHERE x.is_final = 1 AND b.gross_weight_g IS NOT NULL
+	GROUP BY x.batch_id, b.gross_weight_g
+), alloc AS (
+	SELECT x.id AS id, bw.rest / bw.n +
+		(row_number() OVER (PARTITION BY x.batch_id ORDER BY d.serial_key, x.id) <= bw.rest % bw.n) AS share
+	FROM disposals x JOIN devices d ON d.id = x.device_id JOIN bw ON bw.batch_id = x.batch_id
+	WHERE x.is_final = 1 AND x.weight_g IS NULL AND bw.rest > 0 AND bw.n > 0
+)`
+
+const (
+	weightJoin = `LEFT JOIN alloc a ON a.id = x.id`
+	weightExpr = `coalesce(x.weight_g, a.share)`
+	sourceExpr = `CASE WHEN x.weight_g IS NOT NULL THEN 'item' WHEN a.share IS NOT NULL THEN 'batch' ELSE '' END`
+)
+
+// DataAsOf returns the time of the latest change to the data that reports
+// are computed from: the newest event recorded on a contractor, device,
+// batch, disposal or setting, or a batch closing. Consultations
+// (reports, exports, FOI answers) do not change it, so a report of an
+// unchanged ledger can carry the same date every time. It returns the zero
+// time for an empty ledger.
+func (s *Store) DataAsOf() (time.Time, error) {
+	var at, closed sql.NullString
+	err := s.db.QueryRow(`SELECT (SELECT at FROM events WHERE seq = (SELECT max(m) FROM (
+			SELECT max(seq) AS m FROM contractors UNION ALL SELECT max(seq) FROM devices
+			UNION ALL SELECT max(seq) FROM batches UNION ALL SELECT max(seq) FROM disposals
+			UNION ALL SELECT max(seq) FROM settings))),
+		(SELECT max(closed_at) FROM batches)`).Scan(&at, &closed)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("ledger date: %w", err)
+	}
+	latest := at.String
+	if closed.String > latest { // both are TimeFormat: text order is time order
+		latest = closed.String
+	}
+	if latest == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(TimeFormat, latest)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("ledger date %q: %w", latest, err)
+	}
+	return t, nil
 }

@@ -58,6 +58,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			initCommand, contractorCommand, deviceCommand, disposeCommand, batchCommand,
 			importCommand, reportCommand, demoCommand,
+			foiCommand, exemptCommand, exportCommand, verifyFileCommand,
 		},
 		// urfave/cli would call os.Exit itself; let run decide.
 		ExitErrHandler:         func(*cli.Context, error) {},

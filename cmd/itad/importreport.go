@@ -3,9 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
+	"github.com/itad/itad/certificate"
 	"github.com/itad/itad/ledger"
 	"github.com/urfave/cli/v2"
 )
@@ -67,15 +69,15 @@ var reportCommand = &cli.Command{
 	Name:  "report",
 	Usage: "counts and weights per year of each device's final disposition",
 	Description: "Counts each device once, by its final disposition: its latest destroy-category disposal,\n" +
-		"else its latest. Weights are the sum of recorded weights, with how many items they cover;\n" +
-		"no weight is ever estimated.",
-	Flags: []cli.Flag{
-		&cli.IntSliceFlag{Name: "year", Usage: "a year to include (repeatable); default all"},
+		"else its latest. Each weight is given with how many items it covers.\n\n" +
+		"Weights: " + ledger.WeightRule + "\n\n" +
+		"--format pdf -o FILE writes the annual summary for management: totals by year, type and\n" +
+		"method with weights and their coverage, and a chart of items per year by NIST SP 800-88\n" +
+		"category. The same ledger always gives the same PDF bytes.\n\n" + signHelp,
+	Flags: append([]cli.Flag{
 		&cli.StringSliceFlag{Name: "by", Usage: "group by type,method,category,contractor,site"},
-		&cli.StringFlag{Name: "format", Value: "text", Usage: "text, csv or json"},
-		&cli.BoolFlag{Name: "financial-year", Usage: "UK financial years (1 April to 31 March), shown as 2020/21"},
-		&cli.StringFlag{Name: "reason", Usage: "why, recorded in the audit trail"},
-	},
+		&cli.StringFlag{Name: "format", Value: "text", Usage: "text, csv, json or pdf (pdf needs -o)"},
+	}, append(append([]cli.Flag{}, yearFlags...), discloseFlags...)...),
 	Action: func(c *cli.Context) error {
 		by, err := ledger.ParseBy(c.StringSlice("by"))
 		if err != nil {
@@ -85,24 +87,68 @@ var reportCommand = &cli.Command{
 		if c.Bool("json") {
 			format = "json"
 		}
-		if format != "text" && format != "csv" && format != "json" {
-			return usageErr("--format %q: use text, csv or json", format)
+		if !oneOf(format, "text", "csv", "json", "pdf") {
+			return usageErr("--format %q: use text, csv, json or pdf", format)
+		}
+		if format == "pdf" && c.String("output") == "" {
+			return usageErr("--format pdf needs -o FILE")
+		}
+		if format == "pdf" && len(by) > 0 {
+			return usageErr("--by does not apply to --format pdf, which shows totals by year, type and method")
+		}
+		if err := checkDisclose(c); err != nil {
+			return err
 		}
 		s, err := openLedger(c)
 		if err != nil {
 			return err
 		}
 		defer s.Close()
-		q := ledger.ReportQuery{Years: c.IntSlice("year"), By: by, FinancialYear: c.Bool("financial-year")}
-		rows, err := s.Report(q)
-		if err != nil {
+		years, fin := c.IntSlice("year"), c.Bool("financial-year")
+		payload := map[string]any{"years": years, "by": by, "financial_year": fin, "format": format}
+		var write func(io.Writer) error
+		if format == "pdf" {
+			pdf, err := annualPDF(s, years, fin)
+			if err != nil {
+				return err
+			}
+			write = func(w io.Writer) error { _, err := w.Write(pdf); return err }
+		} else {
+			rows, err := s.Report(ledger.ReportQuery{Years: years, By: by, FinancialYear: fin})
+			if err != nil {
+				return err
+			}
+			write = func(w io.Writer) error { return ledger.WriteReport(w, format, by, rows) }
+		}
+		if err := disclose(c, s, "report", "report", payload, write); err != nil {
 			return err
 		}
-		if err := s.LogAccess("report", "report", c.String("reason"), map[string]any{"years": q.Years, "by": by, "financial_year": q.FinancialYear, "format": format}); err != nil {
-			return err
+		if format == "pdf" {
+			fmt.Fprintf(c.App.Writer, "wrote %s\n", c.String("output"))
 		}
-		return ledger.WriteReport(c.App.Writer, format, by, rows)
+		return nil
 	},
+}
+
+// annualPDF renders the annual summary of the years from one snapshot.
+func annualPDF(s *ledger.Store, years []int, fin bool) ([]byte, error) {
+	q := func(by ...string) ledger.ReportQuery {
+		return ledger.ReportQuery{Years: years, FinancialYear: fin, By: by}
+	}
+	rs, err := s.Reports(q(), q("type"), q("method"), q("category"))
+	if err != nil {
+		return nil, err
+	}
+	org, err := s.Setting(ledger.SettingOrg)
+	if err != nil {
+		return nil, err
+	}
+	asOf, err := s.DataAsOf()
+	if err != nil {
+		return nil, err
+	}
+	return certificate.RenderAnnualReport(certificate.AnnualReport{Org: org, FinancialYear: fin, AsOf: asOf,
+		ByYear: rs[0], ByType: rs[1], ByMethod: rs[2], ByCategory: rs[3], WeightRule: ledger.WeightRule})
 }
 
 // firstFew joins up to ten names and says how many more there are.
