@@ -347,9 +347,10 @@ func queryDisposals(q interface {
 
 // DeviceHistory is a device with every disposal and event that names it.
 type DeviceHistory struct {
-	Device    Device     `json:"device"`
-	Disposals []Disposal `json:"disposals"`
-	Events    []Event    `json:"events"`
+	Device       Device        `json:"device"`
+	Disposals    []Disposal    `json:"disposals"`
+	Certificates []Certificate `json:"certificates"`
+	Events       []Event       `json:"events"`
 }
 
 // History returns a device and its whole history, or ErrNotFound.
@@ -364,6 +365,9 @@ func (s *Store) History(serial string) (DeviceHistory, error) {
 	}
 	h.Device = d
 	if h.Disposals, err = queryDisposals(s.db, `WHERE x.device_id = ? ORDER BY x.disposed_on, x.id`, id); err != nil {
+		return h, err
+	}
+	if h.Certificates, err = deviceCertificates(s.db, id); err != nil {
 		return h, err
 	}
 	h.Events, err = s.Events(EventFilter{Subject: d.Serial})

@@ -59,6 +59,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			initCommand, contractorCommand, deviceCommand, disposeCommand, batchCommand,
 			importCommand, reportCommand, demoCommand,
 			foiCommand, exemptCommand, exportCommand, verifyFileCommand,
+			keyCommand, certCommand,
 		},
 		// urfave/cli would call os.Exit itself; let run decide.
 		ExitErrHandler:         func(*cli.Context, error) {},

@@ -241,6 +241,12 @@ func printHistory(w io.Writer, h ledger.DeviceHistory) error {
 			dash(p.Batch), dash(p.Verified), dash(p.Operator), dash(p.Witness), final)
 	}
 	tw.Flush()
+	fmt.Fprintf(w, "\nCertificates (%d):\n", len(h.Certificates))
+	if len(h.Certificates) > 0 {
+		if err := printCertificates(w, h.Certificates, "  "); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(w, "\nHistory (%d events):\n", len(h.Events))
 	tw = table(w)
 	for _, e := range h.Events {

@@ -1,0 +1,130 @@
+package certificate
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/itad/itad/ledger"
+)
+
+// Issued is a rendered and signed certificate.
+type Issued struct {
+	Content     Content
+	ContentHash string // hex SHA-256 of EncodeContent(Content)
+	Unsigned    []byte // Render(Content)
+	PDFSHA256   string // hex SHA-256 of Unsigned
+	Signed      []byte // Unsigned followed by the signature update
+}
+
+// Hashes returns what the ledger records about the certificate.
+func (i *Issued) Hashes() ledger.CertificateHashes {
+	return ledger.CertificateHashes{ContentHash: i.ContentHash, PDFSHA256: i.PDFSHA256, SignerFingerprint: i.Content.SignerFingerprint}
+}
+
+// Issue renders the certificate described by the ledger's draft and signs
+// it with s, with the issue time as the signing time. It returns the
+// errors of Render and SignPDF.
+func Issue(d ledger.CertificateDraft, s *Signer) (*Issued, error) {
+	if s == nil || s.Cert == nil {
+		return nil, errors.New("issue certificate: no signer")
+	}
+	c := NewContent(d, s.Cert)
+	unsigned, err := Render(c)
+	if err != nil {
+		return nil, err
+	}
+	signed, err := SignPDF(unsigned, s, SignOptions{Reason: "Certificate " + c.Number, Time: c.IssuedAt})
+	if err != nil {
+		return nil, fmt.Errorf("issue certificate %s: %w", c.Number, err)
+	}
+	sum := sha256.Sum256(unsigned)
+	return &Issued{Content: c, ContentHash: ContentHash(c), Unsigned: unsigned, PDFSHA256: hex.EncodeToString(sum[:]), Signed: signed}, nil
+}
+
+// FileName is the name of a certificate's file: "<number>_<subject>.pdf"
+// with the subject (a serial or batch reference) made safe by
+// SanitiseName.
+func FileName(number, subject string) string {
+	return SanitiseName(number) + "_" + SanitiseName(subject) + ".pdf"
+}
+
+// maxNameLen caps a sanitised name, in bytes (all ASCII).
+const maxNameLen = 64
+
+// SanitiseName makes s safe as part of a file name on every common file
+// system: only ASCII letters, digits, '.', '_' and '-' are kept, every
+// other character (a path separator, a space, any non-ASCII rune) becomes
+// '_', runs of '_' or '.' collapse to one, leading and trailing '.', '_'
+// and '-' are trimmed, and the result is cut to 64 bytes. It is never
+// empty ("unnamed"), never "." or "..", and never contains a separator.
+func SanitiseName(s string) string {
+	var b strings.Builder
+	var last rune
+	for _, r := range s {
+		ok := 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '.' || r == '_' || r == '-'
+		if !ok {
+			r = '_'
+		}
+		if (r == '_' || r == '.') && r == last {
+			continue
+		}
+		b.WriteRune(r)
+		last = r
+	}
+	out := strings.Trim(b.String(), "._-")
+	if len(out) > maxNameLen {
+		out = strings.TrimRight(out[:maxNameLen], "._-")
+	}
+	if out == "" {
+		return "unnamed"
+	}
+	return out
+}
+
+// WriteTemp writes a signed certificate to a new hidden temporary file in
+// dir, readable by all (certificates are not secret), and returns its
+// path. Publish gives it its final name once the ledger has recorded it.
+func WriteTemp(dir string, data []byte) (string, error) {
+	f, err := os.CreateTemp(dir, ".itad-cert-*.pdf.tmp")
+	if err != nil {
+		return "", fmt.Errorf("write certificate: %w", err)
+	}
+	name := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(name, 0o644)
+	}
+	if err != nil {
+		os.Remove(name)
+		return "", fmt.Errorf("write certificate %s: %w", name, err)
+	}
+	return name, nil
+}
+
+// Publish renames the temporary file tmp to name in the same folder,
+// refusing to replace an existing file. It returns the final path.
+func Publish(tmp, name string) (string, error) {
+	if name != filepath.Base(name) || name == "." || name == ".." {
+		return "", fmt.Errorf("publish certificate: %q is not a plain file name", name)
+	}
+	final := filepath.Join(filepath.Dir(tmp), name)
+	if _, err := os.Lstat(final); err == nil {
+		return "", fmt.Errorf("publish certificate: %s: %w", final, fs.ErrExist)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return "", fmt.Errorf("publish certificate: %w", err)
+	}
+	return final, nil
+}

@@ -1,0 +1,219 @@
+package certificate
+
+import (
+	"bytes"
+	"crypto/elliptic"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/itad/itad/ledger"
+)
+
+// fakeRecords is a ledger of one certificate.
+type fakeRecords struct {
+	cert ledger.Certificate
+	data ledger.CertificateData
+}
+
+func (f *fakeRecords) CertificateByNumber(n string) (ledger.Certificate, error) {
+	if n != f.cert.UUID {
+		return ledger.Certificate{}, &ledger.NotFoundError{Kind: "certificate", Key: n}
+	}
+	return f.cert, nil
+}
+
+func (f *fakeRecords) CertificateData(kind, subject string) (ledger.CertificateData, error) {
+	return f.data, nil
+}
+
+// issueFake issues a certificate of data with s and returns it and a
+// ledger that recorded it.
+func issueFake(t testing.TB, s *Signer, data ledger.CertificateData) (*Issued, *fakeRecords) {
+	t.Helper()
+	iss, err := Issue(ledger.CertificateDraft{UUID: testUUID(42), IssuedAt: testIssuedAt, IssuedBy: "records.officer", Data: data}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := iss.Hashes()
+	return iss, &fakeRecords{
+		cert: ledger.Certificate{UUID: testUUID(42), Kind: data.Kind, Subject: data.Subject, ContentHash: h.ContentHash,
+			PDFSHA256: h.PDFSHA256, SignerFingerprint: h.SignerFingerprint, IssuedAt: testIssuedAt.Format(ledger.TimeFormat),
+			IssuedBy: "records.officer", Devices: 1},
+		data: data,
+	}
+}
+
+func signCertPDF(t testing.TB, pdf []byte, s *Signer) []byte {
+	t.Helper()
+	out, err := SignPDF(pdf, s, SignOptions{Time: testIssuedAt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestVerify(t *testing.T) {
+	s := testSigner(t)
+	other, err := GenerateSigner("Someone Else", testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chained, root := chainSigner(t, newECKey(t, elliptic.P256()))
+	ours := Trust{Certificates: []*x509.Certificate{s.Cert}}
+	tests := []struct {
+		name string
+		// setup returns the document and the trust, and may change the
+		// ledger's record.
+		setup  func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust)
+		signer *Signer
+		want   error
+	}{
+		{"OK", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) { return iss.Signed, ours }, s, nil},
+		{"OK/Fingerprint", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
+			return iss.Signed, Trust{Fingerprints: []string{Fingerprint(s.Cert)}}
+		}, s, nil},
+		{"OK/ChainToTrustedRoot", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
+			return iss.Signed, Trust{Certificates: []*x509.Certificate{root}}
+		}, chained, nil},
+		{"ErrUntrustedSigner", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
+			return iss.Signed, Trust{Certificates: []*x509.Certificate{other.Cert}}
+		}, s, ErrUntrustedSigner},
+		{"ErrUntrustedSigner/NoTrust", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
+			return iss.Signed, Trust{}
+		}, s, ErrUntrustedSigner},
+		{"ErrUntrustedSigner/ResignedByOther", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
+			return signCertPDF(t, iss.Unsigned, other), ours
+		}, s, ErrUntrustedSigner},
+		{"ErrSignerMismatch", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
+			return signCertPDF(t, iss.Unsigned, other), Trust{Certificates: []*x509.Certificate{s.Cert, other.Cert}}
+		}, s, ErrSignerMismatch},
+		{"ErrUnknownNumber", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
+			recs.cert.UUID = testUUID(43)
+			return iss.Signed, ours
+		}, s, ErrUnknownNumber},
+		{"ErrRevoked", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
+			recs.cert.RevokedAt, recs.cert.RevokeReason = "2021-04-01T00:00:00.000000000Z", "wrong serial"
+			return iss.Signed, ours
+		}, s, ErrRevoked},
+		{"ErrSuperseded", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
+			recs.cert.SupersededBy = testUUID(44)
+			return iss.Signed, ours
+		}, s, ErrSuperseded},
+		{"ErrDocumentMismatch", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
+			recs.cert.PDFSHA256 = hex.EncodeToString(make([]byte, 32))
+			return iss.Signed, ours
+		}, s, ErrDocumentMismatch},
+		{"ErrContentChanged", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
+			recs.data = sampleDevice()
+			recs.data.Items[0].Disposal.WeightG = int64p(700)
+			return iss.Signed, ours
+		}, s, ErrContentChanged},
+		{"ErrNotReproducible", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
+			// A document the ledger recorded but this renderer would not
+			// write: same content, one byte of metadata different.
+			changed := bytes.Replace(iss.Unsigned, []byte("/Creator (itad certificate layout 1)"), []byte("/Creator (itad certificate layout 9)"), 1)
+			if bytes.Equal(changed, iss.Unsigned) {
+				t.Fatal("creator not found")
+			}
+			sum := sha256.Sum256(changed)
+			recs.cert.PDFSHA256 = hex.EncodeToString(sum[:])
+			return signCertPDF(t, changed, s), ours
+		}, s, ErrNotReproducible},
+		{"ErrNotWholeFile", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
+			return append(bytes.Clone(iss.Signed), "% appended\n"...), ours
+		}, s, ErrNotWholeFile},
+		{"ErrNoNumber", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
+			return signCertPDF(t, samplePDF(t, 1, false, false), s), ours
+		}, s, ErrNoNumber},
+		{"ErrNotSigned", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
+			return iss.Unsigned, ours
+		}, s, ErrNotSigned},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			iss, recs := issueFake(t, tt.signer, sampleDevice())
+			pdf, trust := tt.setup(t, iss, recs)
+			number, v, err := Verify(pdf, trust, recs)
+			if tt.want == nil {
+				if err != nil || v == nil || number != testUUID(42) {
+					t.Fatalf("Verify = %q, %v, %v; want success", number, v, err)
+				}
+				return
+			}
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("Verify error = %v, want %v", err, tt.want)
+			}
+			if v != nil {
+				t.Errorf("Verify returned a result with error %v", err)
+			}
+		})
+	}
+}
+
+// TestVerify_FlipSignedBytes flips bytes all over the signed ranges of a
+// certificate: Verify must fail for every one.
+func TestVerify_FlipSignedBytes(t *testing.T) {
+	s := testSigner(t)
+	iss, recs := issueFake(t, s, sampleDevice())
+	sig, err := VerifyPDF(iss.Signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gapStart, gapEnd := contentsGap(t, iss.Signed)
+	// Every signed offset is [0, gapStart) and [gapEnd, len): walk them in
+	// 400 even steps, plus the first and last few bytes of each range.
+	signedLen := gapStart + len(iss.Signed) - gapEnd
+	var offsets []int
+	for k := 0; k < signedLen; k += signedLen / 400 {
+		offsets = append(offsets, k)
+	}
+	offsets = append(offsets, 0, 1, gapStart-1, gapStart, signedLen-1)
+	checked := 0
+	for _, k := range offsets {
+		i := k
+		if k >= gapStart {
+			i = k - gapStart + gapEnd
+		}
+		bad := bytes.Clone(iss.Signed)
+		bad[i] ^= 0x01
+		if _, _, err := Verify(bad, Trust{Certificates: []*x509.Certificate{s.Cert}}, recs); err == nil {
+			t.Fatalf("flipping byte %d (%q) still verifies", i, iss.Signed[i])
+		}
+		checked++
+	}
+	if checked < 300 || sig.SignedLen != len(iss.Signed) {
+		t.Fatalf("checked %d positions", checked)
+	}
+	// pdfsig must reject them too: a sample across the file (header, page
+	// content, xref, signature dictionary on both sides of /Contents, the
+	// final newline).
+	t.Run("pdfsig", func(t *testing.T) {
+		requireTool(t, "pdfsig")
+		for _, i := range []int{10, len(iss.Unsigned) / 3, len(iss.Unsigned) - 30, gapStart - 20, gapEnd + 5, len(iss.Signed) - 1} {
+			bad := bytes.Clone(iss.Signed)
+			bad[i] ^= 0x01
+			if valid, total, out := checkPdfsig(t, bad); valid && total {
+				t.Errorf("pdfsig accepts byte %d flipped:\n%s", i, out)
+			}
+		}
+	})
+}
+
+// contentsGap returns the byte range [a, b) of the signature's /Contents
+// value, the only part of the file outside the signed ranges.
+func contentsGap(t testing.TB, pdf []byte) (int, int) {
+	t.Helper()
+	i := bytes.LastIndex(pdf, []byte("/ByteRange ["))
+	if i < 0 {
+		t.Fatal("no /ByteRange")
+	}
+	var a0, a, b, c int
+	if _, err := fmt.Sscanf(string(pdf[i+len("/ByteRange ["):]), "%d %d %d %d", &a0, &a, &b, &c); err != nil {
+		t.Fatal(err)
+	}
+	return a, b
+}
