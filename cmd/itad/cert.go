@@ -73,8 +73,11 @@ func certIssue(c *cli.Context) error {
 		return usageErr("cert issue takes one SERIAL, or --batch REF")
 	}
 	dir := c.String("output")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return withHint(fmt.Errorf("output folder %s: %w", dir, err), "choose another with -o DIR")
+	}
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return withHint(fmt.Errorf("output folder %s does not exist", dir), "create it, or choose another with -o DIR")
+		return withHint(fmt.Errorf("output folder %s is not a folder", dir), "choose another with -o DIR")
 	}
 	signer, err := loadSigner(c)
 	if err != nil {

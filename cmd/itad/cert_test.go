@@ -348,7 +348,7 @@ func TestCLI_CertIssueRefusals(t *testing.T) {
 		{"UnknownDevice", []string{"cert", "issue", "NOPE", "-o", f.out}, exitFailure, `device "NOPE" not found`},
 		{"OpenBatch", []string{"cert", "issue", "--batch", "OPEN-1", "-o", f.out}, exitFailure, "batch is still open"},
 		{"BothSerialAndBatch", []string{"cert", "issue", "ZC1234AB", "--batch", "OPEN-1", "-o", f.out}, exitUsage, "not both"},
-		{"NoOutputFolder", []string{"cert", "issue", "ZC1234AB", "-o", filepath.Join(f.dir, "missing")}, exitFailure, "does not exist"},
+		{"OutputIsAFile", []string{"cert", "issue", "ZC1234AB", "-o", f.db}, exitFailure, "output folder " + f.db},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, errOut, code := itad(t, f.db, tc.args...)
@@ -480,4 +480,16 @@ func TestCLI_Key(t *testing.T) {
 			t.Errorf("key import --p12 output:\n%s", out)
 		}
 	})
+}
+
+// TestCLI_CertIssueCreatesOutputFolder: -o names a folder that does not
+// exist yet; it is created and the certificate written in it.
+func TestCLI_CertIssueCreatesOutputFolder(t *testing.T) {
+	f := newCertFixture(t, 1)
+	dir := filepath.Join(f.dir, "new", "certs")
+	out := mustItad(t, f.db, "cert", "issue", "ZC1234AB", "-o", dir)
+	matches, _ := filepath.Glob(filepath.Join(dir, "*_ZC1234AB.pdf"))
+	if len(matches) != 1 {
+		t.Fatalf("no certificate in %s:\n%s", dir, out)
+	}
 }
