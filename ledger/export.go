@@ -138,8 +138,9 @@ func nullInt(n sql.NullInt64) *int64 {
 // ExportOptions choose an export's format.
 type ExportOptions struct {
 	Format string // "csv" (default) or "json"
-	// Excel, for CSV only, starts the file with a UTF-8 byte order mark and
-	// neutralises cells that a spreadsheet would run as a formula.
+	// Excel, for CSV only, starts the file with a UTF-8 byte order mark.
+	// (Cells a spreadsheet would run as a formula are neutralised in every
+	// CSV itad writes: see csvWriter.)
 	Excel bool
 }
 
@@ -190,7 +191,7 @@ func (s *Store) WriteExport(w io.Writer, q ExportQuery, opts ExportOptions) (Exp
 	}
 	var err error
 	if format == "csv" {
-		cw := &csvWriter{w: bw, excel: opts.Excel}
+		cw := &csvWriter{w: bw}
 		if opts.Excel {
 			bw.WriteString("\ufeff")
 		}
@@ -233,11 +234,26 @@ func (s *Store) WriteExport(w io.Writer, q ExportQuery, opts ExportOptions) (Exp
 // csvWriter writes RFC 4180 records ended by CRLF, bytes unchanged inside
 // quoted fields (encoding/csv would rewrite a lone CR or LF in a field).
 // The first write error is kept in err and later writes are skipped.
+//
+// Every CSV itad writes is opened by people in spreadsheets (auditors, FOI
+// requesters), so a cell that starts with = + - @ TAB or CR is prefixed
+// with ' and a spreadsheet shows it as text instead of running it as a
+// formula (=HYPERLINK(...) and the like, from imported data). Numbers
+// itad writes are never negative, so no figure is changed; JSON output is
+// the unaltered machine-readable form.
 type csvWriter struct {
-	w     io.Writer
-	excel bool // neutralise formula cells
-	err   error
-	buf   []byte
+	w   io.Writer
+	err error
+	buf []byte
+}
+
+// NeutraliseCell returns f as a spreadsheet will show it as text: prefixed
+// with ' when it starts with a character that starts a formula.
+func NeutraliseCell(f string) string {
+	if f != "" && strings.ContainsRune("=+-@\t\r", rune(f[0])) {
+		return "'" + f
+	}
+	return f
 }
 
 func (c *csvWriter) record(fields []string) {
@@ -249,9 +265,7 @@ func (c *csvWriter) record(fields []string) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		if c.excel && f != "" && strings.ContainsRune("=+-@\t\r", rune(f[0])) {
-			f = "'" + f
-		}
+		f = NeutraliseCell(f)
 		if !strings.ContainsAny(f, ",\"\r\n") {
 			b = append(b, f...)
 			continue

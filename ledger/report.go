@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -220,18 +219,17 @@ func WriteReport(w io.Writer, format string, by []string, rows []ReportRow) erro
 		enc.SetIndent("", "  ")
 		return enc.Encode(rows)
 	case "csv":
-		cw := csv.NewWriter(w)
-		cw.Write(append(append([]string{"year"}, by...), "count", "weight_grams", "weighed_count"))
+		cw := &csvWriter{w: w}
+		cw.record(append(append([]string{"year"}, by...), "count", "weight_grams", "weighed_count"))
 		for _, r := range rows {
 			rec := []string{r.YearLabel()}
 			for _, f := range by {
 				rec = append(rec, r.Fields[f])
 			}
 			rec = append(rec, strconv.FormatInt(r.Count, 10), strconv.FormatInt(r.WeightG, 10), strconv.FormatInt(r.WeighedCount, 10))
-			cw.Write(rec)
+			cw.record(rec)
 		}
-		cw.Flush()
-		return cw.Error()
+		return cw.err
 	case "text", "":
 		return writeReportText(w, by, rows)
 	}

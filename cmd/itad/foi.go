@@ -269,14 +269,15 @@ var exportCommand = &cli.Command{
 	Usage: "export every final disposition, one row per device, for auditors",
 	Description: "Writes one row per device's final disposition with every field, in these columns:\n\n  " +
 		strings.Join(ledger.ExportColumns, ",") + "\n\n" +
-		"CSV is RFC 4180 (CRLF line ends, UTF-8); --excel adds a byte order mark and prefixes cells\n" +
-		"starting with = + - @ TAB or CR with ' so that a spreadsheet does not run them as formulas.\n" +
+		"CSV is RFC 4180 (CRLF line ends, UTF-8); cells starting with = + - @ TAB or CR are prefixed\n" +
+		"with ' so that a spreadsheet does not run them as formulas (JSON is left unaltered);\n" +
+		"--excel adds a byte order mark so that Excel reads the file as UTF-8.\n" +
 		"weight_source is item (its own weight), batch (a share of its run's gross weight) or empty.\n" +
 		"The sums of an export equal 'itad report' for the same years.\n\n" +
 		"Weights: " + ledger.WeightRule + "\n\n" + signHelp,
 	Flags: append(append([]cli.Flag{
 		&cli.StringFlag{Name: "format", Value: "csv", Usage: "csv or json"},
-		&cli.BoolFlag{Name: "excel", Usage: "CSV for Excel: byte order mark, formula-like cells neutralised"},
+		&cli.BoolFlag{Name: "excel", Usage: "CSV for Excel: starts with a UTF-8 byte order mark"},
 	}, yearFlags...), discloseFlags...),
 	Action: func(c *cli.Context) error {
 		format := c.String("format")
