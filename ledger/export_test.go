@@ -453,8 +453,13 @@ func FuzzCSVWriter(f *testing.F) {
 		if err != nil {
 			t.Fatalf("%q: %v", rec, err)
 		}
-		if strings.Join(got, "\x00") != strings.Join(rec, "\x00") {
-			t.Errorf("wrote %q, read %q", rec, got)
+		// What a reader gets back is each value as written, neutralised.
+		want := make([]string, len(rec))
+		for i, v := range rec {
+			want[i] = NeutraliseCell(v)
+		}
+		if strings.Join(got, "\x00") != strings.Join(want, "\x00") {
+			t.Errorf("wrote %q, read %q, want %q", rec, got, want)
 		}
 	})
 }
