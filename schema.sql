@@ -135,3 +135,9 @@ CREATE TABLE checkpoints (
     created_at TEXT NOT NULL,
     created_by TEXT NOT NULL
 );
+
+-- migration 3: checkpoints are recorded by events
+-- A checkpoint row is written in the same transaction as its "checkpoint"
+-- event (ledger/checkpoint.go) and names it in seq, like every other
+-- current-state row, so that itad verify detects one deleted or forged.
+ALTER TABLE checkpoints ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;

@@ -188,6 +188,9 @@ func (s *Store) Events(f EventFilter) ([]Event, error) {
 // device shown) with its reason, as DPA 2018 s62 requires.
 func (s *Store) LogAccess(action, subject, reason string, payload any) error {
 	return s.write(reason, func(t *txn) error {
+		if err := t.checkAccess(action, reason); err != nil { // auditlog.go
+			return err
+		}
 		_, err := t.appendEvent(action, subject, payload)
 		return err
 	})

@@ -300,7 +300,7 @@ func (im *importer) resolve(r parsedRow) (cID int64, batchID *int64, closed, ok 
 		b, id, err := t.batchByRef(r.disp.Batch)
 		switch {
 		case errors.Is(err, ErrNotFound):
-			b = Batch{Ref: r.disp.Batch, Site: r.dev.Site, RunOn: r.disp.DisposedOn, Witness: r.disp.Witness}
+			b = Batch{Ref: r.disp.Batch, Contractor: r.disp.Contractor, Site: r.dev.Site, RunOn: r.disp.DisposedOn, Witness: r.disp.Witness}
 			if err := b.Validate(); err != nil {
 				im.errOut(r.line, "batch", err)
 				return 0, nil, false, false, nil

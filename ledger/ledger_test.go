@@ -391,3 +391,24 @@ func TestImport_RepeatsAcrossChunks(t *testing.T) {
 		t.Fatalf("%d distinct disposal ids", ids)
 	}
 }
+
+// TestOpen_PathWithURICharacters: a ledger path holding characters that
+// mean something in a file: URI opens that exact file.
+func TestOpen_PathWithURICharacters(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "we?ird#dir%20x")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "itad.db")
+	s, err := Open(path, Options{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("ledger not created at %s: %v", path, err)
+	}
+	if _, err := Open(path, Options{}); err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -24,7 +25,22 @@ type Store struct {
 	Now func() time.Time
 	// Actor is recorded on every event written through this store.
 	Actor string
+	// OnWait, when set, is called (once per change) when a change has
+	// waited writeNotice for another process's write transaction, so that
+	// the user can be told why nothing is happening.
+	OnWait func()
+
+	writeWait time.Duration
 }
+
+// busyTimeoutMS is the DSN's busy_timeout: how long a statement waits for
+// a lock (in WAL mode reads never wait for writers). Writes wait longer:
+// see Options.WriteWait and (*Store).begin.
+const busyTimeoutMS = 30000
+
+// writeNotice is how long a change waits for another writer before
+// OnWait is called.
+const writeNotice = time.Second
 
 // Options control Open.
 type Options struct {
@@ -34,6 +50,10 @@ type Options struct {
 	// CacheKiB sets SQLite's page cache (default 64 MiB); imports want a
 	// large one.
 	CacheKiB int
+	// WriteWait bounds how long a change waits for another process's
+	// write transaction to end (default 10 minutes). An import holds the
+	// write lock for its whole run: a million rows take about a minute.
+	WriteWait time.Duration
 }
 
 // Open opens (and migrates) the ledger at path. It returns
@@ -52,7 +72,7 @@ func Open(path string, opts Options) (*Store, error) {
 	// (busy_timeout) instead of failing on lock upgrade.
 	q := url.Values{}
 	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "busy_timeout(30000)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS))
 	q.Add("_pragma", "journal_mode(wal)")
 	q.Add("_pragma", "synchronous(normal)")
 	// Keep statement journals (which multi-row INSERTs need) in memory: on
@@ -60,11 +80,14 @@ func Open(path string, opts Options) (*Store, error) {
 	q.Add("_pragma", "temp_store(memory)")
 	q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", cache))
 	q.Add("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	db, err := sql.Open("sqlite", "file:"+uriPath(path)+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, Now: func() time.Time { return time.Now().UTC() }, Actor: "unknown"}
+	s := &Store{db: db, path: path, Now: func() time.Time { return time.Now().UTC() }, Actor: "unknown", writeWait: opts.WriteWait}
+	if s.writeWait <= 0 {
+		s.writeWait = 10 * time.Minute
+	}
 	if err := s.migrate(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -85,6 +108,16 @@ func (s *Store) DB() *sql.DB { return s.db }
 func SchemaVersion() int { return len(itad.Migrations()) }
 
 func (s *Store) migrate() error {
+	// Nearly every open finds the schema current. Check that with a plain
+	// read, which in WAL mode never waits for a writer, and take the write
+	// lock only to migrate: taking it on every open made every command,
+	// even a report, queue behind a long import and fail with "database is
+	// locked" once the import outlasted busy_timeout.
+	var have int
+	err := s.db.QueryRow(`SELECT coalesce(max(version),0) FROM schema_version`).Scan(&have)
+	if err == nil && have == len(itad.Migrations()) {
+		return nil
+	}
 	ctx := context.Background()
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
@@ -97,7 +130,7 @@ func (s *Store) migrate() error {
 		return fmt.Errorf("begin migration: %w", err)
 	}
 	defer tx.Rollback()
-	var have int
+	have = 0
 	var n int
 	if err := tx.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_version'`).Scan(&n); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
@@ -150,10 +183,11 @@ func (t *txn) exec(query string, args ...any) (sql.Result, error) {
 // write runs fn in one immediate transaction, with reason recorded on every
 // event it appends. Nothing fn did persists unless it returns nil.
 func (s *Store) write(reason string, fn func(*txn) error) error {
-	tx, err := s.db.Begin()
+	conn, tx, err := s.begin()
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return err
 	}
+	defer conn.Close()
 	t := &txn{tx: tx, now: s.Now().UTC(), actor: s.Actor, reason: reason, stmts: map[string]*sql.Stmt{}}
 	defer func() {
 		for _, st := range t.stmts {
@@ -168,6 +202,60 @@ func (s *Store) write(reason string, fn func(*txn) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// begin starts an immediate (write) transaction on a connection of its
+// own. Another process's write transaction — a large import holds one for
+// its whole run — makes it wait: up to writeNotice, then OnWait is called,
+// then up to WriteWait in all. The connection's busy_timeout is set back
+// to the DSN's before the transaction is handed over.
+func (s *Store) begin() (*sql.Conn, *sql.Tx, error) {
+	ctx := context.Background()
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("begin: %w", err)
+	}
+	timeout := func(d time.Duration) error {
+		_, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", d.Milliseconds()))
+		return err
+	}
+	tx, err := func() (*sql.Tx, error) {
+		if err := timeout(min(writeNotice, s.writeWait)); err != nil {
+			return nil, err
+		}
+		tx, err := conn.BeginTx(ctx, nil)
+		if err == nil || !isBusy(err) || s.writeWait <= writeNotice {
+			return tx, err
+		}
+		if s.OnWait != nil {
+			s.OnWait()
+		}
+		if err := timeout(s.writeWait - writeNotice); err != nil {
+			return nil, err
+		}
+		return conn.BeginTx(ctx, nil)
+	}()
+	if err == nil {
+		_, err = tx.Exec(fmt.Sprintf("PRAGMA busy_timeout = %d", busyTimeoutMS))
+		if err != nil {
+			tx.Rollback()
+		}
+	}
+	if err != nil {
+		timeout(busyTimeoutMS * time.Millisecond)
+		conn.Close()
+		if isBusy(err) {
+			return nil, nil, fmt.Errorf("begin: another itad process has been writing to the ledger for over %s (a large import?): %w", s.writeWait, err)
+		}
+		return nil, nil, fmt.Errorf("begin: %w", err)
+	}
+	return conn, tx, nil
+}
+
+// isBusy reports whether err is SQLITE_BUSY: a lock wait timed out.
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // newUUID returns a time-ordered UUIDv7, which keeps the uuid indexes
@@ -187,4 +275,11 @@ func isConstraint(err error) bool {
 		return se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
 	}
 	return false
+}
+
+// uriPath escapes a file path for a SQLite "file:" URI, in which ? starts
+// the query, # a fragment, and % an escape: without this a ledger at
+// "/data/a?b/itad.db" would silently be created at "/data/a".
+func uriPath(p string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
 }

@@ -60,6 +60,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			importCommand, reportCommand, demoCommand,
 			foiCommand, exemptCommand, exportCommand, verifyFileCommand,
 			keyCommand, certCommand,
+			backupCommand, restoreCommand,
+			verifyCommand, checkpointCommand, logCommand, disposalCommand, settingsCommand,
 		},
 		// urfave/cli would call os.Exit itself; let run decide.
 		ExitErrHandler:         func(*cli.Context, error) {},
@@ -144,6 +146,9 @@ func openLedgerOpts(c *cli.Context, opts ledger.Options) (*ledger.Store, error) 
 		return nil, err
 	}
 	s.Actor = c.String("actor")
+	s.OnWait = func() {
+		fmt.Fprintln(c.App.ErrWriter, "itad: waiting for another itad process to finish writing the ledger (a large import?)")
+	}
 	return s, nil
 }
 

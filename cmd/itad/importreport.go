@@ -38,7 +38,9 @@ var importCommand = &cli.Command{
 			return err
 		}
 		defer s.Close()
-		res, err := s.Import(name, f, ledger.ImportOptions{Reason: c.String("reason")})
+		bar := newProgress(c, fileLabel("import", name), fileSize(f)).Bytes()
+		res, err := s.Import(name, f, ledger.ImportOptions{Reason: c.String("reason"), Progress: bar.Set})
+		bar.Done()
 		var ie *ledger.ImportError
 		if errors.As(err, &ie) {
 			if c.Bool("json") {

@@ -182,6 +182,7 @@ var deviceCommand = &cli.Command{
 				return nil
 			},
 		},
+		deviceAmendCommand, // amend.go
 		{
 			Name:      "show",
 			Usage:     "show a device and its whole history",
@@ -227,7 +228,7 @@ func printHistory(w io.Writer, h ledger.DeviceHistory) error {
 	tw.Flush()
 	fmt.Fprintf(w, "\nDisposals (%d):\n", len(h.Disposals))
 	tw = table(w)
-	fmt.Fprintln(tw, "  DATE\tMETHOD\tCATEGORY\tCONTRACTOR\tWEIGHT\tBATCH\tVERIFIED\tOPERATOR\tWITNESS\tFINAL")
+	fmt.Fprintln(tw, "  DATE\tMETHOD\tCATEGORY\tCONTRACTOR\tWEIGHT\tBATCH\tVERIFIED\tOPERATOR\tWITNESS\tFINAL\tUUID")
 	for _, p := range h.Disposals {
 		wt := "-"
 		if p.WeightG != nil {
@@ -237,8 +238,8 @@ func printHistory(w io.Writer, h ledger.DeviceHistory) error {
 		if p.Final {
 			final = "final"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.DisposedOn, p.Method, p.Category, p.Contractor, wt,
-			dash(p.Batch), dash(p.Verified), dash(p.Operator), dash(p.Witness), final)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.DisposedOn, p.Method, p.Category, p.Contractor, wt,
+			dash(p.Batch), dash(p.Verified), dash(p.Operator), dash(p.Witness), final, p.UUID)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nCertificates (%d):\n", len(h.Certificates))
@@ -253,6 +254,9 @@ func printHistory(w io.Writer, h ledger.DeviceHistory) error {
 		reason := ""
 		if e.Reason != "" {
 			reason = "reason: " + e.Reason
+		}
+		if cs, ok := ledger.EventChanges(e); ok { // corrections: what changed
+			reason = strings.TrimSpace(ledger.FormatChanges(cs) + "  " + reason)
 		}
 		fmt.Fprintf(tw, "  #%d\t%s\t%s\t%s\t%s\n", e.Seq, e.At.Format("2006-01-02 15:04:05Z"), e.Actor, e.Action, reason)
 	}

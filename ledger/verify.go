@@ -1,0 +1,743 @@
+package ledger
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// Verification
+//
+// Verify replays the event log and checks two things. The chain: event
+// seq numbers run 1, 2, 3 ... with no gap, each event's prev_hash is the
+// hash of the event before it (32 zero bytes for event 1), and each hash
+// is EventHash of the event's stored fields. The state: every row of every
+// current-state table is exactly what the events produce, and nothing
+// else is there. Checkpoints stored in the ledger, or given from outside,
+// are checked against an RFC 6962 tree of the event hashes (checkpoint.go).
+//
+// The replay rules, action by action:
+//
+//	setting.set        settings row (key, value, seq of the latest set)
+//	contractor.add     contractors row (uuid, name, name_key, accreditations, contract_ref, seq)
+//	device.add         devices row (uuid, serial, serial_key, asset_tag, type, make, model, capacity_gb, site, seq)
+//	device.import      a devices row and a disposals row, both with this seq
+//	disposal.record    disposals row; the device's final disposition recomputed
+//	device.amend       the device's row updated (amend.go)
+//	disposal.amend     the disposal's row updated; final disposition recomputed
+//	batch.add          batches row; its contractor named by name, if any
+//	batch.close        closed_at and gross_weight_g of the batch
+//	exempt.set         exemptions row (field, sections joined with ", ", seq)
+//	exempt.clear       the exemptions row deleted
+//	certificate.issue  certificates row, one certificate_devices row per device,
+//	                   superseded_by set on each certificate it supersedes
+//	certificate.revoke revoked_at and revoke_reason of the certificate
+//	checkpoint         checkpoints row (checkpoint.go)
+//
+// Every row of devices, disposals, contractors, batches, certificates and
+// checkpoints records in seq the event that created it, and rows are
+// created in event order, so the tables are read in id order and merged
+// with the event stream; other events change no table and are listed in
+// NoStateActions. An action in neither list fails verification: an event
+// itad did not write.
+//
+// How it runs (a million events in under 3 s on two cores). Six
+// read-only connections (sqliteraw.go) share one snapshot of the file.
+// One reads the events in seq order in batches of 4096; worker goroutines
+// hash them and decode their payloads (verifyscan.go); others read the
+// devices, disposals, certificates and certificate_devices tables in id
+// order. One goroutine merges them all in event order (verifyrows.go),
+// keeping in memory only the small tables, an index of device ids (40
+// bytes a device), and what later events may still change: rows that did
+// not match their creating event, amendments, supersessions, and devices
+// with more than one disposal. Those are settled at the end of the log.
+//
+// What it proves. Someone editing the database file directly (the sqlite3
+// shell) can change rows, but then the rows no longer match the events;
+// change an event, and its hash no longer matches; recompute every later
+// hash, and a checkpoint signed before the change no longer matches. Only
+// events after the latest checkpoint kept outside the ledger can be forged
+// by someone who can write the file and recompute hashes: take checkpoints
+// and keep them elsewhere.
+
+// ErrTampered is matched by every error that says the ledger is not what
+// its event log (or a checkpoint of it) says: an edited, inserted,
+// deleted or reordered row or event, or a checkpoint that does not hold.
+var ErrTampered = errors.New("the ledger does not match its event log")
+
+// ChainError names the first event at which the log itself is wrong: a
+// gap in the sequence, a hash that does not match, an event that cannot
+// be replayed.
+type ChainError struct {
+	Seq     int64
+	Problem string
+}
+
+func (e *ChainError) Error() string { return fmt.Sprintf("event %d: %s", e.Seq, e.Problem) }
+
+// Is makes errors.Is(err, ErrTampered) true.
+func (e *ChainError) Is(target error) bool { return target == ErrTampered }
+
+// TableError names a row of a current-state table that is not what the
+// events produce, or an event whose row is missing (RowID 0).
+type TableError struct {
+	Table   string
+	RowID   int64  // 0: no row
+	Key     string // what the row is about: "serial SN1", "uuid …"
+	Seq     int64  // the event the row should match
+	Problem string
+}
+
+func (e *TableError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "table %s", e.Table)
+	if e.RowID != 0 {
+		fmt.Fprintf(&b, " row id %d", e.RowID)
+	}
+	if e.Key != "" {
+		fmt.Fprintf(&b, " (%s)", e.Key)
+	}
+	b.WriteString(": " + e.Problem)
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrTampered) true.
+func (e *TableError) Is(target error) bool { return target == ErrTampered }
+
+// CheckpointError says a checkpoint does not hold for this ledger.
+type CheckpointError struct {
+	Source  string // "ledger" or the file it came from
+	Size    int64
+	Problem string
+}
+
+func (e *CheckpointError) Error() string {
+	src := ""
+	if e.Source != "" {
+		src = " " + e.Source
+	}
+	return fmt.Sprintf("checkpoint%s of %d events: %s", src, e.Size, e.Problem)
+}
+
+// Is makes errors.Is(err, ErrTampered) true.
+func (e *CheckpointError) Is(target error) bool { return target == ErrTampered }
+
+// VerifyError lists what Verify found wrong, first (lowest seq) first.
+// Problems holds *ChainError, *TableError and *CheckpointError values.
+type VerifyError struct {
+	Problems []error
+	// More counts problems found past VerifyOptions.MaxProblems.
+	More int
+}
+
+func (e *VerifyError) Error() string {
+	n := len(e.Problems) + e.More
+	if n == 1 {
+		return e.Problems[0].Error()
+	}
+	return fmt.Sprintf("%s (and %d more problems)", e.Problems[0].Error(), n-1)
+}
+
+// Unwrap returns the problems, so errors.As finds the first of a type.
+func (e *VerifyError) Unwrap() []error { return e.Problems }
+
+// Is makes errors.Is(err, ErrTampered) true.
+func (e *VerifyError) Is(target error) bool { return target == ErrTampered }
+
+// ExternalCheckpoint is a checkpoint kept outside the ledger (itad verify
+// --checkpoint FILE), with the verifier of the key that should have
+// signed it.
+type ExternalCheckpoint struct {
+	Source   string // file name, for messages
+	Note     []byte
+	Verifier note.Verifier
+}
+
+// VerifyOptions control Verify.
+type VerifyOptions struct {
+	// Verifier checks the signatures of the checkpoints stored in the
+	// ledger; nil leaves them unchecked (their text is still checked
+	// against the log).
+	Verifier note.Verifier
+	// External checkpoints must each be signed by their verifier and be
+	// consistent with the log: the tree of its first Size events must have
+	// their root.
+	External []ExternalCheckpoint
+	// MaxProblems stops listing problems past this many (default 100).
+	MaxProblems int
+}
+
+// CheckpointCheck reports one checkpoint Verify checked.
+type CheckpointCheck struct {
+	Source    string `json:"source"` // "ledger" or a file
+	Size      int64  `json:"size"`
+	Root      string `json:"root_hash"`
+	Signature string `json:"signature"` // "verified", "not checked" or why not
+}
+
+// VerifyResult summarises a ledger that verified.
+type VerifyResult struct {
+	Events      int64             `json:"events"`
+	Head        string            `json:"head_hash"` // hex hash of the last event
+	Root        string            `json:"root_hash"` // base64 RFC 6962 tree hash of all events
+	Origin      string            `json:"origin"`
+	Rows        map[string]int64  `json:"rows"`
+	Checkpoints []CheckpointCheck `json:"checkpoints"`
+}
+
+// NoStateActions returns the actions that change no current-state table:
+// consultations and disclosures (report, device.show, foi, export, ...)
+// and records such as import.file, backup and key events.
+//
+// An action Verify does not know fails verification. To add a new action
+// that changes no table, call RegisterNoStateAction from an init function
+// in the file that writes it; an action that changes a table needs its
+// replay in verify.go. LogAccess refuses unregistered actions, so a
+// missing registration shows at once.
+func NoStateActions() []string {
+	actionsMu.RLock()
+	defer actionsMu.RUnlock()
+	return sortedKeys(noStateActions)
+}
+
+// RegisterNoStateAction adds actions to NoStateActions. It panics for an
+// action whose replay changes state (a programming error).
+func RegisterNoStateAction(actions ...string) {
+	actionsMu.Lock()
+	defer actionsMu.Unlock()
+	for _, a := range actions {
+		if stateActions[a] {
+			panic("ledger: " + a + " changes state and cannot be registered as a no-state action")
+		}
+		noStateActions[a] = true
+	}
+}
+
+func isNoStateAction(a string) bool {
+	actionsMu.RLock()
+	defer actionsMu.RUnlock()
+	return noStateActions[a]
+}
+
+var (
+	actionsMu      sync.RWMutex
+	noStateActions = map[string]bool{
+		// records
+		"import.file": true, "backup": true, KeyInit: true, KeyImport: true,
+		// consultations and disclosures (LogAccess)
+		"report": true, "device.show": true, "batch.show": true, "foi": true, "export": true,
+		"cert.verify": true, "cert.show": true, LogAction: true,
+	}
+	stateActions = map[string]bool{
+		"setting.set": true, "contractor.add": true, "device.add": true, "device.import": true,
+		"disposal.record": true, "device.amend": true, "disposal.amend": true, "batch.add": true,
+		"batch.close": true, "exempt.set": true, "exempt.clear": true, "certificate.issue": true,
+		"certificate.revoke": true, CheckpointAction: true,
+	}
+)
+
+// Verify checks the whole ledger: the hash chain, every current-state
+// table against the events, and the checkpoints (see the top of
+// verify.go). It reads one consistent snapshot while other processes keep
+// writing. It returns a *VerifyError (matching ErrTampered) listing what
+// is wrong, or another error if the ledger cannot be read.
+func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
+	if opts.MaxProblems <= 0 {
+		opts.MaxProblems = 100
+	}
+	v := &verifier{opts: opts, res: VerifyResult{Rows: map[string]int64{}}}
+	conns, err := openSnapshot(s.path, 6)
+	if err != nil {
+		return v.res, err
+	}
+	defer func() {
+		for _, c := range conns {
+			c.exec("ROLLBACK")
+			c.close()
+		}
+	}()
+	v.main = conns[0]
+	if err := v.prepare(); err != nil {
+		return v.res, err
+	}
+	stop := make(chan struct{})
+	v.devs = startStream(conns[1], `SELECT id, uuid, serial, serial_key, asset_tag, type, make, model, capacity_gb, site, seq FROM devices ORDER BY id`, stop, scanDevRow)
+	v.disps = startStream(conns[2], `SELECT id, uuid, device_id, method, category, standard, tool, verified, contractor_id, disposed_on,
+		year, fin_year, weight_g, batch_id, operator, witness, notes, is_final, seq FROM disposals ORDER BY id`, stop, scanDispRow)
+	v.certs = startStream(conns[3], `SELECT id, uuid, kind, subject, content_hash, pdf_sha256, signer_fingerprint, issued_at, issued_by,
+		superseded_by, revoked_at, revoke_reason, seq FROM certificates ORDER BY id`, stop, scanCertRow)
+	v.certDevs = startStream(conns[4], `SELECT certificate_id, device_id FROM certificate_devices ORDER BY certificate_id, device_id`, stop, scanCertDevRow)
+	evs, recycle := startEvents(conns[5], stop, v.treeLimit)
+	err = v.run(evs, recycle)
+	close(stop)
+	// Let the readers finish before their connections close.
+	for range evs {
+	}
+	for _, d := range []interface{ drain() }{v.devs, v.disps, v.certs, v.certDevs} {
+		d.drain()
+	}
+	if err != nil {
+		return v.res, err
+	}
+	if len(v.problems) > 0 {
+		// In log order; at one event, a broken chain first, then a
+		// checkpoint, then rows.
+		rank := func(err error) int {
+			switch err.(type) {
+			case *ChainError:
+				return 0
+			case *CheckpointError:
+				return 1
+			}
+			return 2
+		}
+		sort.SliceStable(v.problems, func(i, j int) bool {
+			a, b := v.problems[i], v.problems[j]
+			return a.pos < b.pos || a.pos == b.pos && rank(a.err) < rank(b.err)
+		})
+		ve := &VerifyError{More: v.more}
+		for _, p := range v.problems {
+			ve.Problems = append(ve.Problems, p.err)
+		}
+		return v.res, ve
+	}
+	return v.res, nil
+}
+
+// openSnapshot opens n read-only connections that all see the same
+// snapshot of the ledger: each begins a read transaction and reads the
+// head of the log; since every write appends an event, the same head
+// means the same snapshot. A writer committing in between makes it retry.
+func openSnapshot(path string, n int) ([]*rawConn, error) {
+	for attempt := 0; ; attempt++ {
+		var conns []*rawConn
+		closeAll := func() {
+			for _, c := range conns {
+				c.exec("ROLLBACK")
+				c.close()
+			}
+		}
+		var heads []string
+		for i := 0; i < n; i++ {
+			c, err := openRaw(path)
+			if err != nil {
+				closeAll()
+				return nil, err
+			}
+			conns = append(conns, c)
+			if err := c.exec("BEGIN"); err != nil {
+				closeAll()
+				return nil, err
+			}
+			h, err := c.head()
+			if err != nil {
+				closeAll()
+				return nil, err
+			}
+			heads = append(heads, h)
+		}
+		same := true
+		for _, h := range heads[1:] {
+			same = same && h == heads[0]
+		}
+		if same {
+			return conns, nil
+		}
+		closeAll()
+		if attempt == 10 {
+			return nil, errors.New("verify: the ledger kept changing while verify started: try again")
+		}
+	}
+}
+
+// head returns the last event's seq and hash as a string.
+func (c *rawConn) head() (string, error) {
+	st, err := c.prepare(`SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1`)
+	if err != nil {
+		return "", err
+	}
+	defer st.finalize()
+	ok, err := st.step()
+	if err != nil || !ok {
+		return "", err
+	}
+	return strconv.FormatInt(st.int64(0), 10) + ":" + hex.EncodeToString(st.bytes(1)), nil
+}
+
+// problem is a finding with its position in the log, for ordering.
+type finding struct {
+	pos int64
+	err error
+}
+
+// verifier is the state of one Verify run. Only the merging goroutine
+// touches it.
+type verifier struct {
+	opts     VerifyOptions
+	res      VerifyResult
+	main     *rawConn
+	problems []finding
+	more     int
+
+	// The chain.
+	events   int64
+	lastSeq  int64
+	prevHash [32]byte
+	origin   string
+	tree     merkleFrontier
+	roots    map[int64]tlog.Hash // tree hashes at sizes some checkpoint needs
+	need     map[int64]bool
+	// treeLimit is how many events the tree must cover: up to the last
+	// checkpoint (in the log or given). Beyond it no hash is needed.
+	treeLimit int64
+
+	// Small tables, read whole.
+	settingRows   map[string]settingRow
+	settings      map[string]settingRow // replayed
+	exemptionRows map[string]settingRow
+	exemptions    map[string]settingRow
+	contractors   map[int64]*contractorRow // by seq
+	cByKey        map[string]rowRef        // replayed: name_key -> row
+	cNameByID     map[int64]string
+	cCache        map[string]rowRef   // contractor name as written -> row
+	batches       map[int64]*batchRow // by seq
+	batchByUUID   map[string]*batchExp
+	bByKey        map[string]rowRef
+	bRefByID      map[int64]string
+	bCache        map[string]rowRef
+	checkpoints   map[int64]*checkpointRow // by seq
+
+	// Large tables, streamed in id order.
+	devs     *stream[devRow]
+	disps    *stream[dispRow]
+	certs    *stream[certRow]
+	certDevs *stream[certDevRow]
+	devIndex devIndex
+	// Rows checked in the two largest tables (res.Rows holds the others).
+	nDevices, nDisposals int64
+
+	// Rows that did not match the event that created them, and changes
+	// made by later events; settled at the end (settle).
+	pendingDev  map[int64]*devPending
+	pendingDisp map[int64]*dispPending
+	pendingCert map[int64]*certPending
+	devMods     map[string][]amendOp
+	dispMods    map[string][]amendOp
+	certMods    map[string][]certMod
+	// Devices whose final disposition must be recomputed.
+	finalCheck map[int64]bool
+	groups     map[int64][]dispMini // devices with more than one disposal
+}
+
+// ref locates the row an event created.
+type rowRef struct{ id, seq int64 }
+
+func (v *verifier) add(pos int64, err error) {
+	if len(v.problems) >= v.opts.MaxProblems {
+		v.more++
+		return
+	}
+	v.problems = append(v.problems, finding{pos, err})
+}
+
+func (v *verifier) chainProblem(seq int64, format string, a ...any) {
+	v.add(seq, &ChainError{Seq: seq, Problem: fmt.Sprintf(format, a...)})
+}
+
+func (v *verifier) tableProblem(pos int64, e *TableError) { v.add(pos, e) }
+
+// prepare reads the small tables and what the tree hash is needed for.
+func (v *verifier) prepare() error {
+	v.roots, v.need = map[int64]tlog.Hash{}, map[int64]bool{}
+	v.settings, v.exemptions = map[string]settingRow{}, map[string]settingRow{}
+	v.cByKey, v.cNameByID, v.cCache = map[string]rowRef{}, map[int64]string{}, map[string]rowRef{}
+	v.batchByUUID, v.bByKey, v.bRefByID, v.bCache = map[string]*batchExp{}, map[string]rowRef{}, map[int64]string{}, map[string]rowRef{}
+	v.pendingDev, v.pendingDisp, v.pendingCert = map[int64]*devPending{}, map[int64]*dispPending{}, map[int64]*certPending{}
+	v.devMods, v.dispMods, v.certMods = map[string][]amendOp{}, map[string][]amendOp{}, map[string][]certMod{}
+	v.finalCheck, v.groups = map[int64]bool{}, map[int64][]dispMini{}
+	var err error
+	if v.settingRows, err = v.readKeyed("settings", `SELECT key, value, seq, typeof(value), typeof(seq) FROM settings`); err != nil {
+		return err
+	}
+	if v.exemptionRows, err = v.readKeyed("exemptions", `SELECT field, sections, seq, typeof(sections), typeof(seq) FROM exemptions`); err != nil {
+		return err
+	}
+	if err := v.readContractors(); err != nil {
+		return err
+	}
+	if err := v.readBatches(); err != nil {
+		return err
+	}
+	if err := v.readCheckpoints(); err != nil {
+		return err
+	}
+	// Room for every device at once: the index grows with the stream.
+	if err := v.readRows("devices", `SELECT coalesce(max(id), 0) FROM devices`, func(st *rawStmt) {
+		if n := st.int64(0); n > 0 && n < 1<<28 {
+			v.devIndex.ids = make([]int64, 0, n)
+			v.devIndex.uuids = make([][16]byte, 0, n)
+			v.devIndex.first = make([]dispMini, 0, n)
+		}
+	}); err != nil {
+		return err
+	}
+	for _, x := range v.opts.External {
+		text, err := splitNote(string(x.Note))
+		if err != nil {
+			continue // reported by checkExternal
+		}
+		if _, size, _, err := parseCheckpointBody(text); err == nil {
+			v.need[size] = true
+			v.treeLimit = max(v.treeLimit, size)
+		}
+	}
+	// The tree must reach the last checkpoint recorded in the ledger (the
+	// events table has no index to find checkpoint events by).
+	for seq := range v.checkpoints {
+		v.treeLimit = max(v.treeLimit, seq-1)
+	}
+	v.need[v.treeLimit] = true
+	return nil
+}
+
+// run merges the event stream with the table streams, then settles what
+// only the end of the log decides.
+func (v *verifier) run(evs <-chan *evBatch, recycle func(*evBatch)) error {
+	for b := range evs {
+		<-b.done
+		if b.err != nil {
+			return fmt.Errorf("verify: read events: %w", b.err)
+		}
+		tree := b.lo < v.treeLimit
+		leafMode := len(b.ev) < evBatchSize
+		for i := range b.ev {
+			if b.ev[i].action == CheckpointAction {
+				leafMode = true
+			}
+		}
+		for size := range v.need {
+			if size > b.lo && size < b.lo+int64(len(b.ev)) {
+				leafMode = true
+			}
+		}
+		for i := range b.ev {
+			e := &b.ev[i]
+			v.chain(e)
+			v.apply(b, e)
+			if tree && leafMode && v.tree.n < v.treeLimit {
+				v.tree.push(b.leaves[i], 1)
+				v.noteSize()
+			}
+		}
+		if tree && !leafMode {
+			v.tree.push(b.root, evBatchSize)
+			v.noteSize()
+		}
+		recycle(b)
+	}
+	for _, s := range []interface{ failed() error }{v.devs, v.disps, v.certs, v.certDevs} {
+		if err := s.failed(); err != nil {
+			return fmt.Errorf("verify: %w", err)
+		}
+	}
+	if err := v.finish(); err != nil {
+		return err
+	}
+	v.res.Events = v.events
+	v.res.Rows["devices"], v.res.Rows["disposals"] = v.nDevices, v.nDisposals
+	v.res.Head = hex.EncodeToString(v.prevHash[:])
+	if v.events == 0 {
+		v.res.Head = ""
+	}
+	if v.tree.n == v.events {
+		root := v.tree.root()
+		v.res.Root = base64.StdEncoding.EncodeToString(root[:])
+	}
+	v.res.Origin = v.origin
+	v.checkExternal()
+	return nil
+}
+
+func (v *verifier) noteSize() {
+	if v.need[v.tree.n] {
+		v.roots[v.tree.n] = v.tree.root()
+	}
+}
+
+// chain checks one event's place in the hash chain.
+func (v *verifier) chain(e *evRec) {
+	v.events++
+	defer func() {
+		v.lastSeq = e.seq
+		copy(v.prevHash[:], e.hash)
+	}()
+	if v.events == 1 {
+		v.origin = OriginFor(e.hash)
+	}
+	if e.bad != "" {
+		v.chainProblem(e.seq, "%s", e.bad)
+		return
+	}
+	switch {
+	case e.seq <= v.lastSeq:
+		v.chainProblem(e.seq, "out of order: it follows event %d", v.lastSeq)
+		return
+	case e.seq != v.lastSeq+1 && e.seq == v.lastSeq+2:
+		v.chainProblem(v.lastSeq+1, "missing: event %d follows event %d (deleted?)", e.seq, v.lastSeq)
+		return
+	case e.seq != v.lastSeq+1:
+		v.chainProblem(v.lastSeq+1, "missing, with the events up to %d: event %d follows event %d (deleted?)", e.seq-1, e.seq, v.lastSeq)
+		return
+	}
+	if len(e.hash) != 32 {
+		v.chainProblem(e.seq, "hash is %d bytes, not 32", len(e.hash))
+		return
+	}
+	if !bytes.Equal(e.prev, v.prevHash[:]) {
+		if e.seq == 1 {
+			v.chainProblem(e.seq, "prev_hash of the first event is not 32 zero bytes")
+		} else {
+			v.chainProblem(e.seq, "prev_hash is not the hash of event %d (events reordered or replaced?)", e.seq-1)
+		}
+		return
+	}
+	if !bytes.Equal(e.sum[:], e.hash) {
+		v.chainProblem(e.seq, "hash does not match the event's contents (%s %s): changed after it was written", e.action, e.subject)
+	}
+}
+
+// apply replays one event against the tables.
+func (v *verifier) apply(b *evBatch, e *evRec) {
+	if e.bad != "" {
+		return
+	}
+	if e.perr != nil {
+		v.chainProblem(e.seq, "%s payload cannot be read: %v", e.action, e.perr)
+		return
+	}
+	switch e.action {
+	case "device.add":
+		v.deviceCreated(e, &b.devs[e.pi])
+	case "device.import":
+		id := v.deviceCreated(e, &b.devs[e.pi])
+		v.disposalCreated(e, &b.disps[e.pi], b.devs[e.pi].UUID, id)
+	case "disposal.record":
+		d := &b.disps[e.pi]
+		v.disposalCreated(e, d, d.Device, 0)
+	case "setting.set":
+		var p struct{ Key, Value string }
+		if v.decode(e, &p) {
+			v.settings[p.Key] = settingRow{value: p.Value, seq: e.seq}
+		}
+	case "contractor.add":
+		v.contractorAdded(e)
+	case "batch.add":
+		v.batchAdded(e)
+	case "batch.close":
+		v.batchClosed(e)
+	case "exempt.set", "exempt.clear":
+		var p exemptionEvent
+		if !v.decode(e, &p) {
+			return
+		}
+		if e.action == "exempt.clear" {
+			delete(v.exemptions, p.Field)
+		} else {
+			v.exemptions[p.Field] = settingRow{value: strings.Join(p.Sections, ", "), seq: e.seq}
+		}
+	case "device.amend", "disposal.amend":
+		v.amended(e)
+	case "certificate.issue":
+		v.certificateIssued(e)
+	case "certificate.revoke":
+		var p certificateRevokeEvent
+		if v.decode(e, &p) {
+			v.certMods[p.UUID] = append(v.certMods[p.UUID], certMod{seq: e.seq, revokedAt: p.RevokedAt, reason: p.Reason, revoke: true})
+		}
+	case CheckpointAction:
+		v.checkpointRecorded(e)
+	default:
+		if !isNoStateAction(e.action) {
+			v.chainProblem(e.seq, "unknown action %q: itad never writes it (see ledger.RegisterNoStateAction)", e.action)
+		}
+	}
+}
+
+// decode unmarshals a low-volume payload with encoding/json.
+func (v *verifier) decode(e *evRec, p any) bool {
+	if err := json.Unmarshal(e.payload, p); err != nil {
+		v.chainProblem(e.seq, "%s payload cannot be read: %v", e.action, err)
+		return false
+	}
+	return true
+}
+
+// takeRow returns the row of s created by event seq, reporting rows
+// before it that no event created and a missing row.
+func takeRow[T any](v *verifier, s *stream[T], table string, e *evRec, info func(*T) (id, seq int64), key func(*T) string) *T {
+	for {
+		r := s.peek()
+		if r == nil {
+			break
+		}
+		id, seq := info(r)
+		if seq == e.seq {
+			s.pop()
+			return r
+		}
+		if seq > e.seq {
+			break
+		}
+		v.extraRow(table, id, key(r), seq)
+		s.pop()
+	}
+	v.tableProblem(e.seq, &TableError{Table: table, Seq: e.seq,
+		Problem: fmt.Sprintf("no row for event %d (%s %s): deleted, or its seq changed", e.seq, e.action, e.subject)})
+	return nil
+}
+
+func (v *verifier) extraRow(table string, id int64, key string, seq int64) {
+	v.tableProblem(seq, &TableError{Table: table, RowID: id, Key: key, Seq: seq,
+		Problem: fmt.Sprintf("no event created this row (its seq is %d): inserted, or rows reordered", seq)})
+}
+
+// outOfOrder returns a problem for a row whose seq is below that of the
+// row before it in id order (rows are created in event order, so ids
+// were changed), reported if an event created the row.
+func outOfOrder(seq int64, last *int64) string {
+	defer func() { *last = max(*last, seq) }()
+	if seq < *last {
+		return fmt.Sprintf("out of order: created by event %d, after the row before it (event %d): ids changed?", seq, *last)
+	}
+	return ""
+}
+
+// mismatch describes a differing column.
+func colMismatch(col string, have, want any) string {
+	return fmt.Sprintf("%s is %s, events say %s", col, showValue(have), showValue(want))
+}
+
+func showValue(x any) string {
+	switch x := x.(type) {
+	case string:
+		return strconv.Quote(x)
+	case nil:
+		return "NULL"
+	case *int64:
+		if x == nil {
+			return "NULL"
+		}
+		return strconv.FormatInt(*x, 10)
+	}
+	return fmt.Sprint(x)
+}
