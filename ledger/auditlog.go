@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"database/sql"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -185,7 +184,7 @@ func (s *Store) AuditLog(f LogFilter, fn func(Event) error) error {
 type LogWriter struct {
 	w      io.Writer
 	format string
-	cw     *csv.Writer
+	cw     *csvWriter // formula cells neutralised; JSON keeps exact bytes
 	n      int
 }
 
@@ -197,9 +196,10 @@ func NewLogWriter(w io.Writer, format string) (*LogWriter, error) {
 	case "text", "":
 		lw.format = "text"
 	case "csv":
-		lw.cw = csv.NewWriter(w)
-		if err := lw.cw.Write([]string{"seq", "at", "actor", "action", "subject", "reason", "payload", "prev_hash", "hash"}); err != nil {
-			return nil, err
+		lw.cw = &csvWriter{w: w}
+		lw.cw.record([]string{"seq", "at", "actor", "action", "subject", "reason", "payload", "prev_hash", "hash"})
+		if lw.cw.err != nil {
+			return nil, lw.cw.err
 		}
 	case "json":
 		if _, err := io.WriteString(w, "["); err != nil {
@@ -216,8 +216,9 @@ func (lw *LogWriter) Write(e Event) error {
 	lw.n++
 	switch lw.format {
 	case "csv":
-		return lw.cw.Write([]string{strconv.FormatInt(e.Seq, 10), e.At.UTC().Format(TimeFormat), e.Actor, e.Action, e.Subject,
+		lw.cw.record([]string{strconv.FormatInt(e.Seq, 10), e.At.UTC().Format(TimeFormat), e.Actor, e.Action, e.Subject,
 			e.Reason, string(e.Payload), hex.EncodeToString(e.PrevHash), hex.EncodeToString(e.Hash)})
+		return lw.cw.err
 	case "json":
 		// One event a line, compact: the payload keeps its exact bytes,
 		// so that anyone can recompute the event's hash from the export.
@@ -249,8 +250,7 @@ func (lw *LogWriter) Write(e Event) error {
 func (lw *LogWriter) Close() error {
 	switch lw.format {
 	case "csv":
-		lw.cw.Flush()
-		return lw.cw.Error()
+		return lw.cw.err
 	case "json":
 		end := "\n]\n"
 		if lw.n == 0 {

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLogAccess_RequireReason(t *testing.T) {
@@ -160,5 +161,31 @@ func TestAuditLog(t *testing.T) {
 	}
 	if _, err := NewLogWriter(&empty, "xml"); !errors.Is(err, ErrInvalid) {
 		t.Fatal(err)
+	}
+}
+
+// TestLogWriter_CSVNeutralisesFormulas: a reason or subject that a
+// spreadsheet would run as a formula is shown as text in the CSV trail.
+func TestLogWriter_CSVNeutralisesFormulas(t *testing.T) {
+	var b strings.Builder
+	lw, err := NewLogWriter(&b, "csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := Event{Seq: 1, At: time.Date(2021, 1, 2, 3, 4, 5, 0, time.UTC), Actor: "@admin", Action: "report",
+		Subject: "=HYPERLINK(\"x\")", Reason: "+1", Payload: []byte(`{}`), PrevHash: make([]byte, 32), Hash: make([]byte, 32)}
+	if err := lw.Write(e); err != nil {
+		t.Fatal(err)
+	}
+	if err := lw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(strings.NewReader(b.String())).ReadAll()
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("%d records, %v", len(recs), err)
+	}
+	got := recs[1]
+	if got[2] != "'@admin" || got[4] != `'=HYPERLINK("x")` || got[5] != "'+1" || got[6] != "{}" {
+		t.Fatalf("record %q", got)
 	}
 }
