@@ -184,6 +184,15 @@ func (s *Store) Events(f EventFilter) ([]Event, error) {
 	return out, rows.Err()
 }
 
+// EventCount returns the number of events in the log.
+func (s *Store) EventCount() (int64, error) {
+	var n int64
+	if err := s.db.QueryRow(`SELECT coalesce(max(seq), 0) FROM events`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count events: %w", err)
+	}
+	return n, nil
+}
+
 // LogAccess records a consultation or disclosure (a report, an export, a
 // device shown) with its reason, as DPA 2018 s62 requires.
 func (s *Store) LogAccess(action, subject, reason string, payload any) error {

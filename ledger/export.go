@@ -142,6 +142,8 @@ type ExportOptions struct {
 	// (Cells a spreadsheet would run as a formula are neutralised in every
 	// CSV itad writes: see csvWriter.)
 	Excel bool
+	// Progress, when set, is called every 1,024 rows with the rows written.
+	Progress func(rows int64)
 }
 
 // ExportSummary totals what an export wrote.
@@ -181,6 +183,9 @@ func (s *Store) WriteExport(w io.Writer, q ExportQuery, opts ExportOptions) (Exp
 	bw := bufio.NewWriterSize(w, 64<<10)
 	tally := func(r *ExportRow) {
 		sum.Rows++
+		if opts.Progress != nil && sum.Rows%1024 == 0 {
+			opts.Progress(sum.Rows)
+		}
 		if r.WeightG != nil {
 			sum.WeightG += *r.WeightG
 			sum.WeighedRows++

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -410,5 +411,33 @@ func TestOpen_PathWithURICharacters(t *testing.T) {
 	}
 	if _, err := Open(path, Options{}); err != nil {
 		t.Fatalf("reopen: %v", err)
+	}
+}
+
+// TestProgressCallbacks: Verify and WriteExport report how far they are.
+func TestProgressCallbacks(t *testing.T) {
+	s := mustOpen(t)
+	data := DemoCSV(3, 3000, 2020, 2021)
+	if _, err := importString(s, "p.csv", string(data)); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.EventCount()
+	if err != nil || n < 3000 {
+		t.Fatalf("EventCount = %d, %v", n, err)
+	}
+	var last, calls int64
+	if _, err := s.Verify(VerifyOptions{Progress: func(e int64) { last, calls = e, calls+1 }}); err != nil {
+		t.Fatal(err)
+	}
+	if last != n || calls == 0 {
+		t.Errorf("verify progress ended at %d after %d calls, want %d", last, calls, n)
+	}
+	var rows []int64
+	sum, err := s.WriteExport(io.Discard, ExportQuery{}, ExportOptions{Progress: func(r int64) { rows = append(rows, r) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != int(sum.Rows/1024) || rows[0] != 1024 {
+		t.Errorf("export progress %v for %d rows", rows, sum.Rows)
 	}
 }

@@ -175,6 +175,9 @@ type VerifyOptions struct {
 	External []ExternalCheckpoint
 	// MaxProblems stops listing problems past this many (default 100).
 	MaxProblems int
+	// Progress, when set, is called after each batch of events with the
+	// number of events checked so far.
+	Progress func(events int64)
 }
 
 // CheckpointCheck reports one checkpoint Verify checked.
@@ -542,6 +545,9 @@ func (v *verifier) run(evs <-chan *evBatch, recycle func(*evBatch)) error {
 		if tree && !leafMode {
 			v.tree.push(b.root, evBatchSize)
 			v.noteSize()
+		}
+		if v.opts.Progress != nil {
+			v.opts.Progress(b.lo + int64(len(b.ev)))
 		}
 		recycle(b)
 	}

@@ -79,7 +79,14 @@ var verifyCommand = &cli.Command{
 			return err
 		}
 		defer s.Close()
+		total, err := s.EventCount()
+		if err != nil {
+			return err
+		}
+		bar := newProgress(c, "verify", total)
+		opts.Progress = bar.Set
 		res, err := s.Verify(opts)
+		bar.Done()
 		var ve *ledger.VerifyError
 		if errors.As(err, &ve) {
 			if c.Bool("json") {

@@ -301,9 +301,24 @@ var exportCommand = &cli.Command{
 		q := ledger.ExportQuery{Years: c.IntSlice("year"), FinancialYear: c.Bool("financial-year")}
 		payload := map[string]any{"years": q.Years, "financial_year": q.FinancialYear, "format": format, "excel": c.Bool("excel")}
 		var sum ledger.ExportSummary
+		// A progress bar only when the export goes to a file: on a
+		// terminal it would mix with the rows.
+		var bar *progress
+		if c.String("output") != "" {
+			rows, err := s.Report(ledger.ReportQuery{Years: q.Years, FinancialYear: q.FinancialYear})
+			if err != nil {
+				return err
+			}
+			var total int64
+			for _, r := range rows {
+				total += r.Count
+			}
+			bar = newProgress(c, "export", total)
+		}
 		err = disclose(c, s, "export", yearsSubject(q.Years, q.FinancialYear), payload, func(w io.Writer) error {
 			var err error
-			sum, err = s.WriteExport(w, q, ledger.ExportOptions{Format: format, Excel: c.Bool("excel")})
+			sum, err = s.WriteExport(w, q, ledger.ExportOptions{Format: format, Excel: c.Bool("excel"), Progress: bar.Set})
+			bar.Done()
 			payload["rows"], payload["weight_grams"] = sum.Rows, sum.WeightG
 			return err
 		})
