@@ -31,11 +31,17 @@ func (i *Issued) Hashes() ledger.CertificateHashes {
 // it with s, with the issue time as the signing time. It returns the
 // errors of Render and SignPDF.
 func Issue(d ledger.CertificateDraft, s *Signer) (*Issued, error) {
+	return IssueProgress(d, s, nil)
+}
+
+// IssueProgress is Issue, calling progress (when not nil) with how many
+// of the certificate's items are rendered (see RenderProgress).
+func IssueProgress(d ledger.CertificateDraft, s *Signer, progress func(done int64)) (*Issued, error) {
 	if s == nil || s.Cert == nil {
 		return nil, errors.New("issue certificate: no signer")
 	}
 	c := NewContent(d, s.Cert)
-	unsigned, err := Render(c)
+	unsigned, err := RenderProgress(c, progress)
 	if err != nil {
 		return nil, err
 	}

@@ -52,6 +52,8 @@ type renderer struct {
 	hash  string // content hash
 	title string
 	cat   ledger.Category // common category of the items, "" when mixed
+	// progress, when set, is told how many schedule rows are drawn.
+	progress func(done int64)
 }
 
 // Render returns the unsigned PDF of a certificate: one A4 page for a
@@ -67,7 +69,12 @@ type renderer struct {
 // certificate in the ledger. Render returns an error if c has no items or
 // gofpdf fails, and an error for data of the wrong shape (a batch
 // certificate without its batch, a device certificate of several items).
-func Render(c Content) ([]byte, error) {
+func Render(c Content) ([]byte, error) { return RenderProgress(c, nil) }
+
+// RenderProgress is Render, calling progress (when not nil) as the rows
+// of a batch certificate's schedule are drawn, with how many are done.
+// The output does not depend on it.
+func RenderProgress(c Content, progress func(done int64)) ([]byte, error) {
 	d := c.Data
 	if len(d.Items) == 0 {
 		return nil, fmt.Errorf("render certificate %s: no items", c.Number)
@@ -78,7 +85,7 @@ func Render(c Content) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("render certificate %s: inconsistent %q certificate data", c.Number, d.Kind)
 	}
-	r := &renderer{c: c, hash: ContentHash(c), cat: commonCategory(d.Items)}
+	r := &renderer{c: c, hash: ContentHash(c), cat: commonCategory(d.Items), progress: progress}
 	r.title = certificateTitle(r.cat, d.Items)
 	pdf := gofpdf.New("P", "mm", "A4", "")
 	r.pdf = pdf
@@ -646,6 +653,9 @@ func (r *renderer) schedule() {
 	const lineH = 3.1 // line pitch of a wrapped cell
 	wrapped := make([][][]byte, len(scheduleColumns))
 	for i, it := range items {
+		if r.progress != nil && i%256 == 0 {
+			r.progress(int64(i))
+		}
 		// Wrap identifiers too wide for their column even at the
 		// smallest font cell() would use.
 		h := rowH

@@ -391,3 +391,24 @@ func BenchmarkIssueBatch10000(b *testing.B) {
 	}
 	b.ReportMetric(float64(size)/1e6, "MB/pdf")
 }
+
+// TestRenderProgress: the callback sees the schedule's rows being drawn,
+// and does not change the output.
+func TestRenderProgress(t *testing.T) {
+	c := sampleContent(sampleBatch(600), strings.Repeat("ab", 32))
+	var seen []int64
+	got, err := RenderProgress(c, func(n int64) { seen = append(seen, n) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Render(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("RenderProgress output differs from Render")
+	}
+	if fmt.Sprint(seen) != "[0 256 512]" {
+		t.Fatalf("progress calls %v for %d items, want [0 256 512]", seen, len(c.Data.Items))
+	}
+}

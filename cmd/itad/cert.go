@@ -95,7 +95,10 @@ func certIssue(c *cli.Context) error {
 	// hidden temporary file (re-issue to get a fresh certificate).
 	var tmp string
 	cert, err := s.IssueCertificate(kind, subject, func(d ledger.CertificateDraft) (ledger.CertificateHashes, error) {
-		iss, err := certificate.Issue(d, signer)
+		bar := newProgress(c, "certificate", int64(len(d.Data.Items)))
+		iss, err := certificate.IssueProgress(d, signer, bar.Set)
+		bar.Set(int64(len(d.Data.Items)))
+		bar.Done()
 		if err != nil {
 			return ledger.CertificateHashes{}, err
 		}
