@@ -176,29 +176,9 @@ var checkpointCommand = &cli.Command{
 		{
 			Name:  "list",
 			Usage: "list the checkpoints recorded in the ledger",
-			Action: func(c *cli.Context) error {
-				s, err := openLedger(c)
-				if err != nil {
-					return err
-				}
-				defer s.Close()
-				cps, err := s.Checkpoints()
-				if err != nil {
-					return err
-				}
-				if c.Bool("json") {
-					if cps == nil {
-						cps = []ledger.Checkpoint{}
-					}
-					return printJSON(c, cps)
-				}
-				tw := table(c.App.Writer)
-				fmt.Fprintln(tw, "EVENT\tSIZE\tROOT HASH\tCREATED\tBY")
-				for _, cp := range cps {
-					fmt.Fprintf(tw, "#%d\t%d\t%s\t%s\t%s\n", cp.Seq, cp.Size, cp.Root, cp.CreatedAt, cp.CreatedBy)
-				}
-				return tw.Flush()
-			},
+			Action: listAction((*ledger.Store).Checkpoints, "EVENT\tSIZE\tROOT HASH\tCREATED\tBY", func(cp ledger.Checkpoint) string {
+				return fmt.Sprintf("#%d\t%d\t%s\t%s\t%s", cp.Seq, cp.Size, cp.Root, cp.CreatedAt, cp.CreatedBy)
+			}),
 		},
 	},
 	Action: func(c *cli.Context) error {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/itad/itad/ledger"
@@ -132,33 +133,13 @@ var batchCommand = &cli.Command{
 		{
 			Name:  "list",
 			Usage: "list destruction runs",
-			Action: func(c *cli.Context) error {
-				s, err := openLedger(c)
-				if err != nil {
-					return err
+			Action: listAction((*ledger.Store).Batches, "REF\tDATE\tSITE\tCONTRACTOR\tGROSS WEIGHT\tCLOSED", func(b ledger.Batch) string {
+				g := "-"
+				if b.GrossWeightG != nil {
+					g = ledger.FormatKg(*b.GrossWeightG) + " kg"
 				}
-				defer s.Close()
-				bs, err := s.Batches()
-				if err != nil {
-					return err
-				}
-				if c.Bool("json") {
-					if bs == nil {
-						bs = []ledger.Batch{}
-					}
-					return printJSON(c, bs)
-				}
-				tw := table(c.App.Writer)
-				fmt.Fprintln(tw, "REF\tDATE\tSITE\tCONTRACTOR\tGROSS WEIGHT\tCLOSED")
-				for _, b := range bs {
-					g := "-"
-					if b.GrossWeightG != nil {
-						g = ledger.FormatKg(*b.GrossWeightG) + " kg"
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", b.Ref, dash(b.RunOn), dash(b.Site), dash(b.Contractor), g, dash(displayTime(b.ClosedAt)))
-				}
-				return tw.Flush()
-			},
+				return strings.Join([]string{b.Ref, dash(b.RunOn), dash(b.Site), dash(b.Contractor), g, dash(displayTime(b.ClosedAt))}, "\t")
+			}),
 		},
 	},
 }

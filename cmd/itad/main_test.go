@@ -295,3 +295,37 @@ func TestInterspersed(t *testing.T) {
 		}
 	}
 }
+
+// TestCLI_Lists: list commands print a header and a line per record, and
+// JSON lists that are empty, never null.
+func TestCLI_Lists(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "itad.db")
+	mustItad(t, db, "init", "--org", "Lists")
+	for _, args := range [][]string{{"contractor", "list"}, {"batch", "list"}, {"checkpoint", "list"}} {
+		if out := mustItad(t, db, append([]string{"--json"}, args...)...); strings.TrimSpace(out) != "[]" {
+			t.Errorf("%v --json on an empty ledger: %q, want []", args, out)
+		}
+	}
+	mustItad(t, db, "contractor", "add", "Acme Ltd", "--accreditations", "ADISA", "--contract", "C-1")
+	mustItad(t, db, "batch", "add", "R-1", "--site", "DC1", "--contractor", "Acme Ltd", "--on", "2021-01-05")
+	mustItad(t, db, "batch", "close", "R-1", "--gross-weight", "12.5kg")
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"contractor", "list"}, []string{"NAME      ACCREDITATIONS  CONTRACT", "Acme Ltd  ADISA           C-1"}},
+		{[]string{"batch", "list"}, []string{"REF  DATE        SITE  CONTRACTOR  GROSS WEIGHT  CLOSED", "R-1  2021-01-05  DC1   Acme Ltd    12.500 kg     20"}},
+	}
+	for _, tt := range tests {
+		out := mustItad(t, db, tt.args...)
+		for _, w := range tt.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%v lacks %q:\n%s", tt.args, w, out)
+			}
+		}
+	}
+	var cs []ledger.Contractor
+	if err := json.Unmarshal([]byte(mustItad(t, db, "--json", "contractor", "list")), &cs); err != nil || len(cs) != 1 || cs[0].ContractRef != "C-1" {
+		t.Fatalf("contractor list --json: %+v, %v", cs, err)
+	}
+}

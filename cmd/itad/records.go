@@ -32,6 +32,35 @@ func optWeight(c *cli.Context, name string) (*int64, error) {
 	return &g, nil
 }
 
+// listAction builds the Action of a list command: it opens the ledger,
+// fetches the records, and prints them as JSON (an empty list, never
+// null) or as a table: the header, then one line per record.
+func listAction[T any](fetch func(*ledger.Store) ([]T, error), header string, line func(T) string) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		s, err := openLedger(c)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		items, err := fetch(s)
+		if err != nil {
+			return err
+		}
+		if c.Bool("json") {
+			if items == nil {
+				items = []T{}
+			}
+			return printJSON(c, items)
+		}
+		tw := table(c.App.Writer)
+		fmt.Fprintln(tw, header)
+		for _, it := range items {
+			fmt.Fprintln(tw, line(it))
+		}
+		return tw.Flush()
+	}
+}
+
 func oneArg(c *cli.Context, what string) (string, error) {
 	if c.NArg() != 1 {
 		return "", usageErr("%s takes exactly one %s (got %d arguments)", c.Command.FullName(), what, c.NArg())
@@ -113,29 +142,9 @@ var contractorCommand = &cli.Command{
 		{
 			Name:  "list",
 			Usage: "list contractors",
-			Action: func(c *cli.Context) error {
-				s, err := openLedger(c)
-				if err != nil {
-					return err
-				}
-				defer s.Close()
-				cs, err := s.Contractors()
-				if err != nil {
-					return err
-				}
-				if c.Bool("json") {
-					if cs == nil {
-						cs = []ledger.Contractor{}
-					}
-					return printJSON(c, cs)
-				}
-				tw := table(c.App.Writer)
-				fmt.Fprintln(tw, "NAME\tACCREDITATIONS\tCONTRACT")
-				for _, ct := range cs {
-					fmt.Fprintf(tw, "%s\t%s\t%s\n", ct.Name, ct.Accreditations, ct.ContractRef)
-				}
-				return tw.Flush()
-			},
+			Action: listAction((*ledger.Store).Contractors, "NAME\tACCREDITATIONS\tCONTRACT", func(ct ledger.Contractor) string {
+				return ct.Name + "\t" + ct.Accreditations + "\t" + ct.ContractRef
+			}),
 		},
 	},
 }
