@@ -55,7 +55,13 @@ var demoCommand = &cli.Command{
 		if err := ledger.WriteReport(w, "text", by, rows); err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "\nTry:\n  itad --db %s report --year 2024 --by type,method\n  itad --db %s batch list\n", path, path)
+		fmt.Fprintf(w, "\nTry (go run ./cmd/itad, or a built itad):\n"+
+			"  export ITAD_DB=%s\n"+
+			"  itad report --year 2024 --by type,method\n"+
+			"  itad foi --year 2023 --year 2024\n"+
+			"  itad batch list\n"+
+			"  itad key init && itad cert issue --batch SR-2024-Q3-DCN -o %s\n"+
+			"  itad verify\n", path, filepath.Join(dir, "certificates"))
 		return nil
 	},
 }
