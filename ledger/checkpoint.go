@@ -539,6 +539,23 @@ func CheckInclusion(proof tlog.RecordProof, seq int64, eventHash []byte, cp Chec
 	return nil
 }
 
+// ProveEventIncluded builds the inclusion proof of event seq in
+// checkpoint cp from the current log and checks it against the event's
+// hash. It returns the proof (the audit path), an error matching
+// ErrTampered when the log no longer gives cp's root or the proof does not
+// hold, and ErrInvalid when cp does not cover seq.
+func (s *Store) ProveEventIncluded(seq int64, cp Checkpoint) (tlog.RecordProof, error) {
+	proof, err := s.InclusionProof(seq, cp)
+	if err != nil {
+		return nil, err
+	}
+	var h []byte
+	if err := s.db.QueryRow(`SELECT hash FROM events WHERE seq = ?`, seq).Scan(&h); err != nil {
+		return nil, fmt.Errorf("event %d: %w", seq, err)
+	}
+	return proof, CheckInclusion(proof, seq, h, cp)
+}
+
 // ConsistencyProof proves that the current log extends checkpoint cp: an
 // RFC 6962 consistency proof from cp.Size events to all of them, with the
 // current size and root, checked with tlog.CheckTree. It returns an error

@@ -30,12 +30,18 @@ func ledgerVerifier(c *cli.Context) (note.Verifier, string, error) {
 		}
 		path = certPath
 	}
+	v, err := checkpointVerifier(path)
+	return v, path, err
+}
+
+// checkpointVerifier returns the signed-note verifier of the first
+// certificate in the PEM file at path.
+func checkpointVerifier(path string) (note.Verifier, error) {
 	certs, err := certificate.LoadCertificates(path)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	v, err := ledger.NewNoteVerifier(ledger.NoteKeyName(certs[0]), certs[0].PublicKey)
-	return v, path, err
+	return ledger.NewNoteVerifier(ledger.NoteKeyName(certs[0]), certs[0].PublicKey)
 }
 
 var verifyCommand = &cli.Command{

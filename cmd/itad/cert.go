@@ -52,8 +52,13 @@ var certCommand = &cli.Command{
 				"ledger's signing certificate, a key the ledger recorded, or one in --trusted (a signer\n" +
 				"certificate or an issuing root); that the certificate number is in the ledger and neither\n" +
 				"revoked nor superseded; and that the ledger's current data still gives exactly this\n" +
-				"document. Exit status 3 when a check fails.",
+				"document. Exit status 3 when a check fails.\n\n" +
+				"--proof also proves that the certificate's issue is included in the latest signed checkpoint\n" +
+				"(or in --checkpoint FILE, exported earlier): an RFC 6962 audit path from the issue event to\n" +
+				"the checkpoint's root, whose signature is checked with the ledger's signing certificate.",
 			Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "proof", Usage: "prove the issue is included in a signed checkpoint"},
+				&cli.StringFlag{Name: "checkpoint", Usage: "with --proof: a checkpoint file exported earlier (default: the latest in the ledger)"},
 				&cli.StringFlag{Name: "trusted", Usage: "PEM file of further trusted signing or root certificates"},
 				&cli.StringFlag{Name: "reason", Usage: "why the certificate is checked (logged)"},
 			},
@@ -251,15 +256,72 @@ func certVerify(c *cli.Context) error {
 		return &userError{err: fmt.Errorf("%s: %w", filepath.Base(file), verr), code: exitVerifyFailed, hint: verifyHint(verr)}
 	}
 	ct := v.Certificate
+	var cp ledger.Checkpoint
+	var path int
+	if c.Bool("proof") {
+		if cp, path, err = proveIssue(c, s, ct.Seq); err != nil {
+			return err
+		}
+	} else if c.IsSet("checkpoint") {
+		return usageErr("--checkpoint goes with --proof")
+	}
 	if c.Bool("json") {
-		return printJSON(c, map[string]any{"valid": true, "file": file, "certificate": certRow{ct, ct.Status()},
-			"signer": certificate.SignerName(v.Signature.Signer)})
+		out := map[string]any{"valid": true, "file": file, "certificate": certRow{ct, ct.Status()},
+			"signer": certificate.SignerName(v.Signature.Signer)}
+		if c.Bool("proof") {
+			out["included_in_checkpoint"] = map[string]any{"size": cp.Size, "root_hash": cp.Root.String(), "event": ct.Seq, "audit_path": path}
+		}
+		return printJSON(c, out)
 	}
 	fmt.Fprintf(c.App.Writer, "%s: valid certificate %s for %s %s (%d %s), issued %s by %s\n", file, ct.UUID, ct.Kind, ct.Subject,
 		ct.Devices, pluralWord(ct.Devices, "device", "devices"), ct.IssuedAt, ct.IssuedBy)
 	fmt.Fprintf(c.App.Writer, "signed by %s (SHA-256 %s); content hash %s matches the ledger\n",
 		certificate.SignerName(v.Signature.Signer), ct.SignerFingerprint, ct.ContentHash)
+	if c.Bool("proof") {
+		fmt.Fprintf(c.App.Writer, "issue (event #%d) included in the signed checkpoint of %d events, root %s: audit path of %d hashes verified\n",
+			ct.Seq, cp.Size, cp.Root, path)
+	}
 	return nil
+}
+
+// proveIssue proves that event seq (a certificate's issue) is included in
+// the checkpoint from --checkpoint, else the latest stored one, after
+// checking the checkpoint's signature with the ledger's signing
+// certificate. It returns the checkpoint and the audit path's length.
+func proveIssue(c *cli.Context, s *ledger.Store, seq int64) (ledger.Checkpoint, int, error) {
+	var cp ledger.Checkpoint
+	_, certPath := keyPaths(c)
+	v, err := checkpointVerifier(certPath)
+	if err != nil {
+		return cp, 0, withHint(fmt.Errorf("--proof needs the signing certificate: %w", err), "point --cert at the ledger's signing certificate")
+	}
+	var text []byte
+	if f := c.String("checkpoint"); f != "" {
+		if text, err = os.ReadFile(f); err != nil {
+			return cp, 0, err
+		}
+	} else {
+		stored, err := s.LatestCheckpoint()
+		if errors.Is(err, ledger.ErrNoCheckpoint) {
+			return cp, 0, withHint(err, "sign one with 'itad checkpoint', then verify again")
+		}
+		if err != nil {
+			return cp, 0, err
+		}
+		text = []byte(stored.Note)
+	}
+	if cp, err = ledger.ParseCheckpoint(text, v); err != nil {
+		return cp, 0, &userError{err: fmt.Errorf("checkpoint: %w", err), code: exitVerifyFailed}
+	}
+	if seq > cp.Size {
+		return cp, 0, withHint(fmt.Errorf("the certificate was issued in event #%d, after the checkpoint of %d events", seq, cp.Size),
+			"sign a newer checkpoint with 'itad checkpoint', then verify again")
+	}
+	proof, err := s.ProveEventIncluded(seq, cp)
+	if err != nil {
+		return cp, 0, &userError{err: fmt.Errorf("inclusion proof: %w", err), code: exitVerifyFailed}
+	}
+	return cp, len(proof), nil
 }
 
 // verifyTrust gathers the trusted signers: the ledger's signing

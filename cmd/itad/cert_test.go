@@ -493,3 +493,51 @@ func TestCLI_CertIssueCreatesOutputFolder(t *testing.T) {
 		t.Fatalf("no certificate in %s:\n%s", dir, out)
 	}
 }
+
+// TestCLI_CertVerifyProof: --proof proves that a certificate's issue is
+// included in a signed checkpoint (stored, or exported to a file), and
+// fails when there is none yet, when the issue came after it, or when the
+// log no longer gives the checkpoint's root.
+func TestCLI_CertVerifyProof(t *testing.T) {
+	f := newCertFixture(t, 0)
+	_, path := f.issue(t, "ZC1234AB")
+
+	_, errOut, code := itad(t, f.db, "cert", "verify", "--proof", path)
+	if code != exitFailure || !strings.Contains(errOut, "no checkpoint recorded") || !strings.Contains(errOut, "itad checkpoint") {
+		t.Fatalf("no checkpoint: exit %d\n%s", code, errOut)
+	}
+	mustItad(t, f.db, "checkpoint")
+	cpFile := filepath.Join(f.dir, "cp.txt")
+	mustItad(t, f.db, "checkpoint", "export", "-o", cpFile)
+	for _, args := range [][]string{{"cert", "verify", "--proof", path}, {"cert", "verify", "--proof", "--checkpoint", cpFile, path}} {
+		out := mustItad(t, f.db, args...)
+		if !strings.Contains(out, "included in the signed checkpoint of") || !strings.Contains(out, "audit path of") {
+			t.Fatalf("%v:\n%s", args, out)
+		}
+	}
+	out := mustItad(t, f.db, "--json", "cert", "verify", "--proof", path)
+	if !strings.Contains(out, `"included_in_checkpoint"`) {
+		t.Fatalf("--json --proof:\n%s", out)
+	}
+	if _, errOut, code := itad(t, f.db, "cert", "verify", "--checkpoint", cpFile, path); code != exitUsage || !strings.Contains(errOut, "--checkpoint goes with --proof") {
+		t.Fatalf("--checkpoint without --proof: exit %d\n%s", code, errOut)
+	}
+
+	// A certificate issued after the exported checkpoint cannot be proved in it.
+	_, later := f.issue(t, "ZC1234AB")
+	if _, errOut, code := itad(t, f.db, "cert", "verify", "--proof", "--checkpoint", cpFile, later); code != exitFailure || !strings.Contains(errOut, "after the checkpoint of") {
+		t.Fatalf("issued after the checkpoint: exit %d\n%s", code, errOut)
+	}
+
+	// Rewrite the hash of the first event behind itad's back: the log no
+	// longer gives the checkpoint's root.
+	mustItad(t, f.db, "checkpoint")
+	db := openDB(t, f.db)
+	if _, err := db.Exec(`UPDATE events SET hash = zeroblob(32) WHERE seq = 1`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, errOut, code := itad(t, f.db, "cert", "verify", "--proof", later); code != exitVerifyFailed || !strings.Contains(errOut, "inclusion proof") {
+		t.Fatalf("tampered log: exit %d\n%s", code, errOut)
+	}
+}
