@@ -205,3 +205,46 @@ func TestVerify_ForgedAmendment(t *testing.T) {
 		t.Fatalf("verify: %v", err)
 	}
 }
+
+// TestAmend_EveryFieldReplays: each amendable field, corrected on its
+// own, leaves a ledger that verifies. Verify replays amendments with its
+// own field code (ledger/amend.go "replay", over its compact rows), so a
+// field added to amend but not to the replay fails here; a field added to
+// DeviceAmendFields or DisposalAmendFields needs a sample value below.
+func TestAmend_EveryFieldReplays(t *testing.T) {
+	deviceValues := map[string]string{"asset_tag": "TAG-9", "type": "tape", "make": "IBM", "model": "LTO-8",
+		"capacity_gb": "12000", "site": "HQ Annex"}
+	disposalValues := map[string]string{"method": "incinerate", "disposed_on": "2021-02-02", "contractor": "shredwell",
+		"standard": "DIN 66399 H-6", "tool": "MDS-10", "verified": "sample", "weight_grams": "700", "batch": "",
+		"operator": "J. Okafor", "witness": "R. Hughes", "notes": "corrected"}
+	for _, f := range DeviceAmendFields {
+		t.Run("device/"+f, func(t *testing.T) {
+			v, ok := deviceValues[f]
+			if !ok {
+				t.Fatalf("no sample value for device field %q: add one to this test", f)
+			}
+			s, _, _ := amendFixture(t)
+			if _, cs, err := s.AmendDevice("SN-1", map[string]string{f: v}, "test "+f); err != nil || len(cs) != 1 {
+				t.Fatalf("amend %s: %v %v", f, cs, err)
+			}
+			if _, err := s.Verify(VerifyOptions{}); err != nil {
+				t.Fatalf("verify after amending %s: %v", f, err)
+			}
+		})
+	}
+	for _, f := range DisposalAmendFields {
+		t.Run("disposal/"+f, func(t *testing.T) {
+			v, ok := disposalValues[f]
+			if !ok {
+				t.Fatalf("no sample value for disposal field %q: add one to this test", f)
+			}
+			s, shred, _ := amendFixture(t)
+			if _, cs, err := s.AmendDisposal(shred.UUID, map[string]string{f: v}, "test "+f); err != nil || len(cs) != 1 {
+				t.Fatalf("amend %s: %v %v", f, cs, err)
+			}
+			if _, err := s.Verify(VerifyOptions{}); err != nil {
+				t.Fatalf("verify after amending %s: %v", f, err)
+			}
+		})
+	}
+}
