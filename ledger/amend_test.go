@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -184,24 +185,41 @@ func TestAmendDisposal(t *testing.T) {
 }
 
 // TestVerify_ForgedAmendment: an amendment event whose old value is not
-// what the ledger held is an event itad never wrote.
+// what the ledger held is an event itad never wrote. For a device added
+// on its own, whose event holds its values, Verify names the amendment;
+// for an imported one, whose event holds only its hash, the row as
+// imported is not known, and Verify names the row and the amendment.
 func TestVerify_ForgedAmendment(t *testing.T) {
 	s, _, _ := amendFixture(t)
-	d, _ := s.Device("SN-2")
-	var seq int64
-	err := s.write("forged", func(tx *txn) error {
-		var err error
-		seq, err = tx.appendEvent("device.amend", "SN-2", amendPayload{Device: d.UUID, Changes: []Change{{Field: "model", Old: "WRONG", New: "MZ9"}}})
-		if err != nil {
+	if _, err := s.AddDevice(Device{Serial: "SN-3", Type: "hdd", Model: "MZ7"}); err != nil {
+		t.Fatal(err)
+	}
+	forge := func(serial string) int64 {
+		d, _ := s.Device(serial)
+		var seq int64
+		err := s.write("forged", func(tx *txn) error {
+			var err error
+			seq, err = tx.appendEvent("device.amend", serial, amendPayload{Device: d.UUID, Changes: []Change{{Field: "model", Old: "WRONG", New: "MZ9"}}})
+			if err != nil {
+				return err
+			}
+			_, err = tx.exec(`UPDATE devices SET model = 'MZ9' WHERE serial = ?`, serial)
 			return err
-		}
-		_, err = tx.exec(`UPDATE devices SET model = 'MZ9' WHERE serial = 'SN-2'`)
-		return err
-	})
-	must(t, err)
-	_, err = s.Verify(VerifyOptions{})
+		})
+		must(t, err)
+		return seq
+	}
+	added := forge("SN-3")
+	_, err := s.Verify(VerifyOptions{})
 	var ce *ChainError
-	if !errors.As(err, &ce) || ce.Seq != seq || !strings.Contains(ce.Problem, `model was "WRONG"`) {
+	if !errors.As(err, &ce) || ce.Seq != added || !strings.Contains(ce.Problem, `model was "WRONG"`) {
+		t.Fatalf("verify: %v", err)
+	}
+	imported := forge("SN-2")
+	_, err = s.Verify(VerifyOptions{})
+	var te *TableError
+	if !errors.As(err, &te) || te.Table != "devices" || te.Key != "serial SN-2" ||
+		!strings.Contains(te.Problem, fmt.Sprintf("with the amendments of events %d undone", imported)) {
 		t.Fatalf("verify: %v", err)
 	}
 }

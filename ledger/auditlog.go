@@ -111,8 +111,8 @@ type LogFilter struct {
 	Actor  string
 	Action string
 	// Serial selects the events about a device: those whose subject is
-	// its serial (added, imported, disposed of, amended, shown) and those
-	// of the certificates that cover it.
+	// its serial (added, disposed of, amended, shown), the import.rows
+	// event that imported it, and those of the certificates that cover it.
 	Serial string
 }
 
@@ -151,10 +151,10 @@ func (s *Store) AuditLog(f LogFilter, fn func(Event) error) error {
 		if err != nil {
 			return err
 		}
-		q += ` AND (subject = ? OR subject IN (SELECT c.uuid FROM certificates c
+		q += ` AND (subject = ? OR seq = (SELECT seq FROM devices WHERE serial_key = ?) OR subject IN (SELECT c.uuid FROM certificates c
 			JOIN certificate_devices cd ON cd.certificate_id = c.id JOIN devices d ON d.id = cd.device_id
 			WHERE d.serial_key = ?))`
-		args = append(args, d.Serial, SerialKey(d.Serial))
+		args = append(args, d.Serial, SerialKey(d.Serial), SerialKey(d.Serial))
 	}
 	rows, err := s.db.Query(q+` ORDER BY seq`, args...)
 	if err != nil {

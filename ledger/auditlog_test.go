@@ -98,7 +98,7 @@ func TestAuditLog(t *testing.T) {
 	for _, e := range collect(LogFilter{Serial: "sn-a2"}) {
 		actions[e.Action]++
 	}
-	if actions["device.import"] != 1 || actions["certificate.issue"] != 3 || actions["certificate.revoke"] != 1 {
+	if actions[ImportRowsAction] != 1 || actions["certificate.issue"] != 3 || actions["certificate.revoke"] != 1 {
 		t.Fatalf("SN-A2 actions %v", actions)
 	}
 	if got := collect(LogFilter{Action: "device.amend"}); len(got) != 1 || got[0].Subject != "SN-A1" {

@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -272,13 +273,11 @@ func TestCheckpoint_HistoryRewritten(t *testing.T) {
 		t.Fatalf("before the rewrite: %v", err)
 	}
 
-	// The rewrite: SN-1 becomes a different model in its event and its
-	// row, the ledger's own checkpoint is removed, and every hash is
-	// recomputed.
+	// The rewrite: SN-1 becomes a different model in its row and in the
+	// row hash its import event records, the ledger's own checkpoint is
+	// removed, and every event hash is recomputed.
 	db := rawDB(t, s)
-	seq := q1(t, db, `SELECT seq FROM devices WHERE serial = 'SN-1'`)
 	for _, q := range []string{
-		fmt.Sprintf(`UPDATE events SET payload = CAST(replace(CAST(payload AS TEXT), '"ST1"', '"ST9"') AS BLOB) WHERE seq = %d`, seq),
 		`UPDATE devices SET model = 'ST9' WHERE serial = 'SN-1'`,
 		`DELETE FROM events WHERE action = 'checkpoint'`,
 		`DELETE FROM checkpoints`,
@@ -286,6 +285,22 @@ func TestCheckpoint_HistoryRewritten(t *testing.T) {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
 		}
+	}
+	var d devFields
+	var id, seq int64
+	var capacity sql.NullInt64
+	must(t, db.QueryRow(`SELECT id, seq, uuid, serial, asset_tag, type, make, model, capacity_gb, site FROM devices WHERE serial = 'SN-1'`).Scan(
+		&id, &seq, &d.UUID, &d.Serial, &d.AssetTag, &d.Type, &d.Make, &d.Model, &capacity, &d.Site))
+	d.Cap, d.CapNull = capacity.Int64, !capacity.Valid
+	var raw []byte
+	must(t, db.QueryRow(`SELECT payload FROM events WHERE seq = ?`, seq).Scan(&raw))
+	var p importRowsPayload
+	must(t, json.Unmarshal(raw, &p))
+	h, _ := deviceRowHash(nil, &d)
+	copy(p.DeviceSHA256[32*(id-p.FirstDevice):], h[:])
+	raw, _ = json.Marshal(p)
+	if _, err := db.Exec(`UPDATE events SET payload = ? WHERE seq = ?`, raw, seq); err != nil {
+		t.Fatal(err)
 	}
 	rehash(t, db)
 

@@ -135,16 +135,23 @@ func (t *txn) loadHead() error {
 // EventFilter selects events for Events.
 type EventFilter struct {
 	Subject string // exact subject (serial, batch ref, uuid)
-	Action  string
-	Actor   string
-	Since   string // ISO date: events at or after its start
+	// OrSeq also selects this event, whatever its subject (the
+	// import.rows event that created a device names the file).
+	OrSeq  int64
+	Action string
+	Actor  string
+	Since  string // ISO date: events at or after its start
 }
 
 // Events returns the events matching f in sequence order.
 func (s *Store) Events(f EventFilter) ([]Event, error) {
 	q := `SELECT seq, at, actor, action, subject, reason, payload, prev_hash, hash FROM events WHERE 1=1`
 	var args []any
-	if f.Subject != "" {
+	switch {
+	case f.Subject != "" && f.OrSeq != 0:
+		q += ` AND (subject = ? OR seq = ?)`
+		args = append(args, f.Subject, f.OrSeq)
+	case f.Subject != "":
 		q += ` AND subject = ?`
 		args = append(args, f.Subject)
 	}

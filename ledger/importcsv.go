@@ -60,8 +60,10 @@ type ImportOptions struct {
 	Progress func(bytesRead int64)
 }
 
-// importPayload is the event of a row that adds a new device with its
-// disposal (action "device.import").
+// importPayload is the payload of a device.import event: one new device
+// with its disposal. itad wrote one such event a row before imports
+// committed to their rows by hash (import.rows, importrows.go); Verify
+// still replays them.
 type importPayload struct {
 	Device   Device   `json:"device"`
 	Disposal Disposal `json:"disposal"`
@@ -101,7 +103,7 @@ func (s *Store) Import(name string, r io.Reader, opts ImportOptions) (ImportResu
 		return res, ie
 	}
 
-	im := &importer{res: &res, ie: ie, contractors: map[string]int64{}, batches: map[string]batchInfo{}}
+	im := &importer{file: name, res: &res, ie: ie, contractors: map[string]int64{}, batches: map[string]batchInfo{}}
 	err = s.write(opts.Reason, func(t *txn) error {
 		im.t = t
 		if err := t.loadHead(); err != nil {
@@ -188,20 +190,23 @@ type batchInfo struct {
 
 // importer holds one import's state. New devices are buffered and written
 // with multi-row INSERTs (ids assigned here: the transaction holds the
-// write lock); rows about devices already recorded flush the buffer and
-// take the row-at-a-time path.
+// write lock), with one import.rows event that commits to them by hash;
+// rows about devices already recorded flush the buffer and take the
+// row-at-a-time path.
 type importer struct {
 	t           *txn
+	file        string
 	res         *ImportResult
 	ie          *ImportError
 	contractors map[string]int64
 	batches     map[string]batchInfo
 
-	pendingKeys          map[string]bool
-	devArgs, dispArgs    []any
-	evArgs               []any
-	nPending             int
-	nextDevID, nextDisID int64 // 0: read max(id) before use
+	pendingKeys           map[string]bool
+	devArgs, dispArgs     []any
+	devHashes, dispHashes []byte // 32 bytes a pending row
+	hbuf                  []byte
+	nPending              int
+	nextDevID, nextDisID  int64 // 0: read max(id) before use
 }
 
 func (im *importer) errOut(line int, field string, err error) {
@@ -318,7 +323,7 @@ func (im *importer) resolve(r parsedRow) (cID int64, batchID *int64, closed, ok 
 	return cID, &bi.id, bi.closed, true, nil
 }
 
-// addNew buffers a new device, its disposal and their event.
+// addNew buffers a new device and its disposal, and hashes their rows.
 func (im *importer) addNew(r parsedRow, cID int64, batchID *int64) error {
 	t := im.t
 	if im.nextDevID == 0 {
@@ -332,21 +337,36 @@ func (im *importer) addNew(r parsedRow, cID int64, batchID *int64) error {
 	dev, disp := r.dev, r.disp
 	dev.UUID = newUUID()
 	disp.UUID, disp.Final, disp.Serial = newUUID(), true, dev.Serial
-	ev, err := t.nextEvent("device.import", dev.Serial, importPayload{dev, disp})
-	if err != nil {
-		return err
-	}
 	d, _ := ParseDate(disp.DisposedOn)
+	// seq, the last column, is set by flush once the event is written.
 	im.devArgs = append(im.devArgs, im.nextDevID, dev.UUID, dev.Serial, SerialKey(dev.Serial), dev.AssetTag, string(dev.Type),
-		dev.Make, dev.Model, dev.CapacityGB, dev.Site, ev.seq)
+		dev.Make, dev.Model, dev.CapacityGB, dev.Site, nil)
 	im.dispArgs = append(im.dispArgs, im.nextDisID, disp.UUID, im.nextDevID, string(disp.Method), string(disp.Category), disp.Standard,
 		disp.Tool, disp.Verified, cID, disp.DisposedOn, d.Year(), FinancialYear(d), disp.WeightG, batchID, disp.Operator,
-		disp.Witness, disp.Notes, 1, ev.seq)
-	im.evArgs = append(im.evArgs, ev.args()...)
+		disp.Witness, disp.Notes, 1, nil)
+	// The rows' hashes, over exactly the values just buffered.
+	if !recordImportEvents {
+		return im.added(dev.Serial)
+	}
+	var h [32]byte
+	df := fromDevice(dev)
+	h, im.hbuf = deviceRowHash(im.hbuf, &df)
+	im.devHashes = append(im.devHashes, h[:]...)
+	x := dispExp{f: fromDisposal("", disp), contractorID: cID, batchNull: batchID == nil}
+	if batchID != nil {
+		x.batchID = *batchID
+	}
+	h, im.hbuf = disposalRowHash(im.hbuf, &x)
+	im.dispHashes = append(im.dispHashes, h[:]...)
+	return im.added(dev.Serial)
+}
+
+// added counts a buffered row, flushing a full buffer.
+func (im *importer) added(serial string) error {
 	im.nextDevID++
 	im.nextDisID++
 	im.nPending++
-	im.pendingKeys[SerialKey(dev.Serial)] = true
+	im.pendingKeys[SerialKey(serial)] = true
 	im.res.DevicesAdded++
 	im.res.DisposalsAdded++
 	if im.nPending == importChunk {
@@ -355,12 +375,25 @@ func (im *importer) addNew(r parsedRow, cID int64, batchID *int64) error {
 	return nil
 }
 
-// flush writes the buffered new devices, disposals and events.
+// flush writes the buffered new devices and disposals with their
+// import.rows event.
 func (im *importer) flush() error {
 	if im.nPending == 0 {
 		return nil
 	}
 	t, n := im.t, im.nPending
+	seq, err := int64(0), error(nil)
+	if recordImportEvents {
+		seq, err = t.appendEvent(ImportRowsAction, im.file, importRowsPayload{Rows: n,
+			FirstDevice: im.devArgs[0].(int64), FirstDisposal: im.dispArgs[0].(int64),
+			DeviceSHA256: im.devHashes, DisposalSHA256: im.dispHashes})
+		if err != nil {
+			return err
+		}
+	}
+	for i := 0; i < n; i++ {
+		im.devArgs[i*11+10], im.dispArgs[i*19+18] = seq, seq
+	}
 	type table struct {
 		head, row string
 		args      []any
@@ -372,8 +405,6 @@ func (im *importer) flush() error {
 		{`INSERT INTO disposals(id, uuid, device_id, method, category, standard, tool, verified, contractor_id,
 			disposed_on, year, fin_year, weight_g, batch_id, operator, witness, notes, is_final, seq) VALUES `,
 			`(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, im.dispArgs, 19},
-		{`INSERT INTO events(seq, at, actor, action, subject, reason, payload, prev_hash, hash) VALUES `,
-			`(?,?,?,?,?,?,?,?,?)`, im.evArgs, 9},
 	}
 	for _, tb := range tables {
 		// Write in groups of a few fixed sizes so that every statement is
@@ -390,7 +421,8 @@ func (im *importer) flush() error {
 			}
 		}
 	}
-	im.devArgs, im.dispArgs, im.evArgs = im.devArgs[:0], im.dispArgs[:0], im.evArgs[:0]
+	im.devArgs, im.dispArgs = im.devArgs[:0], im.dispArgs[:0]
+	im.devHashes, im.dispHashes = im.devHashes[:0], im.dispHashes[:0]
 	im.nPending = 0
 	clear(im.pendingKeys)
 	return nil

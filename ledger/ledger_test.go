@@ -421,9 +421,9 @@ func TestProgressCallbacks(t *testing.T) {
 	if _, err := importString(s, "p.csv", string(data)); err != nil {
 		t.Fatal(err)
 	}
-	n, err := s.EventCount()
-	if err != nil || n < 3000 {
-		t.Fatalf("EventCount = %d, %v", n, err)
+	n, err := s.VerifyWork()
+	if err != nil || n < 6000 {
+		t.Fatalf("VerifyWork = %d, %v", n, err)
 	}
 	var last, calls int64
 	if _, err := s.Verify(VerifyOptions{Progress: func(e int64) { last, calls = e, calls+1 }}); err != nil {

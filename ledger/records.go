@@ -370,7 +370,11 @@ func (s *Store) History(serial string) (DeviceHistory, error) {
 	if h.Certificates, err = deviceCertificates(s.db, id); err != nil {
 		return h, err
 	}
-	h.Events, err = s.Events(EventFilter{Subject: d.Serial})
+	var created int64
+	if err := s.db.QueryRow(`SELECT seq FROM devices WHERE id = ?`, id).Scan(&created); err != nil {
+		return h, err
+	}
+	h.Events, err = s.Events(EventFilter{Subject: d.Serial, OrSeq: created})
 	return h, err
 }
 

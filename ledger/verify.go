@@ -31,7 +31,11 @@ import (
 //	setting.set        settings row (key, value, seq of the latest set)
 //	contractor.add     contractors row (uuid, name, name_key, accreditations, contract_ref, seq)
 //	device.add         devices row (uuid, serial, serial_key, asset_tag, type, make, model, capacity_gb, site, seq)
+//	import.rows        rows devices rows and as many disposals rows, with
+//	                   consecutive ids from the payload's first ids, each
+//	                   hashing to what the payload records (importrows.go)
 //	device.import      a devices row and a disposals row, both with this seq
+//	                   (one event a row: written by itad before import.rows)
 //	disposal.record    disposals row; the device's final disposition recomputed
 //	device.amend       the device's row updated (amend.go)
 //	disposal.amend     the disposal's row updated; final disposition recomputed
@@ -175,9 +179,12 @@ type VerifyOptions struct {
 	External []ExternalCheckpoint
 	// MaxProblems stops listing problems past this many (default 100).
 	MaxProblems int
-	// Progress, when set, is called after each batch of events with the
+	// Progress, when set, is called now and then with the work done so
+	// far: events checked plus devices and disposals rows checked (an
+	// import.rows event creates hundreds of rows). Store.VerifyWork gives
+	// the total. It is last called with the total done.
 	// number of events checked so far.
-	Progress func(events int64)
+	Progress func(done int64)
 }
 
 // CheckpointCheck reports one checkpoint Verify checked.
@@ -242,7 +249,7 @@ var (
 		"cert.verify": true, "cert.show": true, LogAction: true,
 	}
 	stateActions = map[string]bool{
-		"setting.set": true, "contractor.add": true, "device.add": true, "device.import": true,
+		"setting.set": true, "contractor.add": true, "device.add": true, "device.import": true, ImportRowsAction: true,
 		"disposal.record": true, "device.amend": true, "disposal.amend": true, "batch.add": true,
 		"batch.close": true, "exempt.set": true, "exempt.clear": true, "certificate.issue": true,
 		"certificate.revoke": true, CheckpointAction: true,
@@ -428,6 +435,8 @@ type verifier struct {
 	devIndex devIndex
 	// Rows checked in the two largest tables (res.Rows holds the others).
 	nDevices, nDisposals int64
+	reported             int64  // work last given to Progress
+	hbuf                 []byte // scratch for row hashes
 
 	// Rows that did not match the event that created them, and changes
 	// made by later events; settled at the end (settle).
@@ -537,6 +546,9 @@ func (v *verifier) run(evs <-chan *evBatch, recycle func(*evBatch)) error {
 			e := &b.ev[i]
 			v.chain(e)
 			v.apply(b, e)
+			if v.opts.Progress != nil && e.action == ImportRowsAction {
+				v.progress(false)
+			}
 			if tree && leafMode && v.tree.n < v.treeLimit {
 				v.tree.push(b.leaves[i], 1)
 				v.noteSize()
@@ -547,7 +559,7 @@ func (v *verifier) run(evs <-chan *evBatch, recycle func(*evBatch)) error {
 			v.noteSize()
 		}
 		if v.opts.Progress != nil {
-			v.opts.Progress(b.lo + int64(len(b.ev)))
+			v.progress(true)
 		}
 		recycle(b)
 	}
@@ -572,6 +584,26 @@ func (v *verifier) run(evs <-chan *evBatch, recycle func(*evBatch)) error {
 	v.res.Origin = v.origin
 	v.checkExternal()
 	return nil
+}
+
+// progress reports the work done, at most every 64k rows unless now.
+func (v *verifier) progress(now bool) {
+	if w := v.events + v.nDevices + v.nDisposals; now || w-v.reported >= 1<<16 {
+		v.reported = w
+		v.opts.Progress(w)
+	}
+}
+
+// VerifyWork returns how much work Verify has to do, in the units of
+// VerifyOptions.Progress: events plus devices and disposals rows.
+func (s *Store) VerifyWork() (int64, error) {
+	var n int64
+	err := s.db.QueryRow(`SELECT (SELECT coalesce(max(seq), 0) FROM events) + (SELECT coalesce(max(id), 0) FROM devices)
+		+ (SELECT coalesce(max(id), 0) FROM disposals)`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count the ledger: %w", err)
+	}
+	return n, nil
 }
 
 func (v *verifier) noteSize() {
@@ -640,6 +672,8 @@ func (v *verifier) apply(b *evBatch, e *evRec) {
 	case "disposal.record":
 		d := &b.disps[e.pi]
 		v.disposalCreated(e, d, d.Device, 0)
+	case ImportRowsAction:
+		v.rowsImported(e, &b.imports[e.pi])
 	case "setting.set":
 		var p struct{ Key, Value string }
 		if v.decode(e, &p) {

@@ -223,8 +223,13 @@ func TestVerify_Tampering(t *testing.T) {
 			return want{kind: "chain", seq: 5, text: "hash does not match"}
 		}},
 		{"events/update-payload", func(t *testing.T, db *sql.DB) want {
+			_, seq := devOf(t, db, "SN-B1")
+			exec(t, db, fmt.Sprintf(`UPDATE events SET payload = CAST(replace(CAST(payload AS TEXT), 'Latitude', 'Vostro') AS BLOB) WHERE seq = %d`, seq))
+			return want{kind: "chain", seq: seq, text: "hash does not match"}
+		}},
+		{"events/update-import-payload", func(t *testing.T, db *sql.DB) want {
 			_, seq := devOf(t, db, "SN-A2")
-			exec(t, db, fmt.Sprintf(`UPDATE events SET payload = CAST(replace(CAST(payload AS TEXT), 'MZ7', 'XX7') AS BLOB) WHERE seq = %d`, seq))
+			exec(t, db, fmt.Sprintf(`UPDATE events SET payload = CAST(replace(CAST(payload AS TEXT), '"rows":3', '"rows":2') AS BLOB) WHERE seq = %d`, seq))
 			return want{kind: "chain", seq: seq, text: "hash does not match"}
 		}},
 		{"events/delete", func(t *testing.T, db *sql.DB) want {
@@ -288,7 +293,22 @@ func TestVerify_Tampering(t *testing.T) {
 		{"devices/update", func(t *testing.T, db *sql.DB) want {
 			id, seq := devOf(t, db, "SN-A2")
 			exec(t, db, `UPDATE devices SET model = 'MZ7-EVIL' WHERE serial = 'SN-A2'`)
-			return want{kind: "table", table: "devices", rowID: id, seq: seq, text: `model is "MZ7-EVIL", events say "MZ7"`}
+			return want{kind: "table", table: "devices", rowID: id, seq: seq, text: "do not hash to what event " + fmt.Sprint(seq) + " recorded"}
+		}},
+		{"devices/update-added", func(t *testing.T, db *sql.DB) want {
+			id, seq := devOf(t, db, "SN-B1")
+			exec(t, db, `UPDATE devices SET model = 'Vostro' WHERE serial = 'SN-B1'`)
+			return want{kind: "table", table: "devices", rowID: id, seq: seq, text: `model is "Vostro", events say "Latitude 5490"`}
+		}},
+		{"devices/update-serial-key", func(t *testing.T, db *sql.DB) want {
+			id, seq := devOf(t, db, "SN-A2")
+			exec(t, db, `UPDATE devices SET serial_key = 'sn-a9' WHERE serial = 'SN-A2'`)
+			return want{kind: "table", table: "devices", rowID: id, seq: seq, text: `serial_key is "sn-a9"`}
+		}},
+		{"devices/update-amended-import", func(t *testing.T, db *sql.DB) want {
+			id, seq := devOf(t, db, "SN-A1")
+			exec(t, db, `UPDATE devices SET site = 'DC-East' WHERE serial = 'SN-A1'`)
+			return want{kind: "table", table: "devices", rowID: id, seq: seq, text: "with the amendments of events "}
 		}},
 		{"devices/update-amended", func(t *testing.T, db *sql.DB) want {
 			id, seq := devOf(t, db, "SN-A1")
@@ -298,7 +318,7 @@ func TestVerify_Tampering(t *testing.T) {
 		{"devices/delete", func(t *testing.T, db *sql.DB) want {
 			_, seq := devOf(t, db, "SN-A3")
 			exec(t, db, `DELETE FROM devices WHERE serial = 'SN-A3'`)
-			return want{kind: "table", table: "devices", seq: seq, text: "no row for event"}
+			return want{kind: "table", table: "devices", seq: seq, text: "no row for row 3 of 3 of event"}
 		}},
 		{"devices/insert", func(t *testing.T, db *sql.DB) want {
 			exec(t, db, `INSERT INTO devices(uuid, serial, serial_key, type, seq) VALUES ('u', 'SN-X', 'sn-x', 'hdd', 5)`)
@@ -310,13 +330,36 @@ func TestVerify_Tampering(t *testing.T) {
 			b, _ := devOf(t, db, "SN-A2")
 			exec(t, db, fmt.Sprintf(`UPDATE devices SET id = -1 WHERE id = %d`, a), fmt.Sprintf(`UPDATE devices SET id = %d WHERE id = %d`, a, b),
 				fmt.Sprintf(`UPDATE devices SET id = %d WHERE id = -1`, b))
+			return want{kind: "table", table: "devices", rowID: a, seq: seqA, text: "do not hash"}
+		}},
+		{"devices/reorder-added", func(t *testing.T, db *sql.DB) want {
+			a, seqA := devOf(t, db, "SN-B1")
+			b, _ := devOf(t, db, "SN-C1")
+			exec(t, db, fmt.Sprintf(`UPDATE devices SET id = -1 WHERE id = %d`, a), fmt.Sprintf(`UPDATE devices SET id = %d WHERE id = %d`, a, b),
+				fmt.Sprintf(`UPDATE devices SET id = %d WHERE id = -1`, b))
 			return want{kind: "table", table: "devices", seq: seqA, text: "no row for event"}
 		}},
 		// disposals
 		{"disposals/update", func(t *testing.T, db *sql.DB) want {
 			id, seq := dispOf(t, db, "SN-A2")
 			exec(t, db, fmt.Sprintf(`UPDATE disposals SET weight_g = 5 WHERE id = %d`, id))
-			return want{kind: "table", table: "disposals", rowID: id, seq: seq, text: "weight_g is 5, events say 58"}
+			return want{kind: "table", table: "disposals", rowID: id, seq: seq, text: "do not hash to what event " + fmt.Sprint(seq) + " recorded"}
+		}},
+		{"disposals/update-added", func(t *testing.T, db *sql.DB) want {
+			id, seq := dispOf(t, db, "SN-B1")
+			exec(t, db, fmt.Sprintf(`UPDATE disposals SET operator = 'M. Allory' WHERE id = %d`, id))
+			return want{kind: "table", table: "disposals", rowID: id, seq: seq, text: `operator is "M. Allory", events say ""`}
+		}},
+		{"disposals/update-year", func(t *testing.T, db *sql.DB) want {
+			id, seq := dispOf(t, db, "SN-A2")
+			exec(t, db, fmt.Sprintf(`UPDATE disposals SET year = 2019 WHERE id = %d`, id))
+			return want{kind: "table", table: "disposals", rowID: id, seq: seq, text: "year is 2019, events say 2021"}
+		}},
+		{"disposals/update-device", func(t *testing.T, db *sql.DB) want {
+			id, seq := dispOf(t, db, "SN-A2")
+			other, _ := devOf(t, db, "SN-A1")
+			exec(t, db, fmt.Sprintf(`UPDATE disposals SET device_id = %d WHERE id = %d`, other, id))
+			return want{kind: "table", table: "disposals", rowID: id, seq: seq, text: "device_id is"}
 		}},
 		{"disposals/update-final", func(t *testing.T, db *sql.DB) want {
 			id, seq := dispOf(t, db, "SN-A3")
@@ -325,6 +368,11 @@ func TestVerify_Tampering(t *testing.T) {
 		}},
 		{"disposals/update-category", func(t *testing.T, db *sql.DB) want {
 			id, seq := dispOf(t, db, "SN-A2")
+			exec(t, db, fmt.Sprintf(`UPDATE disposals SET category = 'clear' WHERE id = %d`, id))
+			return want{kind: "table", table: "disposals", rowID: id, seq: seq, text: "do not hash"}
+		}},
+		{"disposals/update-category-recorded", func(t *testing.T, db *sql.DB) want {
+			id, seq := dispOf(t, db, "SN-B1")
 			exec(t, db, fmt.Sprintf(`UPDATE disposals SET category = 'clear' WHERE id = %d`, id))
 			return want{kind: "table", table: "disposals", rowID: id, seq: seq, text: "category"}
 		}},
@@ -336,7 +384,7 @@ func TestVerify_Tampering(t *testing.T) {
 		{"disposals/delete", func(t *testing.T, db *sql.DB) want {
 			id, seq := dispOf(t, db, "SN-A2")
 			exec(t, db, fmt.Sprintf(`DELETE FROM disposals WHERE id = %d`, id))
-			return want{kind: "table", table: "disposals", seq: seq, text: "no row for event"}
+			return want{kind: "table", table: "disposals", seq: seq, text: "no row for row 2 of 3 of event"}
 		}},
 		{"disposals/insert", func(t *testing.T, db *sql.DB) want {
 			exec(t, db, `INSERT INTO disposals(uuid, device_id, method, category, contractor_id, disposed_on, year, fin_year, is_final, seq)
@@ -349,7 +397,7 @@ func TestVerify_Tampering(t *testing.T) {
 			b, _ := dispOf(t, db, "SN-A2")
 			exec(t, db, fmt.Sprintf(`UPDATE disposals SET id = -1 WHERE id = %d`, a), fmt.Sprintf(`UPDATE disposals SET id = %d WHERE id = %d`, a, b),
 				fmt.Sprintf(`UPDATE disposals SET id = %d WHERE id = -1`, b))
-			return want{kind: "table", table: "disposals", seq: seqA, text: "no row for event"}
+			return want{kind: "table", table: "disposals", rowID: a, seq: seqA, text: "device_id is"}
 		}},
 		// batches
 		{"batches/update", func(t *testing.T, db *sql.DB) want {

@@ -85,6 +85,10 @@ type devPending struct {
 	seq int64
 	exp devFields
 	row devRow
+	// hash, for a row an import.rows event created, is the hash it
+	// recorded, which the row did not have: exp is then the row itself,
+	// to be hashed again once its amendments are undone.
+	hash *[32]byte
 }
 
 // devProblem returns how row differs from the device d, or "".
@@ -278,9 +282,10 @@ type dispExp struct {
 }
 
 type dispPending struct {
-	seq int64
-	exp dispExp
-	row dispRow
+	seq  int64
+	exp  dispExp
+	row  dispRow
+	hash *[32]byte // as in devPending
 }
 
 // resolve finds the row of a contractor or batch by the name an event
@@ -404,14 +409,21 @@ func (v *verifier) disposalCreated(e *evRec, f *dispFields, devUUID string, devI
 	if r == nil {
 		return
 	}
-	v.nDisposals++
 	if devID != 0 && r.deviceID != devID || devID == 0 && !v.devIndex.is(r.deviceID, devUUID) {
 		v.tableProblem(e.seq, &TableError{Table: "disposals", RowID: r.id, Key: "uuid " + r.uuid, Seq: e.seq,
 			Problem: fmt.Sprintf("device_id %d is not device %s that event %d names", r.deviceID, devUUID, e.seq)})
 	}
 	x := v.expectDisposal(f, e.seq)
-	if v.dispProblem(r, &x) != "" {
-		v.pendingDisp[r.id] = &dispPending{seq: e.seq, exp: cloneDispExp(x), row: cloneDispRow(*r)}
+	v.disposalChecked(e, r, &x, nil)
+}
+
+// disposalChecked checks the row r that event e created against x, or,
+// with hash (an imported row that did not hash to it), leaves it to be
+// settled; it notes the device's disposals for its final disposition.
+func (v *verifier) disposalChecked(e *evRec, r *dispRow, x *dispExp, hash *[32]byte) {
+	v.nDisposals++
+	if hash != nil || v.dispProblem(r, x) != "" {
+		v.pendingDisp[r.id] = &dispPending{seq: e.seq, exp: cloneDispExp(*x), row: cloneDispRow(*r), hash: hash}
 	}
 	// A device's only disposal is final; with more, settleFinal decides.
 	m := dispMini{id: r.id, seq: r.seq, final: r.isFinal, dest: r.category == string(Destroy), date: dateKey(r.disposedOn)}
@@ -1050,14 +1062,15 @@ func (v *verifier) settleDevices() error {
 		if v.pendingDev[r.id] == nil {
 			// The row matched its creating event: its values then are its
 			// values now, unless an amendment changed them.
-			d := devFields{UUID: r.uuid, Serial: r.serial, AssetTag: r.assetTag, Type: r.typ, Make: r.make, Model: r.model,
-				Cap: r.cap, CapNull: r.capNull, Site: r.site}
-			v.pendingDev[r.id] = &devPending{seq: r.seq, exp: d, row: r}
+			v.pendingDev[r.id] = &devPending{seq: r.seq, exp: devFieldsOf(&r), row: r}
 		}
 	}
 	for _, id := range sortedIDs(check) {
 		p := v.pendingDev[id]
 		exp := p.exp
+		if p.hash != nil && !v.unamendDevice(id, p, &exp) {
+			continue
+		}
 		for _, op := range v.devMods[exp.UUID] {
 			if op.seq < p.seq {
 				v.chainProblem(op.seq, "device.amend of %s comes before the device was recorded (event %d)", exp.Serial, p.seq)
@@ -1099,20 +1112,15 @@ func (v *verifier) settleDisposals() error {
 				Problem: fmt.Sprintf("device_id %d is not device %s that event %d names", r.deviceID, ops[0].device, ops[0].seq)})
 		}
 		if v.pendingDisp[r.id] == nil {
-			x := dispExp{f: dispFields{UUID: r.uuid, Method: r.method, Category: r.category, Standard: r.standard, Tool: r.tool,
-				Verified: r.verified, DisposedOn: r.disposedOn, Weight: r.weight, WeightNull: r.weightNull,
-				Operator: r.operator, Witness: r.witness, Notes: r.notes},
-				contractorID: r.contractorID, batchID: r.batchID, batchNull: r.batchNull}
-			x.f.Contractor = v.cNameByID[r.contractorID]
-			if !r.batchNull {
-				x.f.Batch = v.bRefByID[r.batchID]
-			}
-			v.pendingDisp[r.id] = &dispPending{seq: r.seq, exp: x, row: r}
+			v.pendingDisp[r.id] = &dispPending{seq: r.seq, exp: v.dispExpOf(&r), row: r}
 		}
 	}
 	for _, id := range sortedIDs(check) {
 		p := v.pendingDisp[id]
 		x := p.exp
+		if p.hash != nil && !v.unamendDisposal(id, p, &x) {
+			continue
+		}
 		for _, op := range v.dispMods[x.f.UUID] {
 			if op.seq < p.seq {
 				v.chainProblem(op.seq, "disposal.amend of %s comes before the disposal was recorded (event %d)", x.f.UUID, p.seq)

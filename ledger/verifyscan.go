@@ -606,15 +606,17 @@ type evRec struct {
 }
 
 type evBatch struct {
-	lo     int64 // number of events before this batch
-	ev     []evRec
-	devs   []devFields
-	disps  []dispFields
-	leaves []tlog.Hash
-	root   tlog.Hash // of leaves, when the batch is full
-	err    error
-	done   chan struct{}
-	arena  arena
+	lo    int64 // number of events before this batch
+	ev    []evRec
+	devs  []devFields
+	disps []dispFields
+	// imports holds the decoded import.rows payloads (e.pi indexes it).
+	imports []importRowsPayload
+	leaves  []tlog.Hash
+	root    tlog.Hash // of leaves, when the batch is full
+	err     error
+	done    chan struct{}
+	arena   arena
 }
 
 // startEvents reads the events in seq order on c and hashes and decodes
@@ -672,6 +674,8 @@ func startEvents(c *rawConn, stop <-chan struct{}, treeLimit int64) (ordered <-c
 			select {
 			case b = <-free:
 				b.ev, b.devs, b.disps, b.leaves, b.err = b.ev[:0], b.devs[:0], b.disps[:0], b.leaves[:0], nil
+				clear(b.imports)
+				b.imports = b.imports[:0]
 				b.arena.reset()
 			default:
 				b = &evBatch{ev: make([]evRec, 0, evBatchSize)}
@@ -752,6 +756,10 @@ func processEvents(b *evBatch, scratch []tlog.Hash, leaves, root bool) []tlog.Ha
 			b.leaves = append(b.leaves, recordHash(e.hash))
 		}
 		switch e.action {
+		case ImportRowsAction:
+			e.pi = len(b.imports)
+			b.imports = append(b.imports, importRowsPayload{})
+			e.perr = decodeImportRows(e.payload, &b.imports[e.pi])
 		case "device.add", "device.import", "disposal.record":
 			// devs and disps stay the same length: e.pi indexes both.
 			e.pi = len(b.devs)

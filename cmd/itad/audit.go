@@ -85,7 +85,7 @@ var verifyCommand = &cli.Command{
 			return err
 		}
 		defer s.Close()
-		total, err := s.EventCount()
+		total, err := s.VerifyWork()
 		if err != nil {
 			return err
 		}

@@ -68,9 +68,17 @@ func eventsByAction(t *testing.T, db string) map[string]int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// "rows imported" adds up the rows of the import.rows events.
 	m := map[string]int64{}
 	for _, e := range evs {
 		m[e.Action]++
+		if e.Action == ledger.ImportRowsAction {
+			var p struct{ Rows int64 }
+			if err := json.Unmarshal(e.Payload, &p); err != nil {
+				t.Fatalf("event %d: %v", e.Seq, err)
+			}
+			m["rows imported"] += p.Rows
+		}
 	}
 	return m
 }
@@ -485,8 +493,9 @@ func TestConcurrency_Processes(t *testing.T) {
 	}
 	got := eventsByAction(t, db)
 	for action, want := range map[string]int64{
-		"disposal.record": disposed, "device.import": imports * perFile, "import.file": imports,
-		"report": reports, "backup": backups,
+		"disposal.record": disposed, "rows imported": imports * perFile, "import.file": imports,
+		ledger.ImportRowsAction: imports * 2, // 256 rows, then 44
+		"report":                reports, "backup": backups,
 	} {
 		if got[action]-base[action] != want {
 			t.Errorf("%d %s events, want %d", got[action]-base[action], action, want)
@@ -496,6 +505,7 @@ func TestConcurrency_Processes(t *testing.T) {
 	for _, n := range got {
 		total += n
 	}
+	total -= got["rows imported"]
 	if total != h.Events {
 		t.Errorf("events by action add up to %d, the chain has %d", total, h.Events)
 	}
