@@ -272,3 +272,39 @@ func TestVerify_LegacyImportEvents(t *testing.T) {
 		t.Fatalf("verify: %v", err)
 	}
 }
+
+// TestVerify_BatchesCutByBytes: Verify reads events in batches that end at
+// a byte limit (large import.rows payloads) as well as at a count; the
+// Merkle tree must come out the same, so that checkpoints taken at many
+// sizes (whose roots CreateCheckpoint computes leaf by leaf) all verify.
+// The batch limits are made small to cut many batches.
+func TestVerify_BatchesCutByBytes(t *testing.T) {
+	defer func(n, b int) { evBatchSize, evBatchBytes = n, b }(evBatchSize, evBatchBytes)
+	evBatchSize, evBatchBytes = 16, 30000 // two import.rows events of 256 rows
+	s := mustOpen(t)
+	signer, ver := testNoteKey(t)
+	must(t, s.Init("Org"))
+	var notes []ExternalCheckpoint
+	for round := 0; round < 4; round++ {
+		var b strings.Builder
+		b.WriteString(header)
+		for i := 0; i < 700+round*300; i++ {
+			fmt.Fprintf(&b, "B%d-%05d,,hdd,,,,,shred,,,,Acme,2021-01-05,,,,,\n", round, i)
+		}
+		_, err := importString(s, fmt.Sprintf("r%d.csv", round), b.String())
+		must(t, err)
+		for i := 0; i < 5+round*7; i++ {
+			must(t, s.LogAccess("report", "report", "", nil))
+		}
+		cp, err := s.CreateCheckpoint(signer, "")
+		must(t, err)
+		notes = append(notes, ExternalCheckpoint{Source: fmt.Sprint("cp", round), Note: []byte(cp.Note), Verifier: ver})
+	}
+	res, err := s.Verify(VerifyOptions{Verifier: ver, External: notes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Checkpoints) != 2*len(notes) {
+		t.Fatalf("checked %d checkpoints, want %d", len(res.Checkpoints), 2*len(notes))
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -527,11 +528,23 @@ func FuzzDecodePayload(f *testing.F) {
 	evs, _ := s.Events(EventFilter{})
 	for _, e := range evs {
 		switch e.Action {
-		case "device.import", "device.add", "disposal.record":
+		case "device.add", "disposal.record":
 			f.Add(uint8(0), []byte(e.Payload))
 			f.Add(uint8(1), []byte(e.Payload))
 			f.Add(uint8(2), []byte(e.Payload))
+		case ImportRowsAction:
+			f.Add(uint8(3), []byte(e.Payload))
 		}
+	}
+	// A device.import payload, as itad wrote before import.rows.
+	capacity, weight := int64(4000), int64(650)
+	legacy, _ := json.Marshal(importPayload{Device{UUID: "u", Serial: "S1", Type: "hdd", CapacityGB: &capacity},
+		Disposal{UUID: "v", Serial: "S1", Method: "shred", Category: "destroy", Contractor: "Acme", DisposedOn: "2021-01-05", WeightG: &weight, Final: true}})
+	f.Add(uint8(2), legacy)
+	for _, seed := range []string{`{"rows":1,"first_device_id":1,"first_disposal_id":1,"device_sha256":"AAAA","disposal_sha256":null}`,
+		`{"rows":1,"device_sha256":"AA=="}`, `{"rows":1,"device_sha256":"A\u0041=="}`, `{"rows":1,"device_sha256":"AA\r\n=="}`,
+		`{"rows":1e0}`, `{"rows":1,"rows":2}`, `{"Rows":1}`, `{"device_sha256":"!!!!"}`, `{"device_sha256":1}`} {
+		f.Add(uint8(3), []byte(seed))
 	}
 	for _, seed := range []string{`{}`, `null`, ` {"uuid":"a" , "capacity_gb" : null } `, `{"uuid":"a\u00e9"}`, `{"uuid":"é"}`,
 		`{"uuid":"a","uuid":"b"}`, `{"UUID":"a"}`, `{"capacity_gb":1e3}`, `{"capacity_gb":-0}`, `{"capacity_gb":01}`,
@@ -542,7 +555,7 @@ func FuzzDecodePayload(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, kind uint8, b []byte) {
-		switch kind % 3 {
+		switch kind % 4 {
 		case 0:
 			var fast devFields
 			var slow Device
@@ -575,6 +588,19 @@ func FuzzDecodePayload(f *testing.F) {
 			}
 			if err := decodeImportPayload(b, &fd, &fp); (err == nil) != (jerr == nil) || err == nil && (fd != fromDevice(slow.Device) || fp != fromDisposal("", slow.Disposal)) {
 				t.Fatalf("import %q: decode %v", b, err)
+			}
+		case 3:
+			var fast, slow, dec importRowsPayload
+			jerr := json.Unmarshal(b, &slow)
+			if fastImportRows(b, &fast) && (jerr != nil || !reflect.DeepEqual(fast, slow)) {
+				t.Fatalf("import.rows %q: fast %+v, encoding/json %+v %v", b, fast, slow, jerr)
+			}
+			err := decodeImportRows(b, &dec)
+			if jerr == nil {
+				jerr = slow.check()
+			}
+			if (err == nil) != (jerr == nil) || err == nil && !reflect.DeepEqual(dec, slow) {
+				t.Fatalf("import.rows %q: decode %+v %v, encoding/json %+v %v", b, dec, err, slow, jerr)
 			}
 		}
 	})

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"math/bits"
@@ -16,8 +17,9 @@ import (
 )
 
 // This file holds the hot path of Verify: a decoder for the payloads of
-// the events that occur once per device (device.add, device.import,
-// disposal.record) and an arena for the bytes of rows read in batches.
+// the events that occur once per device (device.add, disposal.record, and
+// device.import in ledgers written before import.rows) and an arena for
+// the bytes of rows read in batches.
 //
 // The decoder gives exactly the result encoding/json would give when
 // unmarshalling into the Go types that wrote the payload (Device,
@@ -165,6 +167,26 @@ func (d *jsonDec) int(n *int64, isNull *bool) bool {
 		return false
 	}
 	*n, *isNull = x, false
+	return true
+}
+
+// base64 reads a []byte as encoding/json does: a base64 string (standard
+// alphabet, padded) or null (nil).
+func (d *jsonDec) base64(dst *[]byte) bool {
+	if d.lit("null") {
+		*dst = nil
+		return true
+	}
+	var s string
+	if !d.quoted(&s) {
+		return false
+	}
+	out := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
+	n, err := base64.StdEncoding.Decode(out, unsafe.Slice(unsafe.StringData(s), len(s)))
+	if err != nil {
+		return false // encoding/json reports it
+	}
+	*dst = out[:n]
 	return true
 }
 
@@ -591,8 +613,13 @@ func (s *stream[T]) drain() {
 // ---- the event stream ----
 
 // evBatchSize events make a batch; a power of two, so that a full batch
-// is a perfect subtree of the Merkle tree.
-const evBatchSize = 4096
+// is a perfect subtree of the Merkle tree. (These are variables only so
+// that a test can make them small.)
+var evBatchSize = 4096
+
+// evBatchBytes bounds the bytes of a batch of events, so that the batches
+// in flight stay small whatever the events hold.
+var evBatchBytes = 4 << 20
 
 type evRec struct {
 	seq                                int64
@@ -641,7 +668,7 @@ func startEvents(c *rawConn, stop <-chan struct{}, treeLimit int64) (ordered <-c
 			defer wg.Done()
 			var scratch []tlog.Hash
 			for b := range work {
-				scratch = processEvents(b, scratch, b.lo < treeLimit, b.lo+evBatchSize <= treeLimit)
+				scratch = processEvents(b, scratch, b.lo < treeLimit, b.lo+int64(evBatchSize) <= treeLimit)
 				close(b.done)
 			}
 		}()
@@ -682,23 +709,31 @@ func startEvents(c *rawConn, stop <-chan struct{}, treeLimit int64) (ordered <-c
 			}
 			b.lo, b.done = lo, make(chan struct{})
 			a := &b.arena
-			for len(b.ev) < evBatchSize {
+			// A batch ends at evBatchBytes (import.rows payloads are 22 kB
+			// each), or at the next multiple of evBatchSize events: a full
+			// batch must start at one, as its subtree of the Merkle tree
+			// is pushed whole (run, processEvents).
+			end, size, limit := false, 0, evBatchSize-int(lo%int64(evBatchSize))
+			for len(b.ev) < limit && size < evBatchBytes {
 				ok, err := st.step()
 				if err != nil {
 					b.err = err
 					break
 				}
 				if !ok {
+					end = true
 					break
 				}
 				b.ev = append(b.ev, evRec{})
-				scanEvent(st, a, &b.ev[len(b.ev)-1])
+				e := &b.ev[len(b.ev)-1]
+				scanEvent(st, a, e)
+				size += len(e.input)
 			}
 			if len(b.ev) == 0 && b.err == nil {
 				return
 			}
 			lo += int64(len(b.ev))
-			if !send(b) || b.err != nil || len(b.ev) < evBatchSize {
+			if !send(b) || b.err != nil || end {
 				return
 			}
 		}
