@@ -120,43 +120,11 @@ type LogFilter struct {
 // streaming (the trail may hold millions). It returns ErrNotFound for an
 // unknown serial and ErrInvalid for a bad date.
 func (s *Store) AuditLog(f LogFilter, fn func(Event) error) error {
-	q := `SELECT seq, at, actor, action, subject, reason, payload, prev_hash, hash FROM events WHERE 1=1`
-	var args []any
-	if f.Since != "" {
-		d, err := ParseDate(f.Since)
-		if err != nil {
-			return fmt.Errorf("since: %w", err)
-		}
-		q += ` AND at >= ?`
-		args = append(args, d.Format(TimeFormat))
+	q, args, err := s.auditQuery(f)
+	if err != nil {
+		return err
 	}
-	if f.Until != "" {
-		d, err := ParseDate(f.Until)
-		if err != nil {
-			return fmt.Errorf("until: %w", err)
-		}
-		q += ` AND at < ?`
-		args = append(args, d.AddDate(0, 0, 1).Format(TimeFormat))
-	}
-	if f.Actor != "" {
-		q += ` AND actor = ?`
-		args = append(args, f.Actor)
-	}
-	if f.Action != "" {
-		q += ` AND action = ?`
-		args = append(args, f.Action)
-	}
-	if f.Serial != "" {
-		d, err := s.Device(f.Serial)
-		if err != nil {
-			return err
-		}
-		q += ` AND (subject = ? OR seq = (SELECT seq FROM devices WHERE serial_key = ?) OR subject IN (SELECT c.uuid FROM certificates c
-			JOIN certificate_devices cd ON cd.certificate_id = c.id JOIN devices d ON d.id = cd.device_id
-			WHERE d.serial_key = ?))`
-		args = append(args, d.Serial, SerialKey(d.Serial), SerialKey(d.Serial))
-	}
-	rows, err := s.db.Query(q+` ORDER BY seq`, args...)
+	rows, err := s.db.Query(q, args...)
 	if err != nil {
 		return fmt.Errorf("read events: %w", err)
 	}
@@ -175,6 +143,48 @@ func (s *Store) AuditLog(f LogFilter, fn func(Event) error) error {
 		}
 	}
 	return rows.Err()
+}
+
+// auditQuery is the query AuditLog runs for f. The events are indexed by
+// subject and action (migration 4), not by actor or time.
+func (s *Store) auditQuery(f LogFilter) (string, []any, error) {
+	q := `SELECT seq, at, actor, action, subject, reason, payload, prev_hash, hash FROM events WHERE 1=1`
+	var args []any
+	if f.Since != "" {
+		d, err := ParseDate(f.Since)
+		if err != nil {
+			return "", nil, fmt.Errorf("since: %w", err)
+		}
+		q += ` AND at >= ?`
+		args = append(args, d.Format(TimeFormat))
+	}
+	if f.Until != "" {
+		d, err := ParseDate(f.Until)
+		if err != nil {
+			return "", nil, fmt.Errorf("until: %w", err)
+		}
+		q += ` AND at < ?`
+		args = append(args, d.AddDate(0, 0, 1).Format(TimeFormat))
+	}
+	if f.Actor != "" {
+		q += ` AND actor = ?`
+		args = append(args, f.Actor)
+	}
+	if f.Action != "" {
+		q += ` AND action = ?`
+		args = append(args, f.Action)
+	}
+	if f.Serial != "" {
+		d, err := s.Device(f.Serial)
+		if err != nil {
+			return "", nil, err
+		}
+		q += ` AND (subject = ? OR seq = (SELECT seq FROM devices WHERE serial_key = ?) OR subject IN (SELECT c.uuid FROM certificates c
+			JOIN certificate_devices cd ON cd.certificate_id = c.id JOIN devices d ON d.id = cd.device_id
+			WHERE d.serial_key = ?))`
+		args = append(args, d.Serial, SerialKey(d.Serial), SerialKey(d.Serial))
+	}
+	return q + ` ORDER BY seq`, args, nil
 }
 
 // LogWriter writes audit-trail events as they come, in one of the

@@ -189,3 +189,38 @@ func TestLogWriter_CSVNeutralisesFormulas(t *testing.T) {
 		t.Fatalf("record %q", got)
 	}
 }
+
+// TestAuditLog_Indexed: the log of a device, of an action and a device's
+// history find their events through indexes, not by reading the whole log
+// (a ledger may hold millions of events).
+func TestAuditLog_Indexed(t *testing.T) {
+	s := mustOpen(t)
+	_, err := importString(s, "a.csv", header+"SN-1,,hdd,,,,,shred,,,,Acme,2021-01-05,,,,,\n")
+	must(t, err)
+	for _, f := range []LogFilter{{Serial: "SN-1"}, {Action: "report"}, {Action: "report", Serial: "SN-1"}, {Action: "report", Since: "2024-01-01"}} {
+		q, args, err := s.auditQuery(f)
+		must(t, err)
+		plan := queryPlan(t, s, q, args...)
+		if strings.Contains(plan, "SCAN events") {
+			t.Errorf("%+v reads the whole log:\n%s", f, plan)
+		}
+	}
+	if plan := queryPlan(t, s, `SELECT seq FROM events WHERE subject = ? OR seq = ?`, "SN-1", 3); strings.Contains(plan, "SCAN events") {
+		t.Errorf("History reads the whole log:\n%s", plan)
+	}
+}
+
+func queryPlan(t *testing.T, s *Store, q string, args ...any) string {
+	t.Helper()
+	rows, err := s.db.Query(`EXPLAIN QUERY PLAN `+q, args...)
+	must(t, err)
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		must(t, rows.Scan(&id, &parent, &unused, &detail))
+		b.WriteString(detail + "\n")
+	}
+	return b.String()
+}
