@@ -21,6 +21,7 @@ var (
 	ErrNoDisposal      = errors.New("device has no disposal record")
 	ErrNotInitialised  = errors.New("ledger not initialised")
 	ErrNewerSchema     = errors.New("ledger was written by a newer itad")
+	ErrReadOnly        = errors.New("the ledger is open read-only")
 	ErrInvalid         = errors.New("invalid value")
 )
 

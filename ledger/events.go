@@ -202,7 +202,18 @@ func (s *Store) EventCount() (int64, error) {
 
 // LogAccess records a consultation or disclosure (a report, an export, a
 // device shown) with its reason, as DPA 2018 s62 requires.
+//
+// On a read-only ledger (a copy being checked) the consultation is vetted
+// but cannot be recorded: the caller tells the user (Store.ReadOnly).
 func (s *Store) LogAccess(action, subject, reason string, payload any) error {
+	if s.readOnly {
+		tx, err := s.db.Begin()
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		return (&txn{tx: tx}).checkAccess(action, reason)
+	}
 	return s.write(reason, func(t *txn) error {
 		if err := t.checkAccess(action, reason); err != nil { // auditlog.go
 			return err

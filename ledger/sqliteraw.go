@@ -27,10 +27,15 @@ type rawConn struct {
 
 // openRaw opens path read-only. busy_timeout covers a writer holding the
 // WAL index briefly while a snapshot is taken.
-func openRaw(path string) (*rawConn, error) {
+func openRaw(path string, immutable bool) (*rawConn, error) {
 	tls := libc.NewTLS()
 	c := &rawConn{tls: tls}
-	name, err := libc.CString(path)
+	flags := int32(sqlite3.SQLITE_OPEN_READONLY | sqlite3.SQLITE_OPEN_NOMUTEX)
+	file := path
+	if immutable { // a ledger in a read-only folder (openReadOnly)
+		file, flags = "file:"+uriPath(path)+"?immutable=1", flags|sqlite3.SQLITE_OPEN_URI
+	}
+	name, err := libc.CString(file)
 	if err != nil {
 		tls.Close()
 		return nil, err
@@ -38,7 +43,7 @@ func openRaw(path string) (*rawConn, error) {
 	defer libc.Xfree(tls, name)
 	pp := tls.Alloc(int(unsafe.Sizeof(uintptr(0))))
 	defer tls.Free(int(unsafe.Sizeof(uintptr(0))))
-	rc := sqlite3.Xsqlite3_open_v2(tls, name, pp, sqlite3.SQLITE_OPEN_READONLY|sqlite3.SQLITE_OPEN_NOMUTEX, 0)
+	rc := sqlite3.Xsqlite3_open_v2(tls, name, pp, flags, 0)
 	c.db = *(*uintptr)(cptr(pp))
 	if rc != sqlite3.SQLITE_OK {
 		err := c.err(rc)

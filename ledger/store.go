@@ -31,6 +31,9 @@ type Store struct {
 	OnWait func()
 
 	writeWait time.Duration
+	// readOnly: opened with mode=ro (openReadOnly); immutable: and with
+	// immutable=1, for a read-only folder.
+	readOnly, immutable bool
 }
 
 // busyTimeoutMS is the DSN's busy_timeout: how long a statement waits for
@@ -54,11 +57,18 @@ type Options struct {
 	// write transaction to end (default 10 minutes). An import holds the
 	// write lock for its whole run: a million rows take about a minute.
 	WriteWait time.Duration
+	// ReadOnly opens the ledger without writing to it: for verifying or
+	// consulting a copy on read-only media. Open falls back to it by
+	// itself when the file or its folder cannot be written. Changes then
+	// fail with ErrReadOnly, and consultations are not recorded
+	// (LogAccess): say so to the user (Store.ReadOnly).
+	ReadOnly bool
 }
 
 // Open opens (and migrates) the ledger at path. It returns
 // ErrNotInitialised when the file does not exist and opts.Create is false,
-// and ErrNewerSchema when the file was written by a newer itad.
+// and ErrNewerSchema when the file was written by a newer itad. A ledger
+// that cannot be written is opened read-only (Options.ReadOnly).
 func Open(path string, opts Options) (*Store, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && !opts.Create {
 		return nil, fmt.Errorf("%w: no ledger at %s", ErrNotInitialised, path)
@@ -66,6 +76,9 @@ func Open(path string, opts Options) (*Store, error) {
 	cache := opts.CacheKiB
 	if cache == 0 {
 		cache = 64 * 1024
+	}
+	if opts.ReadOnly {
+		return openReadOnly(path, cache, false)
 	}
 	// Pragmas go in the DSN so that every pooled connection gets them.
 	// _txlock=immediate takes the write lock at BEGIN, so a writer waits
@@ -90,9 +103,64 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	if err := s.migrate(); err != nil {
 		db.Close()
+		if isReadOnly(err) && !opts.Create {
+			return openReadOnly(path, cache, false)
+		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// openReadOnly opens a ledger with SQLite's mode=ro. A ledger in WAL mode
+// needs its -shm file, which SQLite cannot create in a read-only folder:
+// then, since nothing can write the file either, it is opened immutable.
+func openReadOnly(path string, cache int, immutable bool) (*Store, error) {
+	q := url.Values{}
+	q.Add("mode", "ro")
+	if immutable {
+		q.Add("immutable", "1")
+	}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS))
+	q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", cache))
+	db, err := sql.Open("sqlite", "file:"+uriPath(path)+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path, Now: func() time.Time { return time.Now().UTC() }, Actor: "unknown", readOnly: true, immutable: immutable}
+	var have int
+	err = db.QueryRow(`SELECT coalesce(max(version),0) FROM schema_version`).Scan(&have)
+	if err != nil && !immutable && isReadOnly(err) {
+		db.Close()
+		return openReadOnly(path, cache, true)
+	}
+	switch {
+	case err != nil:
+		err = fmt.Errorf("read schema version: %w", err)
+	case have > SchemaVersion():
+		err = fmt.Errorf("%w: schema version %d, this itad knows up to %d: upgrade itad", ErrNewerSchema, have, SchemaVersion())
+	case have < SchemaVersion():
+		err = fmt.Errorf("%w: the ledger has schema version %d and needs upgrading to %d, which cannot be done read-only: "+
+			"copy it somewhere writable and open the copy", ErrReadOnly, have, SchemaVersion())
+	}
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s read-only: %w", path, err)
+	}
+	return s, nil
+}
+
+// ReadOnly reports whether the ledger was opened read-only: changes fail
+// with ErrReadOnly and consultations are not recorded.
+func (s *Store) ReadOnly() bool { return s.readOnly }
+
+// isReadOnly reports whether err is SQLite refusing to write a read-only
+// file, folder or medium.
+func isReadOnly(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()&0xff == sqlite3.SQLITE_READONLY || se.Code()&0xff == sqlite3.SQLITE_CANTOPEN
+	}
+	return false
 }
 
 // Close closes the database.
@@ -183,6 +251,9 @@ func (t *txn) exec(query string, args ...any) (sql.Result, error) {
 // write runs fn in one immediate transaction, with reason recorded on every
 // event it appends. Nothing fn did persists unless it returns nil.
 func (s *Store) write(reason string, fn func(*txn) error) error {
+	if s.readOnly {
+		return fmt.Errorf("%w: %s cannot be changed here", ErrReadOnly, s.path)
+	}
 	conn, tx, err := s.begin()
 	if err != nil {
 		return err

@@ -268,7 +268,7 @@ func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
 		opts.MaxProblems = 100
 	}
 	v := &verifier{opts: opts, res: VerifyResult{Rows: map[string]int64{}}}
-	conns, err := openSnapshot(s.path, 6)
+	conns, err := openSnapshot(s.path, s.immutable, 6)
 	if err != nil {
 		return v.res, err
 	}
@@ -330,7 +330,7 @@ func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
 // snapshot of the ledger: each begins a read transaction and reads the
 // head of the log; since every write appends an event, the same head
 // means the same snapshot. A writer committing in between makes it retry.
-func openSnapshot(path string, n int) ([]*rawConn, error) {
+func openSnapshot(path string, immutable bool, n int) ([]*rawConn, error) {
 	for attempt := 0; ; attempt++ {
 		var conns []*rawConn
 		closeAll := func() {
@@ -341,7 +341,7 @@ func openSnapshot(path string, n int) ([]*rawConn, error) {
 		}
 		var heads []string
 		for i := 0; i < n; i++ {
-			c, err := openRaw(path)
+			c, err := openRaw(path, immutable)
 			if err != nil {
 				closeAll()
 				return nil, err

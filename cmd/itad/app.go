@@ -52,6 +52,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			&cli.StringFlag{Name: "db", Value: "itad.db", EnvVars: []string{"ITAD_DB"}, Usage: "ledger file"},
 			&cli.StringFlag{Name: "actor", Value: defaultActor(), EnvVars: []string{"ITAD_ACTOR"}, Usage: "who is acting, recorded on every change"},
 			&cli.BoolFlag{Name: "json", Usage: "machine-readable JSON output"},
+			&cli.BoolFlag{Name: "read-only", Usage: "open the ledger without changing it (automatic when it cannot be written): " +
+				"for checking a copy; consultations are then not recorded"},
 			&cli.StringFlag{Name: "key", EnvVars: []string{"ITAD_KEY"}, Usage: "signing key file (default: itad-signing-key.pem beside the ledger)"},
 			&cli.StringFlag{Name: "cert", EnvVars: []string{"ITAD_CERT"}, Usage: "signing certificate file (default: itad-signing-cert.pem beside the ledger)"},
 		},
@@ -121,6 +123,8 @@ func hintFor(err error) string {
 		}
 	case errors.Is(err, ledger.ErrNewerSchema):
 		return "install the newer itad that wrote this ledger"
+	case errors.Is(err, ledger.ErrReadOnly):
+		return "the ledger file or its folder cannot be written (or --read-only was given): make changes to the live ledger"
 	}
 	return ""
 }
@@ -141,9 +145,13 @@ func openLedger(c *cli.Context) (*ledger.Store, error) {
 }
 
 func openLedgerOpts(c *cli.Context, opts ledger.Options) (*ledger.Store, error) {
+	opts.ReadOnly = opts.ReadOnly || c.Bool("read-only")
 	s, err := ledger.Open(c.String("db"), opts)
 	if err != nil {
 		return nil, err
+	}
+	if s.ReadOnly() {
+		fmt.Fprintf(c.App.ErrWriter, "itad: note: %s is open read-only: it will not be changed, and consultations are not recorded in its audit trail\n", s.Path())
 	}
 	s.Actor = c.String("actor")
 	s.OnWait = func() {
