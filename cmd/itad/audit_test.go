@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -254,10 +255,12 @@ func TestAudit_Amend(t *testing.T) {
 		t.Fatalf("amend to an unknown contractor: exit %d %s", code, errOut)
 	}
 	show := mustItad(t, db, "device", "show", serial)
-	for _, want := range []string{"Model:      MG04ACA400N", "disintegrate", uuid,
-		`device.amend    model "MG04ACA400E" -> "MG04ACA400N"; capacity_gb "960" -> "4000"  reason: label misread`,
+	// The history is a table: columns are padded to the widest entry.
+	spaced := regexp.MustCompile(`  +`).ReplaceAllString(show, "  ")
+	for _, want := range []string{"Model:  MG04ACA400N", "disintegrate", uuid,
+		`device.amend  model "MG04ACA400E" -> "MG04ACA400N"; capacity_gb "960" -> "4000"  reason: label misread`,
 		`disposal.amend  method "shred" -> "disintegrate"; weight_grams "675" -> "700"  reason: weighbridge ticket`} {
-		if !strings.Contains(show, want) {
+		if !strings.Contains(spaced, want) {
 			t.Fatalf("device show lacks %q:\n%s", want, show)
 		}
 	}
@@ -277,6 +280,9 @@ func TestAudit_LogAndReasons(t *testing.T) {
 	recs, err := csv.NewReader(strings.NewReader(mustItad(t, db, "log", "--serial", "stos00021221", "--format", "csv"))).ReadAll()
 	if err != nil || len(recs) != 2 || recs[1][3] != ledger.ImportRowsAction || recs[1][4] != "../../testdata/import/sample-disposals.csv" {
 		t.Fatalf("log csv: %v %v", recs, err)
+	}
+	if out := mustItad(t, db, "device", "show", "STOS00021221"); !strings.Contains(out, "import.rows ../../testdata/import/sample-disposals.csv") {
+		t.Fatalf("device show lacks the import that recorded it:\n%s", out)
 	}
 	var evs []ledger.Event
 	err = json.Unmarshal([]byte(mustItad(t, db, "--json", "log", "--actor", "tester", "--since", "2000-01-01")), &evs)

@@ -267,7 +267,11 @@ func printHistory(w io.Writer, h ledger.DeviceHistory) error {
 		if cs, ok := ledger.EventChanges(e); ok { // corrections: what changed
 			reason = strings.TrimSpace(ledger.FormatChanges(cs) + "  " + reason)
 		}
-		fmt.Fprintf(tw, "  #%d\t%s\t%s\t%s\t%s\n", e.Seq, e.At.Format("2006-01-02 15:04:05Z"), e.Actor, e.Action, reason)
+		action := e.Action
+		if e.Subject != h.Device.Serial { // an import names its file; a certificate its number
+			action += " " + e.Subject
+		}
+		fmt.Fprintf(tw, "  #%d\t%s\t%s\t%s\t%s\n", e.Seq, e.At.Format("2006-01-02 15:04:05Z"), e.Actor, action, reason)
 	}
 	return tw.Flush()
 }
