@@ -159,16 +159,38 @@ func splitNote(msg string) (text string, err error) {
 	return text, nil
 }
 
+// trusted lists v and earlier, each key once (note.VerifierList calls a
+// key given twice ambiguous).
+func trusted(v note.Verifier, earlier []note.Verifier) note.Verifiers {
+	seen := map[string]bool{}
+	var vs []note.Verifier
+	for _, x := range append([]note.Verifier{v}, earlier...) {
+		if x == nil {
+			continue
+		}
+		if k := fmt.Sprintf("%s+%08x", x.Name(), x.KeyHash()); !seen[k] {
+			seen[k] = true
+			vs = append(vs, x)
+		}
+	}
+	return note.VerifierList(vs...)
+}
+
 // ParseCheckpoint opens a signed checkpoint note, checking its signature
-// with v, and parses its text. It returns an error matching ErrTampered if
+// with v (or one of earlier: keys used before a key change), and parses
+// its text. It returns an error matching ErrTampered if
 // the note is malformed or its signature by v's key does not verify, and
 // a *note.UnverifiedNoteError if no signature is by v's key.
-func ParseCheckpoint(msg []byte, v note.Verifier) (Checkpoint, error) {
-	n, err := note.Open(msg, note.VerifierList(v))
+func ParseCheckpoint(msg []byte, v note.Verifier, earlier ...note.Verifier) (Checkpoint, error) {
+	n, err := note.Open(msg, trusted(v, earlier))
 	if err != nil {
 		var unv *note.UnverifiedNoteError
 		if errors.As(err, &unv) {
-			return Checkpoint{}, fmt.Errorf("checkpoint is not signed by key %s: %w", v.Name(), err)
+			names := v.Name()
+			for _, e := range earlier {
+				names += ", " + e.Name()
+			}
+			return Checkpoint{}, fmt.Errorf("checkpoint is not signed by key %s: %w", names, err)
 		}
 		return Checkpoint{}, fmt.Errorf("%w: checkpoint signature: %v", ErrTampered, err)
 	}

@@ -162,11 +162,12 @@ func (e *VerifyError) Is(target error) bool { return target == ErrTampered }
 
 // ExternalCheckpoint is a checkpoint kept outside the ledger (itad verify
 // --checkpoint FILE), with the verifier of the key that should have
-// signed it.
+// signed it, and of others trusted too (keys used before a key change).
 type ExternalCheckpoint struct {
 	Source   string // file name, for messages
 	Note     []byte
 	Verifier note.Verifier
+	Earlier  []note.Verifier
 }
 
 // VerifyOptions control Verify.
@@ -175,6 +176,9 @@ type VerifyOptions struct {
 	// ledger; nil leaves them unchecked (their text is still checked
 	// against the log).
 	Verifier note.Verifier
+	// Earlier are verifiers of keys the ledger signed checkpoints with
+	// before a key change: a checkpoint signed by any of them verifies.
+	Earlier []note.Verifier
 	// External checkpoints must each be signed by their verifier and be
 	// consistent with the log: the tree of its first Size events must have
 	// their root.

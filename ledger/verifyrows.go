@@ -761,13 +761,13 @@ func (v *verifier) checkpointRecorded(e *evRec) {
 	}
 	check := CheckpointCheck{Source: "ledger", Size: size, Root: p.RootHash, Signature: "not checked"}
 	if v.opts.Verifier != nil {
-		_, err := note.Open([]byte(p.Note), note.VerifierList(v.opts.Verifier))
+		_, err := note.Open([]byte(p.Note), trusted(v.opts.Verifier, v.opts.Earlier))
 		var unv *note.UnverifiedNoteError
 		switch {
 		case err == nil:
 			check.Signature = "verified"
 		case errors.As(err, &unv):
-			check.Signature = "not signed by the given key"
+			check.Signature = "not signed by a trusted key"
 		default:
 			fail("signature: " + err.Error())
 			return
@@ -779,7 +779,7 @@ func (v *verifier) checkpointRecorded(e *evRec) {
 // checkExternal checks checkpoints given from outside against the log.
 func (v *verifier) checkExternal() {
 	for _, x := range v.opts.External {
-		cp, err := ParseCheckpoint(x.Note, x.Verifier)
+		cp, err := ParseCheckpoint(x.Note, x.Verifier, x.Earlier...)
 		if err != nil {
 			v.add(v.events+1, &CheckpointError{Source: x.Source, Problem: err.Error()})
 			continue

@@ -19,19 +19,28 @@ func tamperedErr(err error) error {
 		hint: "the ledger was changed outside itad: keep this file as evidence, and restore the last backup that verifies"}
 }
 
-// ledgerVerifier returns the signed-note verifier of the certificate in
-// --trusted, else of the ledger's signing certificate, else nil.
-func ledgerVerifier(c *cli.Context) (note.Verifier, string, error) {
-	path := c.String("trusted")
-	if path == "" {
+// ledgerVerifiers returns the signed-note verifiers of the certificates
+// given with --trusted (repeatable: after a key change, the current and
+// the earlier ones), else of the ledger's signing certificate, else none;
+// and the files they came from.
+func ledgerVerifiers(c *cli.Context) ([]note.Verifier, []string, error) {
+	paths := c.StringSlice("trusted")
+	if len(paths) == 0 {
 		_, certPath := keyPaths(c)
 		if _, err := os.Stat(certPath); err != nil {
-			return nil, "", nil
+			return nil, nil, nil
 		}
-		path = certPath
+		paths = []string{certPath}
 	}
-	v, err := checkpointVerifier(path)
-	return v, path, err
+	var vs []note.Verifier
+	for _, p := range paths {
+		v, err := checkpointVerifier(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		vs = append(vs, v)
+	}
+	return vs, paths, nil
 }
 
 // checkpointVerifier returns the signed-note verifier of the first
@@ -58,18 +67,22 @@ var verifyCommand = &cli.Command{
 		"Exit status 0: verified; 3: the ledger does not verify; 1: it could not be read.",
 	Flags: []cli.Flag{
 		&cli.StringSliceFlag{Name: "checkpoint", Usage: "checkpoint file exported earlier (repeatable)"},
-		&cli.StringFlag{Name: "trusted", Usage: "certificate (PEM) whose key signed the checkpoints (default: the ledger's signing certificate)"},
+		&cli.StringSliceFlag{Name: "trusted", Usage: "certificate (PEM) whose key signed the checkpoints (default: the ledger's signing certificate); " +
+			"repeat it after a key change, to trust the earlier key too"},
 	},
 	Action: func(c *cli.Context) error {
 		if c.NArg() > 0 {
 			return usageErr("verify takes no arguments (got %q)", c.Args().First())
 		}
-		v, certPath, err := ledgerVerifier(c)
+		vs, certPaths, err := ledgerVerifiers(c)
 		if err != nil {
 			return err
 		}
 		var opts ledger.VerifyOptions
-		opts.Verifier = v
+		var v note.Verifier
+		if len(vs) > 0 {
+			v, opts.Verifier, opts.Earlier = vs[0], vs[0], vs[1:]
+		}
 		for _, f := range c.StringSlice("checkpoint") {
 			if v == nil {
 				return usageErr("--checkpoint needs the certificate of the signing key: give --trusted CERT")
@@ -78,7 +91,7 @@ var verifyCommand = &cli.Command{
 			if err != nil {
 				return err
 			}
-			opts.External = append(opts.External, ledger.ExternalCheckpoint{Source: f, Note: data, Verifier: v})
+			opts.External = append(opts.External, ledger.ExternalCheckpoint{Source: f, Note: data, Verifier: v, Earlier: opts.Earlier})
 		}
 		s, err := openLedger(c)
 		if err != nil {
@@ -133,8 +146,8 @@ var verifyCommand = &cli.Command{
 		}
 		if v == nil && len(res.Checkpoints) > 0 {
 			fmt.Fprintln(w, "checkpoint signatures not checked: no signing certificate (give --trusted CERT)")
-		} else if certPath != "" && len(res.Checkpoints) > 0 {
-			fmt.Fprintf(w, "signatures checked with %s\n", certPath)
+		} else if len(certPaths) > 0 && len(res.Checkpoints) > 0 {
+			fmt.Fprintf(w, "signatures checked with %s\n", strings.Join(certPaths, ", "))
 		}
 		return nil
 	},
