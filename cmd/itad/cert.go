@@ -10,6 +10,7 @@ import (
 	"github.com/itad/itad/certificate"
 	"github.com/itad/itad/ledger"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/mod/sumdb/note"
 )
 
 var certCommand = &cli.Command{
@@ -55,7 +56,8 @@ var certCommand = &cli.Command{
 				"document. Exit status 3 when a check fails.\n\n" +
 				"--proof also proves that the certificate's issue is included in the latest signed checkpoint\n" +
 				"(or in --checkpoint FILE, exported earlier): an RFC 6962 audit path from the issue event to\n" +
-				"the checkpoint's root, whose signature is checked with the ledger's signing certificate.",
+				"the checkpoint's root, whose signature is checked with the ledger's signing certificate (or,\n" +
+				"for a checkpoint signed before a key change, a certificate given with --trusted).",
 			Flags: []cli.Flag{
 				&cli.BoolFlag{Name: "proof", Usage: "prove the issue is included in a signed checkpoint"},
 				&cli.StringFlag{Name: "checkpoint", Usage: "with --proof: a checkpoint file exported earlier (default: the latest in the ledger)"},
@@ -310,7 +312,21 @@ func proveIssue(c *cli.Context, s *ledger.Store, seq int64) (ledger.Checkpoint, 
 		}
 		text = []byte(stored.Note)
 	}
-	if cp, err = ledger.ParseCheckpoint(text, v); err != nil {
+	// After a key change, a checkpoint signed by the earlier key verifies
+	// when its certificate is given with --trusted.
+	var earlier []note.Verifier
+	if f := c.String("trusted"); f != "" {
+		certs, err := certificate.LoadCertificates(f)
+		if err != nil {
+			return cp, 0, err
+		}
+		for _, cert := range certs {
+			if ev, err := ledger.NewNoteVerifier(ledger.NoteKeyName(cert), cert.PublicKey); err == nil {
+				earlier = append(earlier, ev)
+			}
+		}
+	}
+	if cp, err = ledger.ParseCheckpoint(text, v, earlier...); err != nil {
 		return cp, 0, &userError{err: fmt.Errorf("checkpoint: %w", err), code: exitVerifyFailed}
 	}
 	if seq > cp.Size {

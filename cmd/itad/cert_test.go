@@ -541,3 +541,28 @@ func TestCLI_CertVerifyProof(t *testing.T) {
 		t.Fatalf("tampered log: exit %d\n%s", code, errOut)
 	}
 }
+
+// TestCLI_CertVerifyProofAfterKeyChange: a checkpoint signed before the
+// signing key was changed proves a certificate's issue when the earlier
+// key's certificate is given with --trusted, and not otherwise.
+func TestCLI_CertVerifyProofAfterKeyChange(t *testing.T) {
+	f := newCertFixture(t, 0)
+	_, path := f.issue(t, "ZC1234AB")
+	mustItad(t, f.db, "checkpoint")
+	cpFile := filepath.Join(f.dir, "cp.txt")
+	mustItad(t, f.db, "checkpoint", "export", "-o", cpFile)
+	oldCert := filepath.Join(f.dir, "old-cert.pem")
+	for _, m := range [][2]string{{"itad-signing-key.pem", "old-key.pem"}, {"itad-signing-cert.pem", "old-cert.pem"}} {
+		if err := os.Rename(filepath.Join(f.dir, m[0]), filepath.Join(f.dir, m[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustItad(t, f.db, "key", "init")
+	if _, errOut, code := itad(t, f.db, "cert", "verify", "--proof", "--checkpoint", cpFile, path); code != exitVerifyFailed || !strings.Contains(errOut, "not signed by key") {
+		t.Fatalf("old checkpoint, new key: exit %d\n%s", code, errOut)
+	}
+	out := mustItad(t, f.db, "cert", "verify", "--proof", "--checkpoint", cpFile, "--trusted", oldCert, path)
+	if !strings.Contains(out, "included in the signed checkpoint of") {
+		t.Fatalf("with --trusted old cert:\n%s", out)
+	}
+}
