@@ -25,10 +25,10 @@ import (
 // values. Writing the values into the log as well (one device.import
 // event a row, as itad did before) made an import 45% slower and its
 // ledger 2.7 times larger; the hashes add about 10% to an import and 24%
-// to the ledger (bench/events.sh). What is lost: the
-// log alone cannot rebuild a deleted imported row (a backup can), and a
-// changed row is named but not the column that changed. The file itself
-// is committed too: the import.file event records its SHA-256.
+// to the ledger (bench/events.sh). What is lost: the log alone cannot
+// rebuild a deleted imported row (a backup can), and a changed row is
+// named but not the column that changed. The file itself is committed
+// too: the import.file event records its SHA-256.
 //
 // Corrections keep working: a row changed by device.amend or
 // disposal.amend is hashed again after undoing its amendments, newest
