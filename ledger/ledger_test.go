@@ -391,6 +391,11 @@ func TestImport_RepeatsAcrossChunks(t *testing.T) {
 	if ids != int64(n+shreds) {
 		t.Fatalf("%d distinct disposal ids", ids)
 	}
+	// New rows in import.rows chunks, split by the repeats' disposal.record
+	// events, replay.
+	if _, err := s.Verify(VerifyOptions{}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestOpen_PathWithURICharacters: a ledger path holding characters that
