@@ -52,9 +52,10 @@ var annualCategories = []string{"clear", "purge", "destroy"}
 // RenderAnnualReport draws the annual summary: a title with the
 // organisation, totals by year with weights and their coverage, a bar chart
 // of items per year by NIST SP 800-88 category, items by type and by method,
-// and notes, with "Page x of y" on every page. The PDF uses core fonts, a
-// sorted catalog and AsOf as its dates, so it is byte-for-byte
-// reproducible. It returns gofpdf's error if drawing fails.
+// and notes, with "Page x of y" on every page. The PDF embeds subsets of
+// the Go fonts, so that names in Latin, Greek or Cyrillic script print
+// (see clean), and has a sorted catalog and AsOf as its dates, so it is
+// byte-for-byte reproducible. It returns gofpdf's error if drawing fails.
 func RenderAnnualReport(r AnnualReport) ([]byte, error) {
 	asOf := r.AsOf.UTC()
 	if asOf.IsZero() {
@@ -67,14 +68,15 @@ func RenderAnnualReport(r AnnualReport) ([]byte, error) {
 	pdf.SetMargins(annualMargin, annualMargin, annualMargin)
 	pdf.SetAutoPageBreak(true, 18)
 	pdf.AliasNbPages("{nb}")
-	tr := pdf.UnicodeTranslatorFromDescriptor("") // UTF-8 to the core fonts' cp1252
+	addGoFonts(pdf, false, "", "B", "I")
+	tr := clean
 	title := "Annual disposal report"
 	pdf.SetTitle(title+": "+r.Org, true)
 	pdf.SetAuthor(r.Org, true)
 	pdf.SetCreator("itad", true)
 	pdf.SetFooterFunc(func() {
 		pdf.SetY(-13)
-		pdf.SetFont("Helvetica", "", 8)
+		pdf.SetFont(fontSans, "", 8)
 		pdf.SetTextColor(100, 100, 100)
 		pdf.CellFormat(annualWidth/2, 5, tr(r.Org+" - "+title), "", 0, "L", false, 0, "")
 		pdf.CellFormat(annualWidth/2, 5, fmt.Sprintf("Page %d of {nb}", pdf.PageNo()), "", 0, "R", false, 0, "")
@@ -83,11 +85,11 @@ func RenderAnnualReport(r AnnualReport) ([]byte, error) {
 	pdf.AddPage()
 
 	years := annualYears(r.ByYear)
-	pdf.SetFont("Helvetica", "B", 18)
+	pdf.SetFont(fontSans, "B", 18)
 	pdf.CellFormat(0, 9, title, "", 1, "L", false, 0, "")
-	pdf.SetFont("Helvetica", "", 13)
+	pdf.SetFont(fontSans, "", 13)
 	pdf.CellFormat(0, 7, tr(r.Org), "", 1, "L", false, 0, "")
-	pdf.SetFont("Helvetica", "", 9)
+	pdf.SetFont(fontSans, "", 9)
 	pdf.SetTextColor(80, 80, 80)
 	kind := "Calendar years"
 	if r.FinancialYear {
@@ -107,7 +109,7 @@ func RenderAnnualReport(r AnnualReport) ([]byte, error) {
 	pdf.Ln(4)
 
 	if len(years) == 0 {
-		pdf.SetFont("Helvetica", "", 11)
+		pdf.SetFont(fontSans, "", 11)
 		pdf.CellFormat(0, 8, "No disposals are recorded for the years asked.", "", 1, "L", false, 0, "")
 	} else {
 		byCat := annualPivot(r.ByCategory, "category")
@@ -132,7 +134,7 @@ func RenderAnnualReport(r AnnualReport) ([]byte, error) {
 		}
 		annualTable(pdf, tr, head, widths, rows, len(years) > 1)
 		if tot.BatchWeighedCount > 0 {
-			pdf.SetFont("Helvetica", "I", 8)
+			pdf.SetFont(fontSans, "I", 8)
 			pdf.MultiCell(0, 4, tr(fmt.Sprintf("%s of the weighed items take a share of their destruction run's gross weight (see Notes).",
 				ledger.Thousands(tot.BatchWeighedCount))), "", "L", false)
 		}
@@ -154,7 +156,7 @@ func RenderAnnualReport(r AnnualReport) ([]byte, error) {
 	}
 
 	annualHeading(pdf, "Notes")
-	pdf.SetFont("Helvetica", "", 8.5)
+	pdf.SetFont(fontSans, "", 8.5)
 	notes := []string{
 		"Cleared: overwritten (NIST SP 800-88 clear). Purged: block-erased, crypto-erased or degaussed (purge). " +
 			"Destroyed: shredded, disintegrated, pulverised or incinerated (destroy).",
@@ -260,7 +262,7 @@ func annualHeading(pdf *gofpdf.Fpdf, s string) {
 	if pdf.GetY() > 297-18-30 {
 		pdf.AddPage()
 	}
-	pdf.SetFont("Helvetica", "B", 12)
+	pdf.SetFont(fontSans, "B", 12)
 	pdf.CellFormat(0, 8, s, "", 1, "L", false, 0, "")
 }
 
@@ -269,7 +271,7 @@ func annualHeading(pdf *gofpdf.Fpdf, s string) {
 // a total. The header is repeated after a page break.
 func annualTable(pdf *gofpdf.Fpdf, tr func(string) string, head []string, widths []float64, rows [][]string, lastBold bool) {
 	header := func() {
-		pdf.SetFont("Helvetica", "B", 8.5)
+		pdf.SetFont(fontSans, "B", 8.5)
 		pdf.SetFillColor(230, 230, 230)
 		for i, h := range head {
 			align := "R"
@@ -290,7 +292,7 @@ func annualTable(pdf *gofpdf.Fpdf, tr func(string) string, head []string, widths
 		if lastBold && ri == len(rows)-1 {
 			style, border = "B", "T"
 		}
-		pdf.SetFont("Helvetica", style, 8.5)
+		pdf.SetFont(fontSans, style, 8.5)
 		for i, c := range row {
 			align := "R"
 			if i == 0 {
@@ -373,7 +375,7 @@ func annualChart(pdf *gofpdf.Fpdf, years []annualYear, p annualCounts, financial
 		pdf.AddPage()
 	}
 	// Legend, above the plot on the right.
-	pdf.SetFont("Helvetica", "", 8)
+	pdf.SetFont(fontSans, "", 8)
 	x := annualMargin + annualWidth
 	for i := len(annualCategories) - 1; i >= 0; i-- {
 		c := annualCategories[i]
@@ -406,7 +408,7 @@ func annualChart(pdf *gofpdf.Fpdf, years []annualYear, p annualCounts, financial
 	scale := chartH / float64(axisMax)
 
 	// Grid lines and tick labels.
-	pdf.SetFont("Helvetica", "", 7.5)
+	pdf.SetFont(fontSans, "", 7.5)
 	pdf.SetLineWidth(0.1)
 	for v := int64(0); v <= axisMax; v += step {
 		yy := bottom - float64(v)*scale
@@ -423,7 +425,7 @@ func annualChart(pdf *gofpdf.Fpdf, years []annualYear, p annualCounts, financial
 
 	// Bars. Year labels are thinned out when they would overlap.
 	groupW := plotW / float64(len(years))
-	pdf.SetFont("Helvetica", "", 8)
+	pdf.SetFont(fontSans, "", 8)
 	labelEvery := 1
 	for labelEvery < len(years) && pdf.GetStringWidth(years[0].label)+2 > groupW*float64(labelEvery) {
 		labelEvery++
@@ -442,18 +444,18 @@ func annualChart(pdf *gofpdf.Fpdf, years []annualYear, p annualCounts, financial
 			}
 			if len(years)*len(annualCategories) <= 30 {
 				label := ledger.Thousands(v)
-				pdf.SetFont("Helvetica", "", 6.5)
+				pdf.SetFont(fontSans, "", 6.5)
 				pdf.Text(bx+(barW-pdf.GetStringWidth(label))/2, bottom-h-1, label)
 			}
 		}
-		pdf.SetFont("Helvetica", "", 8)
+		pdf.SetFont(fontSans, "", 8)
 		if i%labelEvery == 0 {
 			pdf.Text(left+groupW*float64(i)+(groupW-pdf.GetStringWidth(y.label))/2, bottom+4.5, y.label)
 		}
 	}
 
 	// Axis titles.
-	pdf.SetFont("Helvetica", "B", 8)
+	pdf.SetFont(fontSans, "B", 8)
 	xTitle := "Year"
 	if financial {
 		xTitle = "Financial year"

@@ -32,7 +32,7 @@ func annualSample(org string, years ...int) AnnualReport {
 }
 
 func TestRenderAnnualReport(t *testing.T) {
-	r := annualSample("Gwent Police – Heddlu Gwent, Café Unit", 2020, 2021)
+	r := annualSample("Gwent Police – Heddlu Gwent, Café Unit, Tŷ Gwŷn, Łódź, Ελλάδα", 2020, 2021)
 	pdf, err := RenderAnnualReport(r)
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +66,7 @@ func TestRenderAnnualReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"Annual disposal report", "Gwent Police – Heddlu Gwent, Café Unit",
+		"Annual disposal report", "Gwent Police – Heddlu Gwent, Café Unit, Tŷ Gwŷn, Łódź, Ελλάδα",
 		"Calendar years 2020 to 2021. Figures as of 2 April 2024 09:30 UTC",
 		"Totals by year", "90.500", "50 of 60 items", "All", "271.500", "150 of 180 items",
 		"Items disposed of per year by NIST SP 800-88 category", "Clear", "Purge", "Destroy", "Year", "Items (final disposition)",
