@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -46,10 +45,9 @@ func (t *txn) checkAccess(action, reason string) error {
 	if strings.TrimSpace(reason) != "" {
 		return nil
 	}
-	var v string
-	err := t.tx.QueryRow(`SELECT value FROM settings WHERE key = ?`, SettingRequireReason).Scan(&v)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("read setting %s: %w", SettingRequireReason, err)
+	v, err := checkedSetting(t.tx, SettingRequireReason)
+	if err != nil {
+		return err
 	}
 	if v == "true" {
 		return fmt.Errorf("%w: this ledger requires a reason for every consultation or disclosure (%s): give --reason WHY", ErrReasonRequired, action)
@@ -86,22 +84,10 @@ func ValidateSetting(key, value string) (string, error) {
 	return "", fmt.Errorf("%w: unknown setting %q (one of %s)", ErrInvalid, key, strings.Join(sortedKeys(SettingKeys), ", "))
 }
 
-// Settings returns every ledger setting.
+// Settings returns every ledger setting, checked against the setting.set
+// events (a *StateError, matching ErrTampered, where they disagree).
 func (s *Store) Settings() (map[string]string, error) {
-	rows, err := s.db.Query(`SELECT key, value FROM settings`)
-	if err != nil {
-		return nil, fmt.Errorf("read settings: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
-			return nil, err
-		}
-		out[k] = v
-	}
-	return out, rows.Err()
+	return checkedSettings(s.db, "")
 }
 
 // LogFilter selects events of the audit trail. Empty fields select all.

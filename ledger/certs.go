@@ -252,17 +252,7 @@ func loadCertificateData(q querier, kind, subject string) (CertificateData, []in
 	return data, ids, nil
 }
 
-func settingQ(q querier, k string) (string, error) {
-	var v string
-	err := q.QueryRow(`SELECT value FROM settings WHERE key = ?`, k).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("read setting %s: %w", k, err)
-	}
-	return v, nil
-}
+func settingQ(q querier, k string) (string, error) { return checkedSetting(q, k) }
 
 // IssueCertificate issues a certificate of kind (CertDevice or CertBatch)
 // for subject in one transaction: it reads the subject's data, gives it to
@@ -424,8 +414,16 @@ func certificateByNumber(q querier, number string) (Certificate, error) {
 
 // CertificateByNumber returns the certificate with that number, or
 // ErrNotFound.
+//
+// Its revocation and supersession are checked against the certificate's
+// events (state.go): a row changed behind itad's back fails with a
+// *StateError, which matches ErrTampered.
 func (s *Store) CertificateByNumber(number string) (Certificate, error) {
-	return certificateByNumber(s.db, number)
+	c, err := certificateByNumber(s.db, number)
+	if err != nil {
+		return c, err
+	}
+	return c, checkCertificate(s.db, c)
 }
 
 // Certificates lists certificates in the order they were issued; with a
@@ -433,7 +431,11 @@ func (s *Store) CertificateByNumber(number string) (Certificate, error) {
 // serial).
 func (s *Store) Certificates(serial string) ([]Certificate, error) {
 	if serial == "" {
-		return queryCertificates(s.db, certificateSelect+` ORDER BY c.seq`)
+		cs, err := queryCertificates(s.db, certificateSelect+` ORDER BY c.seq`)
+		if err != nil {
+			return nil, err
+		}
+		return cs, checkCertificates(s.db, cs)
 	}
 	var id int64
 	err := s.db.QueryRow(`SELECT id FROM devices WHERE serial_key = ?`, SerialKey(serial)).Scan(&id)
@@ -446,8 +448,14 @@ func (s *Store) Certificates(serial string) ([]Certificate, error) {
 	return deviceCertificates(s.db, id)
 }
 
+// deviceCertificates lists the certificates covering a device, each
+// checked against its events.
 func deviceCertificates(q querier, deviceID int64) ([]Certificate, error) {
-	return queryCertificates(q, certificateSelect+` WHERE c.id IN (SELECT certificate_id FROM certificate_devices WHERE device_id = ?) ORDER BY c.seq`, deviceID)
+	cs, err := queryCertificates(q, certificateSelect+` WHERE c.id IN (SELECT certificate_id FROM certificate_devices WHERE device_id = ?) ORDER BY c.seq`, deviceID)
+	if err != nil {
+		return nil, err
+	}
+	return cs, checkCertificates(q, cs)
 }
 
 func queryCertificates(q querier, query string, args ...any) ([]Certificate, error) {

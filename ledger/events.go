@@ -200,19 +200,22 @@ func (s *Store) EventCount() (int64, error) {
 	return n, nil
 }
 
-// LogAccess records a consultation or disclosure (a report, an export, a
-// device shown) with its reason, as DPA 2018 s62 requires.
+// LogAccess records a consultation that releases nothing of the ledger
+// (the CLI's cert verify records its lookup this way before it answers).
+// Anything that produces an answer goes through Disclose (disclose.go),
+// which records before it releases. LogAccess vets like Disclose: a
+// registered action, an actor, a reason where one is required, and a
+// ledger that can record it.
 //
-// On a read-only ledger (a copy being checked) the consultation is vetted
-// but cannot be recorded: the caller tells the user (Store.ReadOnly).
+// On a ledger that cannot be written (a copy on read-only media) the
+// consultation is vetted but cannot be recorded: the caller tells the
+// user (Store.ReadOnly).
 func (s *Store) LogAccess(action, subject, reason string, payload any) error {
+	if err := s.VetDisclosure(action, reason); err != nil {
+		return err
+	}
 	if s.readOnly {
-		tx, err := s.db.Begin()
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
-		return (&txn{tx: tx}).checkAccess(action, reason)
+		return nil
 	}
 	return s.write(reason, func(t *txn) error {
 		if err := t.checkAccess(action, reason); err != nil { // auditlog.go

@@ -171,9 +171,10 @@ func (s *Store) ClearExemption(field, reason string) error {
 }
 
 // Exemptions lists the exempt fields in the order of ExemptFields. It
-// returns an error only if the ledger cannot be read.
+// fails with a *StateError (ErrTampered) when the exemptions table and
+// its events disagree.
 func (s *Store) Exemptions() ([]Exemption, error) {
-	return exemptions(s.db)
+	return checkedExemptions(s.db)
 }
 
 func exemptions(q readQuerier) ([]Exemption, error) {

@@ -120,7 +120,7 @@ func (s *Store) FOI(q FOIQuery) (FOIAnswer, error) {
 		if a.Org, err = settingIn(db, SettingOrg); err != nil {
 			return err
 		}
-		if a.Withheld, err = exemptions(db); err != nil {
+		if a.Withheld, err = checkedExemptions(db); err != nil { // state.go
 			return err
 		}
 		return foiYears(db, &a, q)

@@ -3,6 +3,7 @@ package ledger
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,6 +41,19 @@ func TestOpen_ReadOnly(t *testing.T) {
 	if _, err := ro.AddDevice(Device{Serial: "SN-2", Type: "hdd"}); !errors.Is(err, ErrReadOnly) {
 		t.Fatalf("AddDevice: %v, want ErrReadOnly", err)
 	}
+	// The file can be written: a consultation must be recorded, so
+	// read-only by request refuses it rather than leave it unrecorded.
+	if err := ro.LogAccess("report", "report", "audit", nil); !errors.Is(err, ErrDisclosureNotRecorded) {
+		t.Fatalf("LogAccess on a writable ledger opened read-only: %v, want ErrDisclosureNotRecorded", err)
+	}
+	var out bytes.Buffer
+	err = ro.Disclose(Disclosure{Action: "report", Reason: "audit"}, Sink{W: &out}, func(w io.Writer) error { _, err := io.WriteString(w, "x"); return err })
+	if !errors.Is(err, ErrDisclosureNotRecorded) || out.Len() != 0 {
+		t.Fatalf("Disclose on a writable ledger opened read-only: %v, %q released", err, out.String())
+	}
+	// As on read-only media (root, running the tests, ignores file
+	// permissions: cmd/itad's TestCLI_ReadOnlyLedger drops to nobody).
+	ro.writable = false
 	if err := ro.LogAccess("report", "report", "", nil); !errors.Is(err, ErrReasonRequired) {
 		t.Fatalf("LogAccess without a reason: %v, want ErrReasonRequired", err)
 	}

@@ -34,17 +34,11 @@ func (s *Store) Init(org string) error {
 	return s.SetSetting(SettingOrg, org, "")
 }
 
-// Setting returns a ledger setting, or "" when it is not set.
+// Setting returns a ledger setting, or "" when it is not set. It fails
+// with a *StateError (ErrTampered) when the settings row and its
+// setting.set events disagree.
 func (s *Store) Setting(k string) (string, error) {
-	var v string
-	err := s.db.QueryRow(`SELECT value FROM settings WHERE key = ?`, k).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("read setting %s: %w", k, err)
-	}
-	return v, nil
+	return checkedSetting(s.db, k)
 }
 
 // SetSetting sets a ledger setting, recording who and why.

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/itad/itad"
+	"golang.org/x/sys/unix"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -34,6 +36,10 @@ type Store struct {
 	// readOnly: opened with mode=ro (openReadOnly); immutable: and with
 	// immutable=1, for a read-only folder.
 	readOnly, immutable bool
+	// writable: opened read-only on request (Options.ReadOnly) although
+	// the file and its folder can be written. Consultations of such a
+	// ledger are refused rather than left unrecorded (disclose.go).
+	writable bool
 }
 
 // busyTimeoutMS is the DSN's busy_timeout: how long a statement waits for
@@ -78,7 +84,11 @@ func Open(path string, opts Options) (*Store, error) {
 		cache = 64 * 1024
 	}
 	if opts.ReadOnly {
-		return openReadOnly(path, cache, false)
+		s, err := openReadOnly(path, cache, false)
+		if err == nil {
+			s.writable = canWrite(path)
+		}
+		return s, err
 	}
 	// Pragmas go in the DSN so that every pooled connection gets them.
 	// _txlock=immediate takes the write lock at BEGIN, so a writer waits
@@ -152,6 +162,13 @@ func openReadOnly(path string, cache int, immutable bool) (*Store, error) {
 // ReadOnly reports whether the ledger was opened read-only: changes fail
 // with ErrReadOnly and consultations are not recorded.
 func (s *Store) ReadOnly() bool { return s.readOnly }
+
+// canWrite reports whether this process could write the ledger file and
+// create files (the -wal and -shm) in its folder.
+func canWrite(path string) bool {
+	dir := filepath.Dir(path)
+	return unix.Access(path, unix.W_OK) == nil && unix.Access(dir, unix.W_OK) == nil
+}
 
 // isReadOnly reports whether err is SQLite refusing to write a read-only
 // file, folder or medium.
@@ -253,6 +270,9 @@ func (t *txn) exec(query string, args ...any) (sql.Result, error) {
 func (s *Store) write(reason string, fn func(*txn) error) error {
 	if s.readOnly {
 		return fmt.Errorf("%w: %s cannot be changed here", ErrReadOnly, s.path)
+	}
+	if strings.TrimSpace(s.Actor) == "" {
+		return fmt.Errorf("%w: no actor: every change is recorded with who made it (give --actor NAME or set ITAD_ACTOR)", ErrInvalid)
 	}
 	conn, tx, err := s.begin()
 	if err != nil {

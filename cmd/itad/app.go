@@ -95,6 +95,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if errors.As(err, &ec) && ue == nil {
 		code = ec.ExitCode()
 	}
+	if ue == nil && errors.Is(err, ledger.ErrTampered) {
+		code = exitVerifyFailed // nothing was answered from a ledger that does not verify
+	}
 	if strings.HasPrefix(err.Error(), "flag provided but not defined") || strings.Contains(err.Error(), "Required flag") {
 		code = exitUsage
 	}
@@ -123,6 +126,12 @@ func hintFor(err error) string {
 		}
 	case errors.Is(err, ledger.ErrNewerSchema):
 		return "install the newer itad that wrote this ledger"
+	case errors.Is(err, ledger.ErrTampered):
+		return "nothing was answered: run 'itad verify' to see every problem, and restore the last good backup (itad restore)"
+	case errors.Is(err, ledger.ErrDisclosureNotRecorded):
+		return "drop --read-only: a ledger that can be written records every consultation; to consult a copy, put it on read-only media or make it unwritable"
+	case errors.Is(err, ledger.ErrReasonRequired):
+		return "give --reason WHY: this ledger records why it is consulted (settings require_reason)"
 	case errors.Is(err, ledger.ErrReadOnly):
 		return "the ledger file or its folder cannot be written (or --read-only was given): make changes to the live ledger"
 	}
@@ -153,11 +162,23 @@ func openLedgerOpts(c *cli.Context, opts ledger.Options) (*ledger.Store, error) 
 	if s.ReadOnly() {
 		fmt.Fprintf(c.App.ErrWriter, "itad: note: %s is open read-only: it will not be changed, and consultations are not recorded in its audit trail\n", s.Path())
 	}
-	s.Actor = c.String("actor")
+	s.Actor = globalString(c, "actor")
 	s.OnWait = func() {
 		fmt.Fprintln(c.App.ErrWriter, "itad: waiting for another itad process to finish writing the ledger (a large import?)")
 	}
 	return s, nil
+}
+
+// globalString reads a global flag from the root context, so that a
+// command's own flag can never shadow it (TestNoFlagShadowsAGlobal).
+func globalString(c *cli.Context, name string) string {
+	lin := c.Lineage()
+	for i := len(lin) - 1; i >= 0; i-- {
+		if lin[i].App != nil { // the root command's context (the last is an empty one)
+			return lin[i].String(name)
+		}
+	}
+	return c.String(name)
 }
 
 // printJSON writes v as indented JSON.

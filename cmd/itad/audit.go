@@ -249,7 +249,7 @@ var logCommand = &cli.Command{
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "since", Usage: "events on or after this date (YYYY-MM-DD, UTC)"},
 		&cli.StringFlag{Name: "until", Usage: "events on or before this date (YYYY-MM-DD, UTC)"},
-		&cli.StringFlag{Name: "actor", Usage: "events by this actor"},
+		&cli.StringFlag{Name: "by-actor", Usage: "events by this actor (the global --actor says who is reading)"},
 		&cli.StringFlag{Name: "serial", Usage: "events about this device"},
 		&cli.StringFlag{Name: "action", Usage: "events of this action, e.g. device.amend, report, foi"},
 		&cli.StringFlag{Name: "format", Value: "text", Usage: "text, csv or json"},
@@ -257,16 +257,15 @@ var logCommand = &cli.Command{
 	},
 	Action: func(c *cli.Context) error {
 		if c.NArg() > 0 {
-			return usageErr("log takes no arguments (got %q): use --serial, --actor, --action, --since", c.Args().First())
+			return usageErr("log takes no arguments (got %q): use --serial, --by-actor, --action, --since", c.Args().First())
 		}
 		format := c.String("format")
 		if c.Bool("json") {
 			format = "json"
 		}
-		f := ledger.LogFilter{Since: c.String("since"), Until: c.String("until"), Actor: c.String("actor"),
+		f := ledger.LogFilter{Since: c.String("since"), Until: c.String("until"), Actor: c.String("by-actor"),
 			Action: c.String("action"), Serial: c.String("serial")}
-		lw, err := ledger.NewLogWriter(c.App.Writer, format)
-		if err != nil {
+		if _, err := ledger.NewLogWriter(io.Discard, format); err != nil {
 			return usageErr("--format: %v", err)
 		}
 		s, err := openLedger(c)
@@ -275,20 +274,27 @@ var logCommand = &cli.Command{
 		}
 		defer s.Close()
 		var subject []string
+		payload := map[string]any{}
 		for _, kv := range [][2]string{{"since", f.Since}, {"until", f.Until}, {"actor", f.Actor}, {"action", f.Action}, {"serial", f.Serial}} {
 			if kv[1] != "" {
 				subject = append(subject, kv[0]+"="+kv[1])
+				payload[kv[0]] = kv[1]
 			}
 		}
 		if len(subject) == 0 {
 			subject = []string{"all"}
 		}
-		if err := s.LogAccess(ledger.LogAction, strings.Join(subject, " "), c.String("reason"), f); err != nil {
-			return err
-		}
-		if err := s.AuditLog(f, lw.Write); err != nil {
-			return err
-		}
-		return lw.Close()
+		payload["format"] = format
+		d := ledger.Disclosure{Action: ledger.LogAction, Subject: strings.Join(subject, " "), Reason: c.String("reason"), Payload: payload}
+		return s.Disclose(d, ledger.Sink{W: c.App.Writer}, func(w io.Writer) error {
+			lw, err := ledger.NewLogWriter(w, format)
+			if err != nil {
+				return err
+			}
+			if err := s.AuditLog(f, lw.Write); err != nil {
+				return err
+			}
+			return lw.Close()
+		})
 	},
 }

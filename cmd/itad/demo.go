@@ -36,7 +36,7 @@ var demoCommand = &cli.Command{
 			return err
 		}
 		defer s.Close()
-		s.Actor = c.String("actor")
+		s.Actor = globalString(c, "actor")
 		res, err := ledger.Demo(s, c.Int("devices"), 2021, 2025)
 		if err != nil {
 			return err

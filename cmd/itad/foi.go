@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -55,11 +54,15 @@ func yearsSubject(years []int, financial bool) string {
 	return strings.Join(ls, ",")
 }
 
-// disclose writes what write produces to -o FILE or standard output, then
-// records the disclosure with s.LogAccess(action, subject, --reason, payload
-// plus the output's name, size and SHA-256), and with --sign writes
-// FILE.p7s. A file appears under its name only once the access is logged.
+// disclose sends what write produces to -o FILE or standard output
+// through ledger's record-then-disclose rule (Store.Disclose): the answer
+// is rendered, its event (action, subject, --reason, payload plus the
+// output's name, size and SHA-256) committed, and only then released.
+// With --sign, FILE.p7s is written after it.
 func disclose(c *cli.Context, s *ledger.Store, action, subject string, payload map[string]any, write func(io.Writer) error) error {
+	if err := s.VetDisclosure(action, c.String("reason")); err != nil {
+		return err
+	}
 	var signer *certificate.Signer
 	if c.Bool("sign") {
 		var err error
@@ -69,32 +72,8 @@ func disclose(c *cli.Context, s *ledger.Store, action, subject string, payload m
 		payload["signer"] = certificate.Fingerprint(signer.Cert)
 	}
 	out := c.String("output")
-	if out == "" {
-		d := ledger.NewOutputDigest(c.App.Writer)
-		if err := write(d); err != nil {
-			return err
-		}
-		payload["output"], payload["bytes"], payload["sha256"] = "-", d.Len(), d.SHA256()
-		return s.LogAccess(action, subject, c.String("reason"), payload)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	d := ledger.NewOutputDigest(tmp)
-	err = write(d)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", out, err)
-	}
-	payload["output"], payload["bytes"], payload["sha256"] = filepath.Base(out), d.Len(), d.SHA256()
-	if err := s.LogAccess(action, subject, c.String("reason"), payload); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
+	sink := ledger.Sink{Path: out, W: c.App.Writer}
+	if err := s.Disclose(ledger.Disclosure{Action: action, Subject: subject, Reason: c.String("reason"), Payload: payload}, sink, write); err != nil {
 		return err
 	}
 	if signer == nil {

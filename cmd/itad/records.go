@@ -211,13 +211,13 @@ var deviceCommand = &cli.Command{
 				if err != nil {
 					return err
 				}
-				if err := s.LogAccess("device.show", h.Device.Serial, c.String("reason"), nil); err != nil {
-					return err
-				}
-				if c.Bool("json") {
-					return printJSON(c, h)
-				}
-				return printHistory(c.App.Writer, h)
+				d := ledger.Disclosure{Action: "device.show", Subject: h.Device.Serial, Reason: c.String("reason")}
+				return s.Disclose(d, ledger.Sink{W: c.App.Writer}, func(w io.Writer) error {
+					if c.Bool("json") {
+						return writeJSON(w, h)
+					}
+					return printHistory(w, h)
+				})
 			},
 		},
 	},
