@@ -169,16 +169,11 @@ func openLedgerOpts(c *cli.Context, opts ledger.Options) (*ledger.Store, error) 
 	return s, nil
 }
 
-// globalString reads a global flag from the root context, so that a
-// command's own flag can never shadow it (TestNoFlagShadowsAGlobal).
+// globalString reads a global flag from the root context (key.go
+// rootContext), so that a command's own flag can never shadow it
+// (TestNoFlagShadowsAGlobal).
 func globalString(c *cli.Context, name string) string {
-	lin := c.Lineage()
-	for i := len(lin) - 1; i >= 0; i-- {
-		if lin[i].App != nil { // the root command's context (the last is an empty one)
-			return lin[i].String(name)
-		}
-	}
-	return c.String(name)
+	return rootContext(c).String(name)
 }
 
 // printJSON writes v as indented JSON.
