@@ -536,3 +536,26 @@ func publicKeyEqual(a crypto.PublicKey, b any) bool {
 	k, ok := a.(interface{ Equal(crypto.PublicKey) bool })
 	return ok && k.Equal(b)
 }
+
+// MoveFile moves the file from to the path to, which must not exist: it
+// is created with O_EXCL and the mode of from, then from is removed. It
+// is how a rotated key's files are set aside without ever overwriting
+// another.
+func MoveFile(from, to string) error {
+	fi, err := os.Stat(from)
+	if err != nil {
+		return fmt.Errorf("move %s: %w", from, err)
+	}
+	data, err := os.ReadFile(from)
+	if err != nil {
+		return fmt.Errorf("move %s: %w", from, err)
+	}
+	if err := writeNewFile(to, data, fi.Mode().Perm(), "destination"); err != nil {
+		return fmt.Errorf("move %s: %w", from, err)
+	}
+	if err := os.Remove(from); err != nil {
+		os.Remove(to)
+		return fmt.Errorf("move %s: %w", from, err)
+	}
+	return nil
+}
