@@ -23,7 +23,7 @@ var keyRotateCommand = &cli.Command{
 		"The old certificate is kept beside the ledger as itad-signing-cert.<first 16 hex digits of\n" +
 		"its fingerprint>.pem, so that certificates and checkpoints it signed keep verifying; the old\n" +
 		"key file is set aside as itad-signing-key.<same>.retired.pem, for you to destroy.",
-	Flags: append([]cli.Flag{&cli.StringFlag{Name: "reason", Required: true, Usage: "why the key is changed (recorded)"}}, importFlags...),
+	Flags:  append([]cli.Flag{&cli.StringFlag{Name: "reason", Required: true, Usage: "why the key is changed (recorded)"}}, importFlags...),
 	Action: keyRotate,
 }
 
