@@ -435,3 +435,23 @@ func TestWriteFilesEncrypted_LoadSigner(t *testing.T) {
 		t.Errorf("KeyFileEncrypted(plain) = %v, %v", enc, err)
 	}
 }
+
+// BenchmarkLoadSignerEncrypted measures unlocking an encrypted key
+// (PBKDF2 with KeyIterations), paid once by each signing command.
+func BenchmarkLoadSignerEncrypted(b *testing.B) {
+	s, err := GenerateSigner("Bench", testNow)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	keyPath, certPath := filepath.Join(dir, "k"), filepath.Join(dir, "c")
+	if err := s.WriteFilesEncrypted(keyPath, certPath, []byte("bench passphrase")); err != nil {
+		b.Fatal(err)
+	}
+	pass := func() ([]byte, error) { return []byte("bench passphrase"), nil }
+	for b.Loop() {
+		if _, err := LoadSignerPassphrase(keyPath, certPath, pass); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

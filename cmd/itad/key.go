@@ -299,6 +299,10 @@ func keyImport(c *cli.Context) error {
 	keyPath, certPath := keyPaths(rootContext(c))
 	// Files already where itad signs from are recorded as they are.
 	inPlace := c.String("p12") == "" && sameFile(c.String("key"), keyPath) && sameFile(c.String("cert"), certPath)
+	if inPlace && c.Bool("passphrase") {
+		return withHint(fmt.Errorf("%s is recorded where it is, and itad does not rewrite it to encrypt it", keyPath),
+			"import it from another place to store it encrypted, or encrypt it first with 'openssl pkcs8 -topk8 -v2 aes-256-cbc'")
+	}
 	if !inPlace {
 		if err := writeSigner(signer, keyPath, certPath, pw); err != nil {
 			return withHint(err, "move the existing key away first, or choose other files with --key and --cert")
