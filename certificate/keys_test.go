@@ -10,6 +10,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -365,5 +366,92 @@ func TestLoadCertificates(t *testing.T) {
 				t.Fatalf("LoadCertificates = %d certificates, %v; want %d", len(certs), err, tt.want)
 			}
 		})
+	}
+}
+
+// TestWriteFilesEncrypted_LoadSigner: an encrypted key round-trips with
+// its passphrase; without one, with a wrong one, or as a damaged file it
+// is a clear error, never a panic.
+func TestWriteFilesEncrypted_LoadSigner(t *testing.T) {
+	s := testSigner(t)
+	dir := t.TempDir()
+	keyPath, certPath := filepath.Join(dir, "signing.key"), filepath.Join(dir, "signing.crt")
+	if err := s.WriteFilesEncrypted(keyPath, certPath, nil); err == nil {
+		t.Fatal("WriteFilesEncrypted accepted an empty passphrase")
+	}
+	if err := s.WriteFilesEncrypted(keyPath, certPath, []byte("correct horse")); err != nil {
+		t.Fatal(err)
+	}
+	keyPEM, _ := os.ReadFile(keyPath)
+	if !bytes.HasPrefix(keyPEM, []byte("-----BEGIN ENCRYPTED PRIVATE KEY-----\n")) {
+		t.Fatalf("key file is not encrypted PKCS #8:\n%.60s", keyPEM)
+	}
+	if fi, _ := os.Stat(keyPath); fi.Mode().Perm() != 0o600 {
+		t.Errorf("key mode %04o", fi.Mode().Perm())
+	}
+	if enc, err := KeyFileEncrypted(keyPath); !enc || err != nil {
+		t.Errorf("KeyFileEncrypted = %v, %v", enc, err)
+	}
+	pass := func(pw string) Passphrase { return func() ([]byte, error) { return []byte(pw), nil } }
+	damaged := filepath.Join(dir, "damaged.key")
+	block, _ := pem.Decode(keyPEM)
+	os.WriteFile(damaged, pem.EncodeToMemory(&pem.Block{Type: block.Type, Bytes: block.Bytes[:len(block.Bytes)-3]}), 0o600)
+	for _, tt := range []struct {
+		name    string
+		key     string
+		pass    Passphrase
+		wantErr error  // nil: loads
+		wantMsg string // or an error containing this
+	}{
+		{"OK", keyPath, pass("correct horse"), nil, ""},
+		{"ErrKeyEncrypted", keyPath, nil, ErrKeyEncrypted, ""},
+		{"ErrWrongPassphrase", keyPath, pass("battery staple"), ErrWrongPassphrase, ""},
+		{"ErrWrongPassphrase/Empty", keyPath, pass(""), ErrWrongPassphrase, ""},
+		{"PassphraseError", keyPath, func() ([]byte, error) { return nil, errors.New("no terminal") }, nil, "no terminal"},
+		{"Damaged", damaged, pass("correct horse"), nil, "load key"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := LoadSignerPassphrase(tt.key, certPath, tt.pass)
+			switch {
+			case tt.wantErr == nil && tt.wantMsg == "":
+				if err != nil || !got.Cert.Equal(s.Cert) || !publicKeyEqual(got.Key.Public(), s.Cert.PublicKey) {
+					t.Fatalf("LoadSignerPassphrase = %v", err)
+				}
+			case tt.wantErr != nil && !errors.Is(err, tt.wantErr):
+				t.Fatalf("error %v, want %v", err, tt.wantErr)
+			case tt.wantMsg != "" && (err == nil || !strings.Contains(err.Error(), tt.wantMsg)):
+				t.Fatalf("error %v, want one containing %q", err, tt.wantMsg)
+			}
+		})
+	}
+	// ReadSigner (import) reads it too, and an unencrypted file is not
+	// reported as encrypted.
+	if _, err := ReadSigner(keyPath, certPath, pass("correct horse")); err != nil {
+		t.Fatal(err)
+	}
+	plain := filepath.Join(t.TempDir(), "k")
+	s.WriteFiles(plain, plain+".crt")
+	if enc, err := KeyFileEncrypted(plain); enc || err != nil {
+		t.Errorf("KeyFileEncrypted(plain) = %v, %v", enc, err)
+	}
+}
+
+// BenchmarkLoadSignerEncrypted measures unlocking an encrypted key
+// (PBKDF2 with KeyIterations), paid once by each signing command.
+func BenchmarkLoadSignerEncrypted(b *testing.B) {
+	s, err := GenerateSigner("Bench", testNow)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	keyPath, certPath := filepath.Join(dir, "k"), filepath.Join(dir, "c")
+	if err := s.WriteFilesEncrypted(keyPath, certPath, []byte("bench passphrase")); err != nil {
+		b.Fatal(err)
+	}
+	pass := func() ([]byte, error) { return []byte("bench passphrase"), nil }
+	for b.Loop() {
+		if _, err := LoadSignerPassphrase(keyPath, certPath, pass); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

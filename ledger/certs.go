@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -475,23 +474,24 @@ func queryCertificates(q querier, query string, args ...any) ([]Certificate, err
 	return out, rows.Err()
 }
 
-// KeyRecord describes a signing certificate in a key.init or key.import
-// event. It never holds secret material.
+// KeyRecord describes a signing certificate in a key.init, key.import or
+// key.rotate event. It never holds secret material.
 type KeyRecord struct {
 	Fingerprint string `json:"fingerprint"` // hex SHA-256 of the certificate
 	Subject     string `json:"subject"`
 	NotAfter    string `json:"not_after"` // RFC 3339 UTC
 }
 
-// Key event actions.
+// Key event actions (and KeyRotate, keys.go).
 const (
 	KeyInit   = "key.init"
 	KeyImport = "key.import"
 )
 
-// RecordKey records that the ledger's signing key was created (KeyInit)
+// RecordKey records the ledger's first signing identity, created (KeyInit)
 // or imported (KeyImport). It returns ErrInvalid for another action or a
-// malformed fingerprint.
+// malformed fingerprint, and an error wrapping ErrKeyRecorded when the
+// ledger already records one: a key is changed with RotateKey.
 func (s *Store) RecordKey(action string, k KeyRecord) error {
 	if action != KeyInit && action != KeyImport {
 		return fmt.Errorf("%w: key action %q", ErrInvalid, action)
@@ -500,31 +500,29 @@ func (s *Store) RecordKey(action string, k KeyRecord) error {
 		return fmt.Errorf("%w: fingerprint %q is not a hex SHA-256", ErrInvalid, k.Fingerprint)
 	}
 	return s.write("", func(t *txn) error {
-		_, err := t.appendEvent(action, k.Fingerprint, k)
+		h, err := keyHistory(t.tx)
+		if err != nil {
+			return err
+		}
+		if len(h) > 0 {
+			return fmt.Errorf("%w (%s)", ErrKeyRecorded, h[len(h)-1].describe())
+		}
+		_, err = t.appendEvent(action, k.Fingerprint, k)
 		return err
 	})
 }
 
-// SigningKeys returns the signing certificates recorded by key.init and
-// key.import events, oldest first: the keys this ledger has signed with.
+// SigningKeys returns the signing certificates recorded by key.init,
+// key.import and key.rotate events, oldest first: the keys this ledger has
+// signed with (KeyHistory tells which is current).
 func (s *Store) SigningKeys() ([]KeyRecord, error) {
-	rows, err := s.db.Query(`SELECT seq, payload FROM events WHERE action IN (?, ?) ORDER BY seq`, KeyInit, KeyImport)
+	h, err := keyHistory(s.db)
 	if err != nil {
-		return nil, fmt.Errorf("read key events: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
 	var out []KeyRecord
-	for rows.Next() {
-		var seq int64
-		var p []byte
-		if err := rows.Scan(&seq, &p); err != nil {
-			return nil, err
-		}
-		var k KeyRecord
-		if err := json.Unmarshal(p, &k); err != nil {
-			return nil, fmt.Errorf("event %d: bad key payload: %w", seq, err)
-		}
-		out = append(out, k)
+	for _, k := range h {
+		out = append(out, k.KeyRecord)
 	}
-	return out, rows.Err()
+	return out, nil
 }

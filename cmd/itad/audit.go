@@ -21,16 +21,19 @@ func tamperedErr(err error) error {
 
 // ledgerVerifiers returns the signed-note verifiers of the certificates
 // given with --trusted (repeatable: after a key change, the current and
-// the earlier ones), else of the ledger's signing certificate, else none;
-// and the files they came from.
-func ledgerVerifiers(c *cli.Context) ([]note.Verifier, []string, error) {
+// the earlier ones), else of the ledger's recorded signing certificates
+// (recordedCerts: the current one first, then those key rotate kept), else
+// none; and the files they came from.
+func ledgerVerifiers(c *cli.Context, s *ledger.Store) ([]note.Verifier, []string, error) {
 	paths := c.StringSlice("trusted")
 	if len(paths) == 0 {
-		_, certPath := keyPaths(c)
-		if _, err := os.Stat(certPath); err != nil {
-			return nil, nil, nil
+		rs, err := recordedCertFiles(c, s)
+		if err != nil {
+			return nil, nil, err
 		}
-		paths = []string{certPath}
+		for _, r := range rs {
+			paths = append(paths, r.path)
+		}
 	}
 	var vs []note.Verifier
 	for _, p := range paths {
@@ -67,14 +70,19 @@ var verifyCommand = &cli.Command{
 		"Exit status 0: verified; 3: the ledger does not verify; 1: it could not be read.",
 	Flags: []cli.Flag{
 		&cli.StringSliceFlag{Name: "checkpoint", Usage: "checkpoint file exported earlier (repeatable)"},
-		&cli.StringSliceFlag{Name: "trusted", Usage: "certificate (PEM) whose key signed the checkpoints (default: the ledger's signing certificate); " +
+		&cli.StringSliceFlag{Name: "trusted", Usage: "certificate (PEM) whose key signed the checkpoints (default: the signing certificates the ledger recorded, current and retired, found beside it); " +
 			"repeat it after a key change, to trust the earlier key too"},
 	},
 	Action: func(c *cli.Context) error {
 		if c.NArg() > 0 {
 			return usageErr("verify takes no arguments (got %q)", c.Args().First())
 		}
-		vs, certPaths, err := ledgerVerifiers(c)
+		s, err := openLedger(c)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		vs, certPaths, err := ledgerVerifiers(c, s)
 		if err != nil {
 			return err
 		}
@@ -93,11 +101,6 @@ var verifyCommand = &cli.Command{
 			}
 			opts.External = append(opts.External, ledger.ExternalCheckpoint{Source: f, Note: data, Verifier: v, Earlier: opts.Earlier})
 		}
-		s, err := openLedger(c)
-		if err != nil {
-			return err
-		}
-		defer s.Close()
 		total, err := s.VerifyWork()
 		if err != nil {
 			return err
@@ -204,7 +207,12 @@ var checkpointCommand = &cli.Command{
 		if c.NArg() > 0 {
 			return usageErr("unknown checkpoint command %q (export, list)", c.Args().First())
 		}
-		sig, err := loadSigner(c)
+		s, err := openLedger(c)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		sig, err := loadSigner(c, s)
 		if err != nil {
 			return err
 		}
@@ -213,11 +221,6 @@ var checkpointCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
-		s, err := openLedger(c)
-		if err != nil {
-			return err
-		}
-		defer s.Close()
 		if _, err := s.Verify(ledger.VerifyOptions{}); errors.Is(err, ledger.ErrTampered) {
 			return tamperedErr(fmt.Errorf("not signing a checkpoint of a ledger that does not verify: %w", err))
 		} else if err != nil {

@@ -412,35 +412,39 @@ func TestAudit_SqliteShell(t *testing.T) {
 	}
 }
 
-// TestAudit_KeyRotation: after the signing key is changed, checkpoints
-// signed by the earlier key verify when its certificate is trusted too
+// TestAudit_KeyRotation: after the signing key is changed with key
+// rotate, checkpoints signed by the earlier key verify with the retired
+// certificate it kept beside the ledger, or when it is trusted too
 // (--trusted repeated), and not otherwise.
 func TestAudit_KeyRotation(t *testing.T) {
 	db := sampleLedger(t)
 	dir := filepath.Dir(db)
-	key, cert := filepath.Join(dir, "itad-signing-key.pem"), filepath.Join(dir, "itad-signing-cert.pem")
-	oldKey, oldCert := filepath.Join(dir, "old-key.pem"), filepath.Join(dir, "old-cert.pem")
+	cert := filepath.Join(dir, "itad-signing-cert.pem")
 	mustItad(t, db, "key", "init")
 	mustItad(t, db, "checkpoint")
 	cp1 := filepath.Join(dir, "cp-1.txt")
 	mustItad(t, db, "checkpoint", "export", "-o", cp1)
-	// The key is changed: the old pair is kept aside, a new one made.
-	for _, m := range [][2]string{{key, oldKey}, {cert, oldCert}} {
-		if err := os.Rename(m[0], m[1]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	mustItad(t, db, "key", "init")
+	oldCerts, _ := certificateFingerprintFile(t, cert)
+	// The key is changed: key rotate keeps the old certificate beside
+	// the ledger as itad-signing-cert.<fingerprint>.pem.
+	mustItad(t, db, "key", "rotate", "--reason", "test rotation")
+	oldCert := filepath.Join(dir, "itad-signing-cert."+oldCerts[:16]+".pem")
 	mustItad(t, db, "device", "add", "NEW-1", "--type", "hdd")
 	mustItad(t, db, "checkpoint")
 	cp2 := filepath.Join(dir, "cp-2.txt")
 	mustItad(t, db, "checkpoint", "export", "-o", cp2)
 
-	out := mustItad(t, db, "verify")
+	// By default verify trusts the recorded certificates beside the
+	// ledger, current and retired.
+	out := mustItad(t, db, "verify", "--checkpoint", cp1)
+	if strings.Count(out, "signature verified") != 3 || strings.Contains(out, "not signed") {
+		t.Fatalf("verify with the recorded certificates:\n%s", out)
+	}
+	out = mustItad(t, db, "verify", "--trusted", cert)
 	if !strings.Contains(out, "signature not signed by a trusted key") || !strings.Contains(out, "signature verified") {
 		t.Fatalf("verify with the new key only:\n%s", out)
 	}
-	if out, errOut, code := itad(t, db, "verify", "--checkpoint", cp1); code != exitVerifyFailed || !strings.Contains(errOut, "not signed by key") {
+	if out, errOut, code := itad(t, db, "verify", "--checkpoint", cp1, "--trusted", cert); code != exitVerifyFailed || !strings.Contains(errOut, "not signed by key") {
 		t.Fatalf("old checkpoint, new key only: exit %d\n%s%s", code, out, errOut)
 	}
 	out = mustItad(t, db, "verify", "--checkpoint", cp1, "--checkpoint", cp2, "--trusted", cert, "--trusted", oldCert, "--trusted", cert)

@@ -49,15 +49,16 @@ var certCommand = &cli.Command{
 			Name:      "verify",
 			Usage:     "check a certificate PDF against its signature and the ledger",
 			ArgsUsage: "FILE.pdf",
-			Description: "Checks that the PDF signature is intact and covers the whole file; that the signer is this\n" +
-				"ledger's signing certificate, a key the ledger recorded, or one in --trusted (a signer\n" +
-				"certificate or an issuing root); that the certificate number is in the ledger and neither\n" +
-				"revoked nor superseded; and that the ledger's current data still gives exactly this\n" +
+			Description: "Checks that the PDF signature is intact and covers the whole file; that the signer is a\n" +
+				"signing identity the ledger's key events recorded (current, or retired since), or one in\n" +
+				"--trusted (a signer certificate or an issuing root), and is the one the ledger recorded for\n" +
+				"this certificate; that the certificate number is in the ledger and neither revoked nor\n" +
+				"superseded; and that the ledger's current data still gives exactly this\n" +
 				"document. Exit status 3 when a check fails.\n\n" +
 				"--proof also proves that the certificate's issue is included in the latest signed checkpoint\n" +
 				"(or in --checkpoint FILE, exported earlier): an RFC 6962 audit path from the issue event to\n" +
-				"the checkpoint's root, whose signature is checked with the ledger's signing certificate (or,\n" +
-				"for a checkpoint signed before a key change, a certificate given with --trusted).",
+				"the checkpoint's root, whose signature is checked with the ledger's recorded signing\n" +
+				"certificates (the current one, and those 'itad key rotate' kept beside the ledger) or --trusted.",
 			Flags: []cli.Flag{
 				&cli.BoolFlag{Name: "proof", Usage: "prove the issue is included in a signed checkpoint"},
 				&cli.StringFlag{Name: "checkpoint", Usage: "with --proof: a checkpoint file exported earlier (default: the latest in the ledger)"},
@@ -86,15 +87,15 @@ func certIssue(c *cli.Context) error {
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return withHint(fmt.Errorf("output folder %s is not a folder", dir), "choose another with -o DIR")
 	}
-	signer, err := loadSigner(c)
-	if err != nil {
-		return err
-	}
 	s, err := openLedger(c)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	signer, err := loadSigner(c, s)
+	if err != nil {
+		return err
+	}
 	// The signed file is written to a temporary file while the ledger's
 	// write lock is held, and renamed to its final name once the
 	// certificate is recorded: a failure before the commit leaves neither
@@ -288,15 +289,38 @@ func certVerify(c *cli.Context) error {
 
 // proveIssue proves that event seq (a certificate's issue) is included in
 // the checkpoint from --checkpoint, else the latest stored one, after
-// checking the checkpoint's signature with the ledger's signing
-// certificate. It returns the checkpoint and the audit path's length.
+// checking the checkpoint's signature with the ledger's recorded signing
+// certificates (recordedCerts) and --trusted. It returns the checkpoint
+// and the audit path's length.
 func proveIssue(c *cli.Context, s *ledger.Store, seq int64) (ledger.Checkpoint, int, error) {
 	var cp ledger.Checkpoint
-	_, certPath := keyPaths(c)
-	v, err := checkpointVerifier(certPath)
+	certs, err := recordedCerts(c, s)
 	if err != nil {
-		return cp, 0, withHint(fmt.Errorf("--proof needs the signing certificate: %w", err), "point --cert at the ledger's signing certificate")
+		return cp, 0, err
 	}
+	// After a key change, a checkpoint signed by an earlier key verifies
+	// with its certificate kept by key rotate, or given with --trusted.
+	if f := c.String("trusted"); f != "" {
+		more, err := certificate.LoadCertificates(f)
+		if err != nil {
+			return cp, 0, err
+		}
+		certs = append(certs, more...)
+	}
+	if len(certs) == 0 {
+		return cp, 0, withHint(errors.New("--proof needs the signing certificate, and none the ledger recorded is beside it"),
+			"point --cert at the ledger's signing certificate, or pass it with --trusted")
+	}
+	var vs []note.Verifier
+	for _, cert := range certs {
+		if v, err := ledger.NewNoteVerifier(ledger.NoteKeyName(cert), cert.PublicKey); err == nil {
+			vs = append(vs, v)
+		}
+	}
+	if len(vs) == 0 {
+		return cp, 0, errors.New("--proof: no usable signing certificate")
+	}
+	v, earlier := vs[0], vs[1:]
 	var text []byte
 	if f := c.String("checkpoint"); f != "" {
 		if text, err = os.ReadFile(f); err != nil {
@@ -312,20 +336,6 @@ func proveIssue(c *cli.Context, s *ledger.Store, seq int64) (ledger.Checkpoint, 
 		}
 		text = []byte(stored.Note)
 	}
-	// After a key change, a checkpoint signed by the earlier key verifies
-	// when its certificate is given with --trusted.
-	var earlier []note.Verifier
-	if f := c.String("trusted"); f != "" {
-		certs, err := certificate.LoadCertificates(f)
-		if err != nil {
-			return cp, 0, err
-		}
-		for _, cert := range certs {
-			if ev, err := ledger.NewNoteVerifier(ledger.NoteKeyName(cert), cert.PublicKey); err == nil {
-				earlier = append(earlier, ev)
-			}
-		}
-	}
 	if cp, err = ledger.ParseCheckpoint(text, v, earlier...); err != nil {
 		return cp, 0, &userError{err: fmt.Errorf("checkpoint: %w", err), code: exitVerifyFailed}
 	}
@@ -340,16 +350,11 @@ func proveIssue(c *cli.Context, s *ledger.Store, seq int64) (ledger.Checkpoint, 
 	return cp, len(proof), nil
 }
 
-// verifyTrust gathers the trusted signers: the ledger's signing
-// certificate file, the keys recorded in the ledger, and --trusted.
+// verifyTrust gathers the trusted signers: the fingerprints the ledger's
+// key events recorded (current and retired), and --trusted. A certificate
+// file beside the ledger is not trusted for being there.
 func verifyTrust(c *cli.Context, s *ledger.Store) (certificate.Trust, error) {
 	var t certificate.Trust
-	_, certPath := keyPaths(c)
-	if certs, err := certificate.LoadCertificates(certPath); err == nil {
-		t.Certificates = append(t.Certificates, certs[0])
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return t, err
-	}
 	keys, err := s.SigningKeys()
 	if err != nil {
 		return t, err

@@ -423,7 +423,9 @@ func TestCLI_Key(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("key file: %v %v", fi, err)
 	}
-	if _, errOut, code := itad(t, db, "key", "init"); code != exitFailure || !strings.Contains(errOut, "refusing to overwrite") {
+	// One signing identity at a time: a second one is a rotation.
+	if _, errOut, code := itad(t, db, "key", "init"); code != exitFailure || !strings.Contains(errOut, "a signing key is already recorded") ||
+		!strings.Contains(errOut, "itad: hint: change it with 'itad key rotate --reason WHY'") {
 		t.Errorf("second key init: exit %d %s", code, errOut)
 	}
 	var info struct {
@@ -475,9 +477,57 @@ func TestCLI_Key(t *testing.T) {
 		}
 		db3 := filepath.Join(dir3, "itad.db")
 		mustItad(t, db3, "init", "--org", "Other")
+		// The PKCS#12 file was encrypted: its key is not stored in
+		// clear unless asked, and with no passphrase source (no
+		// ITAD_KEY_PASSPHRASE_FILE, no terminal) the import is refused.
+		t.Setenv(passphraseEnv, "")
+		_, errOut, code := itad(t, db3, "key", "import", "--p12", p12, "--password-file", pw)
+		if code != exitFailure || !strings.Contains(errOut, "no terminal") || !strings.Contains(errOut, "--no-passphrase") {
+			t.Fatalf("p12 import without a passphrase: exit %d %s", code, errOut)
+		}
+		if _, err := os.Stat(filepath.Join(dir3, "itad-signing-key.pem")); err == nil {
+			t.Fatal("a refused import left a key file")
+		}
+		keyPW := filepath.Join(dir3, "key-passphrase")
+		os.WriteFile(keyPW, []byte("key pass phrase 42\n"), 0o600)
+		t.Setenv(passphraseEnv, keyPW)
 		out := mustItad(t, db3, "key", "import", "--p12", p12, "--password-file", pw)
-		if !strings.Contains(out, info.Fingerprint) {
+		if !strings.Contains(out, info.Fingerprint) || !strings.Contains(out, "Key encrypted:        yes") {
 			t.Errorf("key import --p12 output:\n%s", out)
+		}
+		key3 := filepath.Join(dir3, "itad-signing-key.pem")
+		data, _ := os.ReadFile(key3)
+		if !strings.HasPrefix(string(data), "-----BEGIN ENCRYPTED PRIVATE KEY-----\n") {
+			t.Fatalf("imported key stored in clear:\n%.60s", data)
+		}
+		// OpenSSL reads it with the same passphrase, and not without.
+		if out, err := toolOutput(t, "openssl", "pkey", "-in", key3, "-passin", "file:"+keyPW, "-noout"); err != nil {
+			t.Errorf("openssl pkey -passin: %v\n%s", err, out)
+		}
+		if out, err := toolOutput(t, "openssl", "pkey", "-in", key3, "-passin", "pass:wrong", "-noout"); err == nil {
+			t.Errorf("openssl pkey read the key with a wrong passphrase\n%s", out)
+		}
+		// The key signs; the passphrase is in no event.
+		mustItad(t, db3, "device", "add", "P1", "--type", "hdd")
+		mustItad(t, db3, "contractor", "add", "Shredco Ltd")
+		mustItad(t, db3, "dispose", "P1", "--method", "shred", "--on", "2021-03-04", "--contractor", "Shredco Ltd")
+		mustItad(t, db3, "cert", "issue", "P1", "-o", t.TempDir())
+		if log := mustItad(t, db3, "log", "--format", "json"); strings.Contains(log, "key pass phrase") || strings.Contains(log, "s3cret") {
+			t.Errorf("a passphrase is in the log:\n%s", log)
+		}
+
+		// --no-passphrase stores it decrypted, as asked.
+		dir4 := t.TempDir()
+		db4 := filepath.Join(dir4, "itad.db")
+		mustItad(t, db4, "init", "--org", "Other")
+		t.Setenv(passphraseEnv, "")
+		mustItad(t, db4, "key", "import", "--p12", p12, "--password-file", pw, "--no-passphrase")
+		if data, _ := os.ReadFile(filepath.Join(dir4, "itad-signing-key.pem")); !strings.HasPrefix(string(data), "-----BEGIN PRIVATE KEY-----\n") {
+			t.Errorf("--no-passphrase key:\n%.40s", data)
+		}
+		if _, errOut, code := itad(t, db4, "key", "import", "--p12", p12, "--passphrase", "--no-passphrase"); code != exitUsage ||
+			!strings.Contains(errOut, "--passphrase and --no-passphrase") {
+			t.Errorf("both flags: exit %d %s", code, errOut)
 		}
 	})
 }
@@ -551,17 +601,28 @@ func TestCLI_CertVerifyProofAfterKeyChange(t *testing.T) {
 	mustItad(t, f.db, "checkpoint")
 	cpFile := filepath.Join(f.dir, "cp.txt")
 	mustItad(t, f.db, "checkpoint", "export", "-o", cpFile)
-	oldCert := filepath.Join(f.dir, "old-cert.pem")
-	for _, m := range [][2]string{{"itad-signing-key.pem", "old-key.pem"}, {"itad-signing-cert.pem", "old-cert.pem"}} {
-		if err := os.Rename(filepath.Join(f.dir, m[0]), filepath.Join(f.dir, m[1])); err != nil {
-			t.Fatal(err)
-		}
+	var old struct {
+		Fingerprint string `json:"fingerprint"`
 	}
-	mustItad(t, f.db, "key", "init")
+	json.Unmarshal([]byte(mustItad(t, f.db, "--json", "key", "show")), &old)
+	mustItad(t, f.db, "key", "rotate", "--reason", "yearly key change")
+	// key rotate kept the old certificate beside the ledger, and the
+	// ledger recorded it: the old checkpoint still proves the issue.
+	oldCert := filepath.Join(f.dir, "itad-signing-cert."+old.Fingerprint[:16]+".pem")
+	out := mustItad(t, f.db, "cert", "verify", "--proof", "--checkpoint", cpFile, path)
+	if !strings.Contains(out, "included in the signed checkpoint of") {
+		t.Fatalf("after key rotate:\n%s", out)
+	}
+	// Without it (lost), the old checkpoint does not verify, unless the
+	// old certificate is given with --trusted.
+	moved := filepath.Join(t.TempDir(), "old-cert.pem")
+	if err := os.Rename(oldCert, moved); err != nil {
+		t.Fatal(err)
+	}
 	if _, errOut, code := itad(t, f.db, "cert", "verify", "--proof", "--checkpoint", cpFile, path); code != exitVerifyFailed || !strings.Contains(errOut, "not signed by key") {
 		t.Fatalf("old checkpoint, new key: exit %d\n%s", code, errOut)
 	}
-	out := mustItad(t, f.db, "cert", "verify", "--proof", "--checkpoint", cpFile, "--trusted", oldCert, path)
+	out = mustItad(t, f.db, "cert", "verify", "--proof", "--checkpoint", cpFile, "--trusted", moved, path)
 	if !strings.Contains(out, "included in the signed checkpoint of") {
 		t.Fatalf("with --trusted old cert:\n%s", out)
 	}

@@ -87,9 +87,10 @@ var verifyFileCommand = &cli.Command{
 	Usage:     "check the detached signature of an exported file",
 	ArgsUsage: "FILE",
 	Description: "Checks FILE against its detached CMS signature (FILE.p7s unless --sig), and that the signer\n" +
-		"is the ledger's signing certificate (--cert, default itad-signing-cert.pem beside the ledger)\n" +
-		"or one given with --trusted. Exit status 3 if the file was changed or the signer is not\n" +
-		"trusted. The same check with OpenSSL:\n\n" +
+		"is a signing identity the ledger's key events recorded (current, or retired since), or one\n" +
+		"given with --trusted; a certificate file beside the ledger is not trusted for being there.\n" +
+		"Without a ledger (--db), only --trusted. Exit status 3 if the file was changed or the signer\n" +
+		"is not trusted. The same check with OpenSSL:\n\n" +
 		"  openssl cms -verify -binary -inform PEM -in FILE.p7s -content FILE -CAfile itad-signing-cert.pem -purpose any -out /dev/null",
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "sig", Usage: "signature `FILE` (default: FILE.p7s)"},
@@ -112,25 +113,9 @@ var verifyFileCommand = &cli.Command{
 		if err != nil {
 			return withHint(err, "pass the signature with --sig FILE")
 		}
-		trusted := map[string]bool{}
-		_, certPath := keyPaths(c)
-		if certs, err := certificate.LoadCertificates(certPath); err == nil {
-			trusted[certificate.Fingerprint(certs[0])] = true
-		} else if !errors.Is(err, os.ErrNotExist) {
+		trusted, err := fileTrust(c)
+		if err != nil {
 			return err
-		}
-		for _, p := range c.StringSlice("trusted") {
-			certs, err := certificate.LoadCertificates(p)
-			if err != nil {
-				return err
-			}
-			for _, ct := range certs {
-				trusted[certificate.Fingerprint(ct)] = true
-			}
-		}
-		if len(trusted) == 0 {
-			return withHint(fmt.Errorf("no trusted certificate: %s does not exist", certPath),
-				"pass the ledger's certificate with --cert or --trusted CERT.pem")
 		}
 		signer, err := certificate.VerifyDetached(data, sig)
 		if err != nil {
@@ -139,7 +124,7 @@ var verifyFileCommand = &cli.Command{
 		}
 		fp := certificate.Fingerprint(signer)
 		if !trusted[fp] {
-			return &userError{err: fmt.Errorf("%s: signed by %q (SHA-256 fingerprint %s), which is not a trusted certificate",
+			return &userError{err: fmt.Errorf("%s: signed by %q (SHA-256 fingerprint %s), which is not a signing identity the ledger recorded nor a trusted certificate",
 				name, signer.Subject.CommonName, fp), code: exitVerifyFailed, hint: "pass the signer's certificate with --trusted if you trust it"}
 		}
 		if c.Bool("json") {
@@ -149,4 +134,40 @@ var verifyFileCommand = &cli.Command{
 		fmt.Fprintf(c.App.Writer, "%s: signature valid\nsigned by: %s\nfingerprint (SHA-256): %s\n", name, signer.Subject.CommonName, fp)
 		return nil
 	},
+}
+
+// fileTrust returns the fingerprints verify-file accepts: those the
+// ledger's key events recorded, when there is a ledger at --db (opened
+// read-only: checking a file changes nothing), and --trusted.
+func fileTrust(c *cli.Context) (map[string]bool, error) {
+	trusted := map[string]bool{}
+	for _, p := range c.StringSlice("trusted") {
+		certs, err := certificate.LoadCertificates(p)
+		if err != nil {
+			return nil, err
+		}
+		for _, ct := range certs {
+			trusted[certificate.Fingerprint(ct)] = true
+		}
+	}
+	s, err := ledger.Open(c.String("db"), ledger.Options{ReadOnly: true})
+	if errors.Is(err, ledger.ErrNotInitialised) && len(trusted) > 0 {
+		return trusted, nil
+	}
+	if err != nil {
+		return nil, withHint(err, "point --db at the ledger that signed the file, or pass the signer's certificate with --trusted CERT.pem")
+	}
+	defer s.Close()
+	keys, err := recordedFingerprints(s)
+	if err != nil {
+		return nil, err
+	}
+	for fp := range keys {
+		trusted[fp] = true
+	}
+	if len(trusted) == 0 {
+		return nil, withHint(fmt.Errorf("no trusted certificate: the ledger %s records no signing key", s.Path()),
+			"pass the signer's certificate with --trusted CERT.pem")
+	}
+	return trusted, nil
 }

@@ -66,7 +66,7 @@ func disclose(c *cli.Context, s *ledger.Store, action, subject string, payload m
 	var signer *certificate.Signer
 	if c.Bool("sign") {
 		var err error
-		if signer, err = loadSigner(c); err != nil {
+		if signer, err = loadSigner(c, s); err != nil {
 			return err
 		}
 		payload["signer"] = certificate.Fingerprint(signer.Cert)

@@ -197,9 +197,12 @@ func signingLedger(t *testing.T) (db string, signer *certificate.Signer) {
 		t.Fatal(err)
 	}
 	dir := filepath.Dir(db)
-	if err := s.WriteFiles(filepath.Join(dir, "itad-signing-key.pem"), filepath.Join(dir, "itad-signing-cert.pem")); err != nil {
+	key, cert := filepath.Join(dir, "itad-signing-key.pem"), filepath.Join(dir, "itad-signing-cert.pem")
+	if err := s.WriteFiles(key, cert); err != nil {
 		t.Fatal(err)
 	}
+	// Recorded where they are: the ledger signs only with a recorded key.
+	mustItad(t, db, "key", "import", "--cert", cert, "--key", key)
 	return db, s
 }
 

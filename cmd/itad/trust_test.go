@@ -96,9 +96,9 @@ func TestNoFlagShadowsAGlobal(t *testing.T) {
 			global[n] = true
 		}
 	}
-	// key import's --cert and --key name the files to import; the ledger's
+	// key import's and key rotate's --cert and --key name the files to take; the ledger's
 	// own are read from the root context (rootContext).
-	allowed := map[string]bool{"key import --cert": true, "key import --key": true}
+	allowed := map[string]bool{"key import --cert": true, "key import --key": true, "key rotate --cert": true, "key rotate --key": true}
 	var walk func(path string, cmds []*cli.Command)
 	walk = func(path string, cmds []*cli.Command) {
 		for _, c := range cmds {
