@@ -69,6 +69,13 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		ExitErrHandler:         func(*cli.Context, error) {},
 		HideHelpCommand:        true,
 		UseShortOptionHandling: true,
+		// Remember --db for the disk-full hint, which run prints after
+		// the command has returned.
+		Before: func(c *cli.Context) error {
+			c.App.Metadata["db"] = c.String("db")
+			return nil
+		},
+		Metadata: map[string]any{},
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			return &userError{err: err, hint: "see 'itad " + c.Command.FullName() + " --help'", code: exitUsage}
 		},
@@ -94,6 +101,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var ec cli.ExitCoder
 	if errors.As(err, &ec) && ue == nil {
 		code = ec.ExitCode()
+	}
+	if ledger.IsDiskError(err) {
+		db, _ := app.Metadata["db"].(string)
+		if db == "" {
+			db = "itad.db"
+		}
+		hint = "the disk holding " + db + " is full or failing: free space, then run itad verify"
 	}
 	if strings.HasPrefix(err.Error(), "flag provided but not defined") || strings.Contains(err.Error(), "Required flag") {
 		code = exitUsage
