@@ -27,6 +27,8 @@ import (
 	// and is the PKCS#12 package the Go team points to since
 	// golang.org/x/crypto/pkcs12 was frozen.
 	"software.sslmate.com/src/go-pkcs12"
+
+	"github.com/itad/itad/ledger"
 )
 
 // Signer is the signing identity of an organisation: a private key and its
@@ -157,7 +159,7 @@ func LoadSigner(keyPath, certPath string) (*Signer, error) {
 	if err := checkKeyMode(keyPath); err != nil {
 		return nil, err
 	}
-	keyPEM, err := os.ReadFile(keyPath)
+	keyPEM, err := ledger.ReadFileLimit(keyPath, ledger.MaxKeyFileBytes, "PEM private key")
 	if err != nil {
 		return nil, fmt.Errorf("load key: %w", err)
 	}
@@ -197,7 +199,7 @@ func checkKeyMode(keyPath string) error {
 // (except for the mode of the source key file), and writes them with
 // WriteFiles to keyPath and certPath, which must not exist yet.
 func ImportFiles(certPEMPath, keyPEMPath, keyPath, certPath string) (*Signer, error) {
-	keyPEM, err := os.ReadFile(keyPEMPath)
+	keyPEM, err := ledger.ReadFileLimit(keyPEMPath, ledger.MaxKeyFileBytes, "PEM private key")
 	if err != nil {
 		return nil, fmt.Errorf("import key: %w", err)
 	}
@@ -283,7 +285,7 @@ func Fingerprint(c *x509.Certificate) string {
 // file holds no certificate, a block of another type (such as a private key
 // pasted by mistake) or a certificate that does not parse.
 func LoadCertificates(path string) ([]*x509.Certificate, error) {
-	data, err := os.ReadFile(path)
+	data, err := ledger.ReadFileLimit(path, ledger.MaxKeyFileBytes, "PEM certificate file")
 	if err != nil {
 		return nil, fmt.Errorf("load certificates: %w", err)
 	}

@@ -160,13 +160,13 @@ func keyImport(c *cli.Context) error {
 	keyPath, certPath := keyPaths(rootContext(c))
 	var signer *certificate.Signer
 	if p12 != "" {
-		data, err := os.ReadFile(p12)
+		data, err := ledger.ReadFileLimit(p12, ledger.MaxKeyFileBytes, "PKCS #12 file")
 		if err != nil {
 			return err
 		}
 		password := ""
 		if pf := c.String("password-file"); pf != "" {
-			pw, err := os.ReadFile(pf)
+			pw, err := ledger.ReadFileLimit(pf, ledger.MaxPasswordBytes, "password file")
 			if err != nil {
 				return err
 			}
