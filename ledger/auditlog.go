@@ -252,7 +252,7 @@ func (lw *LogWriter) Write(e Event) error {
 		b.WriteString("  " + FormatChanges(cs))
 	}
 	b.WriteByte('\n')
-	_, err := io.WriteString(lw.w, b.String())
+	_, err := io.WriteString(PrintableWriter{lw.w}, b.String())
 	return err
 }
 

@@ -412,9 +412,18 @@ func (d Device) sameData(o Device) bool {
 		d.Make == o.Make && d.Model == o.Model && d.Site == o.Site && capEq
 }
 
-// checkText rejects control characters (NUL, newlines), invalid UTF-8 and
-// over-long values in a single-line field.
+// checkText rejects, in a single-line field, control characters (C0 such
+// as NUL, ESC and newlines, DEL, C1 U+0080–U+009F), bidi controls
+// (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C: see text.go),
+// invalid UTF-8 and over-long values. The error names the field and the
+// character.
 func checkText(field, v string, max int) error {
+	return checkTextKeep(field, v, max, "")
+}
+
+// checkTextKeep is checkText allowing the control characters in keep
+// (notes keep newline and tab).
+func checkTextKeep(field, v string, max int, keep string) error {
 	if len(v) > max {
 		return fmt.Errorf("%w: %s is longer than %d bytes", ErrInvalid, field, max)
 	}
@@ -422,8 +431,12 @@ func checkText(field, v string, max int) error {
 		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, field)
 	}
 	for _, r := range v {
-		if r < 0x20 || r == 0x7f {
-			return fmt.Errorf("%w: %s contains a control character", ErrInvalid, field)
+		if isUnsafeRune(r) && !strings.ContainsRune(keep, r) {
+			what := "a control character"
+			if isBidiControl(r) {
+				what = "a bidi control character"
+			}
+			return fmt.Errorf("%w: %s contains %s (%s): remove it", ErrInvalid, field, what, Printable(string(r)))
 		}
 	}
 	return nil
@@ -558,8 +571,12 @@ func (p *Disposal) Validate() error {
 		}
 	}
 	p.Notes = strings.TrimSpace(p.Notes)
-	if len(p.Notes) > 4096 || !utf8.ValidString(p.Notes) || strings.ContainsRune(p.Notes, 0) {
+	if len(p.Notes) > 4096 || !utf8.ValidString(p.Notes) {
 		return fmt.Errorf("%w: notes must be valid UTF-8 text of at most 4096 bytes", ErrInvalid)
+	}
+	// Notes may run over several lines, with tabs; no other control.
+	if err := checkTextKeep("notes", strings.ReplaceAll(p.Notes, "\r\n", "\n"), 4096, "\n\t"); err != nil {
+		return err
 	}
 	return nil
 }

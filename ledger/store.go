@@ -254,6 +254,9 @@ func (s *Store) write(reason string, fn func(*txn) error) error {
 	if s.readOnly {
 		return fmt.Errorf("%w: %s cannot be changed here", ErrReadOnly, s.path)
 	}
+	if err := checkText("actor", s.Actor, 256); err != nil {
+		return err
+	}
 	conn, tx, err := s.begin()
 	if err != nil {
 		return err

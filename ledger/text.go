@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -102,4 +103,23 @@ func formulaAfterInvisibles(s string) bool {
 		return r == '=' || r == '+' || r == '-' || r == '@'
 	}
 	return false
+}
+
+// PrintableWriter escapes, in everything written through it, what
+// PrintableLines escapes (newline and tab pass), so that stored text in a
+// table, a log or an FOI answer cannot drive the terminal. It escapes each
+// Write on its own: callers write whole runes in each call, as fmt.Fprintf
+// and text/tabwriter do.
+type PrintableWriter struct{ W io.Writer }
+
+// Write writes p, escaped, to W. It reports len(p) on success.
+func (pw PrintableWriter) Write(p []byte) (int, error) {
+	s := string(p)
+	if out := PrintableLines(s); out != s {
+		if _, err := io.WriteString(pw.W, out); err != nil {
+			return 0, err
+		}
+		return len(p), nil
+	}
+	return pw.W.Write(p)
 }

@@ -112,7 +112,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if strings.HasPrefix(err.Error(), "flag provided but not defined") || strings.Contains(err.Error(), "Required flag") {
 		code = exitUsage
 	}
-	msg := err.Error()
+	msg := ledger.PrintableLines(err.Error()) // may quote stored text
 	fmt.Fprintf(stderr, "itad: error: %s\n", msg)
 	if hint != "" {
 		fmt.Fprintf(stderr, "itad: hint: %s\n", hint)
