@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Sentinel errors callers branch on.
@@ -356,12 +358,50 @@ func Thousands(n int64) string {
 	return b.String()
 }
 
-// SerialKey is the form in which serials are compared: trimmed, case-folded.
-func SerialKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+// SerialKey is the form in which serials are compared (the serial itself
+// is kept as typed): trimmed and case-folded as before (legacySerialKey),
+// then folded to Unicode NFKC — full-width "ＷＤ１２３" is "WD123" — with
+// every Unicode hyphen and dash (U+2010–U+2015, U+2212, U+FE58, U+FE63,
+// U+FF0D) as '-', and case-folded again. For ASCII it is legacySerialKey.
+func SerialKey(s string) string { return foldKey(legacySerialKey(s)) }
 
 // NameKey is the form in which contractor names and batch references are
-// compared: trimmed, inner spaces collapsed, case-folded.
-func NameKey(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
+// compared: legacyNameKey (trimmed, inner spaces collapsed, case-folded),
+// then folded as SerialKey folds.
+func NameKey(s string) string {
+	return strings.Join(strings.Fields(foldKey(legacyNameKey(s))), " ")
+}
+
+// legacySerialKey and legacyNameKey are the keys itad wrote before
+// schema version 5. Ledgers keep rows keyed by them where the new fold
+// would have merged two existing rows (see refoldKeys); lookups try them
+// first, so each such row is still found by its own spelling.
+func legacySerialKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+func legacyNameKey(s string) string   { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
+
+// foldKey folds a legacy key: NFKC, dashes to '-', lower case, trimmed.
+// ASCII is returned unchanged (a legacy key is already lower case).
+func foldKey(k string) string {
+	ascii := true
+	for i := 0; i < len(k); i++ {
+		if k[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return k
+	}
+	k = norm.NFKC.String(k)
+	k = strings.Map(func(r rune) rune {
+		switch r {
+		case 0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2212, 0xfe58, 0xfe63, 0xff0d:
+			return '-'
+		}
+		return r
+	}, k)
+	return strings.ToLower(strings.TrimSpace(k))
+}
 
 // Device is a piece of equipment or storage medium.
 type Device struct {
