@@ -148,3 +148,11 @@ ALTER TABLE checkpoints ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
 -- and itad device show find their events without reading the whole log.
 CREATE INDEX events_subject ON events(subject);
 CREATE INDEX events_action ON events(action);
+
+-- migration 5: serials, contractor names and batch references fold Unicode look-alikes
+-- The key columns (serial_key, name_key, ref_key) now hold SerialKey and
+-- NameKey after NFKC and hyphen/dash folding (ledger/domain.go). The
+-- rewrite of existing keys is done in Go, in this migration's transaction,
+-- and recorded by a keys.refold event (ledger/refold.go).
+CREATE TABLE key_fold (version INTEGER PRIMARY KEY);
+INSERT INTO key_fold(version) VALUES (2);

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/pem"
@@ -205,6 +206,93 @@ var errCMSMalformed = errors.New("malformed CMS signature")
 // returned certificate with the ones they trust. Parse failures wrap
 // errCMSMalformed, verification failures ErrSignatureInvalid.
 func verifyCMS(content, der []byte) (res *cmsResult, err error) {
+	p7, err := checkCMS(der)
+	if err != nil {
+		return nil, err
+	}
+	p7.Content = content
+	if err := p7.Verify(); err != nil {
+		var mismatch *pkcs7.MessageDigestMismatchError
+		if errors.As(err, &mismatch) {
+			return nil, fmt.Errorf("%w: digest mismatch: the signed bytes were changed", ErrSignatureInvalid)
+		}
+		return nil, fmt.Errorf("%w: %v", ErrSignatureInvalid, err)
+	}
+	return cmsResultOf(p7), nil
+}
+
+// cmsResultOf returns what a verified p7 tells. Verify has already parsed
+// the signing time if present; a signature without one is valid but has
+// no time.
+func cmsResultOf(p7 *pkcs7.PKCS7) *cmsResult {
+	res := &cmsResult{signer: p7.GetOnlySigner(), certs: p7.Certificates}
+	var t time.Time
+	if err := p7.UnmarshalSignedAttribute(pkcs7.OIDAttributeSigningTime, &t); err == nil {
+		res.signedAt = t
+	}
+	return res
+}
+
+// verifyCMSDigest checks der as verifyCMS does, but against the SHA-256
+// digest of the content, so that a file of any size can be streamed
+// through the hash instead of being held in memory. The library hashes
+// the content itself, so the last steps of its check are done here, the
+// same way: the messageDigest attribute must equal digest; the signature,
+// by the signer certificate's key with SHA-256, must cover the signed
+// attributes DER-encoded as a SET (RFC 5652 5.4), sorted as X.690 11.6
+// requires (the order in which signAttributes signs them); and a signing
+// time, if present, must fall within the certificate's validity.
+func verifyCMSDigest(digest [sha256.Size]byte, der []byte) (*cmsResult, error) {
+	p7, err := checkCMS(der)
+	if err != nil {
+		return nil, err
+	}
+	si := p7.Signers[0]
+	var md []byte
+	if err := p7.UnmarshalSignedAttribute(pkcs7.OIDAttributeMessageDigest, &md); err != nil {
+		return nil, fmt.Errorf("%w: no message digest: %v", ErrSignatureInvalid, err)
+	}
+	if subtle.ConstantTimeCompare(md, digest[:]) != 1 {
+		return nil, fmt.Errorf("%w: digest mismatch: the signed bytes were changed", ErrSignatureInvalid)
+	}
+	enc := make([][]byte, len(si.AuthenticatedAttributes))
+	for i, a := range si.AuthenticatedAttributes {
+		if enc[i], err = asn1.Marshal(cmsAttribute{Type: a.Type, Value: a.Value}); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrSignatureInvalid, err)
+		}
+	}
+	sort.Slice(enc, func(i, j int) bool { return bytes.Compare(enc[i], enc[j]) < 0 })
+	set, err := asn1.Marshal(asn1.RawValue{Tag: asn1.TagSet, IsCompound: true, Bytes: bytes.Join(enc, nil)})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSignatureInvalid, err)
+	}
+	ee := p7.GetOnlySigner()
+	// The signature algorithms the library accepts with SHA-256 for the
+	// key types itad signs with; CheckSignature refuses a key of another
+	// type than the algorithm's.
+	var alg x509.SignatureAlgorithm
+	switch sa := si.DigestEncryptionAlgorithm.Algorithm; {
+	case sa.Equal(pkcs7.OIDDigestAlgorithmECDSASHA256), sa.Equal(pkcs7.OIDEncryptionAlgorithmECDSAP256),
+		sa.Equal(pkcs7.OIDEncryptionAlgorithmECDSAP384), sa.Equal(pkcs7.OIDEncryptionAlgorithmECDSAP521):
+		alg = x509.ECDSAWithSHA256
+	case sa.Equal(pkcs7.OIDEncryptionAlgorithmRSA), sa.Equal(pkcs7.OIDEncryptionAlgorithmRSASHA256):
+		alg = x509.SHA256WithRSA
+	default:
+		return nil, fmt.Errorf("%w: unsupported signature algorithm %v", ErrSignatureInvalid, sa)
+	}
+	if err := ee.CheckSignature(alg, set, si.EncryptedDigest); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSignatureInvalid, err)
+	}
+	res := cmsResultOf(p7)
+	if t := res.signedAt; !t.IsZero() && (t.After(ee.NotAfter) || t.Before(ee.NotBefore)) {
+		return nil, fmt.Errorf("%w: signing time %s is outside the certificate's validity", ErrSignatureInvalid, t.Format(time.RFC3339))
+	}
+	return res, nil
+}
+
+// checkCMS parses der and checks its shape: detached, one signer whose
+// certificate is embedded, signed attributes, SHA-256.
+func checkCMS(der []byte) (*pkcs7.PKCS7, error) {
 	p7, err := parseCMS(der)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errCMSMalformed, err)
@@ -228,22 +316,7 @@ func verifyCMS(content, der []byte) (res *cmsResult, err error) {
 	if !p7.Signers[0].DigestAlgorithm.Algorithm.Equal(pkcs7.OIDDigestAlgorithmSHA256) {
 		return nil, fmt.Errorf("%w: digest algorithm %v, want SHA-256", ErrSignatureInvalid, p7.Signers[0].DigestAlgorithm.Algorithm)
 	}
-	p7.Content = content
-	if err := p7.Verify(); err != nil {
-		var mismatch *pkcs7.MessageDigestMismatchError
-		if errors.As(err, &mismatch) {
-			return nil, fmt.Errorf("%w: digest mismatch: the signed bytes were changed", ErrSignatureInvalid)
-		}
-		return nil, fmt.Errorf("%w: %v", ErrSignatureInvalid, err)
-	}
-	res = &cmsResult{signer: signer, certs: p7.Certificates}
-	// Verify has already parsed the signing time if present; a signature
-	// without one is valid but has no time.
-	var t time.Time
-	if err := p7.UnmarshalSignedAttribute(pkcs7.OIDAttributeSigningTime, &t); err == nil {
-		res.signedAt = t
-	}
-	return res, nil
+	return p7, nil
 }
 
 // parseCMS parses DER CMS, turning a panic of the third-party BER
@@ -278,6 +351,20 @@ func SignDetached(data []byte, s *Signer, t time.Time) ([]byte, error) {
 // covered by its signature. Every failure, including a signature that does
 // not parse, wraps ErrSignatureInvalid.
 func VerifyDetached(data, sig []byte) (*x509.Certificate, error) {
+	return VerifyDetachedReader(bytes.NewReader(data), sig)
+}
+
+// VerifyDetachedReader is VerifyDetached for content read from r, which is
+// streamed through SHA-256 and never held in memory: a file of any size
+// can be checked. Errors reading r are returned as they are; every other
+// failure wraps ErrSignatureInvalid.
+func VerifyDetachedReader(r io.Reader, sig []byte) (*x509.Certificate, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return nil, fmt.Errorf("read signed content: %w", err)
+	}
+	var digest [sha256.Size]byte
+	h.Sum(digest[:0])
 	der := sig
 	if trimmed := bytes.TrimSpace(sig); bytes.HasPrefix(trimmed, []byte("-----BEGIN ")) {
 		block, rest := pem.Decode(trimmed)
@@ -292,7 +379,7 @@ func VerifyDetached(data, sig []byte) (*x509.Certificate, error) {
 		}
 		der = block.Bytes
 	}
-	res, err := verifyCMS(data, der)
+	res, err := verifyCMSDigest(digest, der)
 	if errors.Is(err, errCMSMalformed) {
 		return nil, fmt.Errorf("%w: %v", ErrSignatureInvalid, err)
 	}

@@ -3,6 +3,7 @@ package certificate
 import (
 	"bytes"
 	"crypto/elliptic"
+	"crypto/sha256"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -244,4 +245,34 @@ func ExampleSignDetached() {
 	// -----BEGIN PKCS7-----
 	// true
 	// true
+}
+
+// TestDetached_DigestPathMatchesLibrary mangles every byte of a signature
+// and checks that the streaming check (verifyCMSDigest, which redoes the
+// library's last steps over a digest) accepts and rejects exactly what the
+// library's own check (verifyCMS) does.
+func TestDetached_DigestPathMatchesLibrary(t *testing.T) {
+	data := []byte("serial,method\nSN-1,shred\n")
+	for _, s := range []*Signer{testSigner(t), {Key: testRSAKey(t), Cert: issue(t, "rsa", testRSAKey(t), nil, nil, false)}} {
+		sig, err := SignDetached(data, s, testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		block, _ := pem.Decode(sig)
+		digest := sha256.Sum256(data)
+		check := func(what string, der []byte, d [32]byte, content []byte) {
+			_, libErr := verifyCMS(content, der)
+			_, ourErr := verifyCMSDigest(d, der)
+			if (libErr == nil) != (ourErr == nil) {
+				t.Fatalf("%s: library says %v, digest path says %v", what, libErr, ourErr)
+			}
+		}
+		check("intact", block.Bytes, digest, data)
+		check("other content", block.Bytes, sha256.Sum256([]byte("x")), []byte("x"))
+		for i := range block.Bytes {
+			der := bytes.Clone(block.Bytes)
+			der[i] ^= 0x01
+			check(fmt.Sprintf("byte %d flipped", i), der, digest, data)
+		}
+	}
 }

@@ -36,6 +36,8 @@ import (
 	// and is the PKCS#12 package the Go team points to since
 	// golang.org/x/crypto/pkcs12 was frozen.
 	"software.sslmate.com/src/go-pkcs12"
+
+	"github.com/itad/itad/ledger"
 )
 
 // Signer is the signing identity of an organisation: a private key and its
@@ -243,7 +245,7 @@ func ReadSigner(keyPath, certPath string, pass Passphrase) (*Signer, error) {
 }
 
 func readSigner(keyPath, certPath string, pass Passphrase) (*Signer, error) {
-	keyPEM, err := os.ReadFile(keyPath)
+	keyPEM, err := ledger.ReadFileLimit(keyPath, ledger.MaxKeyFileBytes, "PEM private key")
 	if err != nil {
 		return nil, fmt.Errorf("load key: %w", err)
 	}
@@ -265,7 +267,7 @@ func readSigner(keyPath, certPath string, pass Passphrase) (*Signer, error) {
 // KeyFileEncrypted reports whether the key file at path holds an
 // encrypted PKCS#8 key. It returns an error if the file cannot be read.
 func KeyFileEncrypted(path string) (bool, error) {
-	data, err := os.ReadFile(path)
+	data, err := ledger.ReadFileLimit(path, ledger.MaxKeyFileBytes, "PEM private key")
 	if err != nil {
 		return false, err
 	}
@@ -301,7 +303,7 @@ func checkKeyMode(keyPath string) error {
 // (except for the mode of the source key file), and writes them with
 // WriteFiles to keyPath and certPath, which must not exist yet.
 func ImportFiles(certPEMPath, keyPEMPath, keyPath, certPath string) (*Signer, error) {
-	keyPEM, err := os.ReadFile(keyPEMPath)
+	keyPEM, err := ledger.ReadFileLimit(keyPEMPath, ledger.MaxKeyFileBytes, "PEM private key")
 	if err != nil {
 		return nil, fmt.Errorf("import key: %w", err)
 	}
@@ -387,7 +389,7 @@ func Fingerprint(c *x509.Certificate) string {
 // file holds no certificate, a block of another type (such as a private key
 // pasted by mistake) or a certificate that does not parse.
 func LoadCertificates(path string) ([]*x509.Certificate, error) {
-	data, err := os.ReadFile(path)
+	data, err := ledger.ReadFileLimit(path, ledger.MaxKeyFileBytes, "PEM certificate file")
 	if err != nil {
 		return nil, fmt.Errorf("load certificates: %w", err)
 	}
@@ -546,7 +548,7 @@ func MoveFile(from, to string) error {
 	if err != nil {
 		return fmt.Errorf("move %s: %w", from, err)
 	}
-	data, err := os.ReadFile(from)
+	data, err := ledger.ReadFileLimit(from, ledger.MaxKeyFileBytes, "key or certificate file")
 	if err != nil {
 		return fmt.Errorf("move %s: %w", from, err)
 	}

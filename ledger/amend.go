@@ -291,7 +291,7 @@ func (s *Store) AmendDisposal(uuid string, set map[string]string, reason string)
 		}
 		// The contractor and batch as their tables spell them.
 		var cID int64
-		if err := t.tx.QueryRow(`SELECT id, name FROM contractors WHERE name_key = ?`, NameKey(next.Contractor)).Scan(&cID, &next.Contractor); err != nil {
+		if err := t.tx.QueryRow(`SELECT id, name FROM contractors WHERE name_key IN (?, ?) ORDER BY name_key <> ? LIMIT 1`, legacyNameKey(next.Contractor), NameKey(next.Contractor), legacyNameKey(next.Contractor)).Scan(&cID, &next.Contractor); err != nil {
 			return notFound("contractor", next.Contractor)
 		}
 		var batchID *int64

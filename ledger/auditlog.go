@@ -165,10 +165,10 @@ func (s *Store) auditQuery(f LogFilter) (string, []any, error) {
 		if err != nil {
 			return "", nil, err
 		}
-		q += ` AND (subject = ? OR seq = (SELECT seq FROM devices WHERE serial_key = ?) OR subject IN (SELECT c.uuid FROM certificates c
+		q += ` AND (subject = ? OR seq = (SELECT seq FROM devices WHERE uuid = ?) OR subject IN (SELECT c.uuid FROM certificates c
 			JOIN certificate_devices cd ON cd.certificate_id = c.id JOIN devices d ON d.id = cd.device_id
-			WHERE d.serial_key = ?))`
-		args = append(args, d.Serial, SerialKey(d.Serial), SerialKey(d.Serial))
+			WHERE d.uuid = ?))`
+		args = append(args, d.Serial, d.UUID, d.UUID)
 	}
 	return q + ` ORDER BY seq`, args, nil
 }
@@ -238,7 +238,7 @@ func (lw *LogWriter) Write(e Event) error {
 		b.WriteString("  " + FormatChanges(cs))
 	}
 	b.WriteByte('\n')
-	_, err := io.WriteString(lw.w, b.String())
+	_, err := io.WriteString(PrintableWriter{lw.w}, b.String())
 	return err
 }
 

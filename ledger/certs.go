@@ -161,7 +161,7 @@ func loadCertificateData(q querier, kind, subject string) (CertificateData, []in
 	var arg any
 	switch kind {
 	case CertDevice:
-		d, id, err := scanDevice(q.QueryRow(`SELECT `+deviceCols+` FROM devices WHERE serial_key = ?`, SerialKey(subject)))
+		d, id, err := scanDevice(q.QueryRow(`SELECT `+deviceCols+` FROM devices WHERE serial_key IN (?, ?) ORDER BY serial_key <> ? LIMIT 1`, legacySerialKey(subject), SerialKey(subject), legacySerialKey(subject)))
 		if errors.Is(err, sql.ErrNoRows) {
 			return data, nil, notFound("device", subject)
 		}
@@ -171,7 +171,7 @@ func loadCertificateData(q querier, kind, subject string) (CertificateData, []in
 		data.Subject = d.Serial
 		where, arg = `WHERE x.device_id = ? AND x.is_final = 1`, id
 	case CertBatch:
-		b, id, err := scanBatch(q.QueryRow(batchSelect+` WHERE b.ref_key = ?`, NameKey(subject)))
+		b, id, err := scanBatch(q.QueryRow(batchSelect+` WHERE b.ref_key IN (?, ?) ORDER BY b.ref_key <> ? LIMIT 1`, legacyNameKey(subject), NameKey(subject), legacyNameKey(subject)))
 		if errors.Is(err, sql.ErrNoRows) {
 			return data, nil, notFound("batch", subject)
 		}
@@ -238,7 +238,7 @@ func loadCertificateData(q querier, kind, subject string) (CertificateData, []in
 	}
 	for _, n := range sortedKeys(names) {
 		var c Contractor
-		err := q.QueryRow(`SELECT uuid, name, accreditations, contract_ref FROM contractors WHERE name_key = ?`, NameKey(n)).
+		err := q.QueryRow(`SELECT uuid, name, accreditations, contract_ref FROM contractors WHERE name_key IN (?, ?) ORDER BY name_key <> ? LIMIT 1`, legacyNameKey(n), NameKey(n), legacyNameKey(n)).
 			Scan(&c.UUID, &c.Name, &c.Accreditations, &c.ContractRef)
 		if err != nil {
 			return data, nil, fmt.Errorf("read contractor %s: %w", n, err)
@@ -437,7 +437,7 @@ func (s *Store) Certificates(serial string) ([]Certificate, error) {
 		return cs, checkCertificates(s.db, cs)
 	}
 	var id int64
-	err := s.db.QueryRow(`SELECT id FROM devices WHERE serial_key = ?`, SerialKey(serial)).Scan(&id)
+	err := s.db.QueryRow(`SELECT id FROM devices WHERE serial_key IN (?, ?) ORDER BY serial_key <> ? LIMIT 1`, legacySerialKey(serial), SerialKey(serial), legacySerialKey(serial)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("device", serial)
 	}

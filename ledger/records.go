@@ -105,7 +105,7 @@ func (s *Store) Contractors() ([]Contractor, error) {
 // ErrNotFound.
 func (s *Store) Contractor(name string) (Contractor, error) {
 	var c Contractor
-	err := s.db.QueryRow(`SELECT uuid, name, accreditations, contract_ref FROM contractors WHERE name_key = ?`, NameKey(name)).
+	err := s.db.QueryRow(`SELECT uuid, name, accreditations, contract_ref FROM contractors WHERE name_key IN (?, ?) ORDER BY name_key <> ? LIMIT 1`, legacyNameKey(name), NameKey(name), legacyNameKey(name)).
 		Scan(&c.UUID, &c.Name, &c.Accreditations, &c.ContractRef)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, notFound("contractor", name)
@@ -115,7 +115,7 @@ func (s *Store) Contractor(name string) (Contractor, error) {
 
 func (t *txn) contractorID(name string) (int64, error) {
 	var id int64
-	err := t.tx.QueryRow(`SELECT id FROM contractors WHERE name_key = ?`, NameKey(name)).Scan(&id)
+	err := t.tx.QueryRow(`SELECT id FROM contractors WHERE name_key IN (?, ?) ORDER BY name_key <> ? LIMIT 1`, legacyNameKey(name), NameKey(name), legacyNameKey(name)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, notFound("contractor", name)
 	}
@@ -201,7 +201,7 @@ func scanDevice(sc interface{ Scan(...any) error }) (Device, int64, error) {
 }
 
 func (t *txn) deviceBySerial(serial string) (Device, int64, error) {
-	d, id, err := scanDevice(t.tx.QueryRow(`SELECT `+deviceCols+` FROM devices WHERE serial_key = ?`, SerialKey(serial)))
+	d, id, err := scanDevice(t.tx.QueryRow(`SELECT `+deviceCols+` FROM devices WHERE serial_key IN (?, ?) ORDER BY serial_key <> ? LIMIT 1`, legacySerialKey(serial), SerialKey(serial), legacySerialKey(serial)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, 0, notFound("device", serial)
 	}
@@ -211,7 +211,7 @@ func (t *txn) deviceBySerial(serial string) (Device, int64, error) {
 // Device returns the device with that serial (trimmed, case-insensitive),
 // or ErrNotFound.
 func (s *Store) Device(serial string) (Device, error) {
-	d, _, err := scanDevice(s.db.QueryRow(`SELECT `+deviceCols+` FROM devices WHERE serial_key = ?`, SerialKey(serial)))
+	d, _, err := scanDevice(s.db.QueryRow(`SELECT `+deviceCols+` FROM devices WHERE serial_key IN (?, ?) ORDER BY serial_key <> ? LIMIT 1`, legacySerialKey(serial), SerialKey(serial), legacySerialKey(serial)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, notFound("device", serial)
 	}
@@ -350,7 +350,7 @@ type DeviceHistory struct {
 // History returns a device and its whole history, or ErrNotFound.
 func (s *Store) History(serial string) (DeviceHistory, error) {
 	var h DeviceHistory
-	d, id, err := scanDevice(s.db.QueryRow(`SELECT `+deviceCols+` FROM devices WHERE serial_key = ?`, SerialKey(serial)))
+	d, id, err := scanDevice(s.db.QueryRow(`SELECT `+deviceCols+` FROM devices WHERE serial_key IN (?, ?) ORDER BY serial_key <> ? LIMIT 1`, legacySerialKey(serial), SerialKey(serial), legacySerialKey(serial)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return h, notFound("device", serial)
 	}
@@ -425,7 +425,7 @@ func scanBatch(sc interface{ Scan(...any) error }) (Batch, int64, error) {
 }
 
 func (t *txn) batchByRef(ref string) (Batch, int64, error) {
-	b, id, err := scanBatch(t.tx.QueryRow(batchSelect+` WHERE b.ref_key = ?`, NameKey(ref)))
+	b, id, err := scanBatch(t.tx.QueryRow(batchSelect+` WHERE b.ref_key IN (?, ?) ORDER BY b.ref_key <> ? LIMIT 1`, legacyNameKey(ref), NameKey(ref), legacyNameKey(ref)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return b, 0, notFound("batch", ref)
 	}
@@ -471,7 +471,7 @@ type BatchDetail struct {
 // Batch returns a batch with its disposals (and their devices), or ErrNotFound.
 func (s *Store) Batch(ref string) (BatchDetail, error) {
 	var bd BatchDetail
-	b, id, err := scanBatch(s.db.QueryRow(batchSelect+` WHERE b.ref_key = ?`, NameKey(ref)))
+	b, id, err := scanBatch(s.db.QueryRow(batchSelect+` WHERE b.ref_key IN (?, ?) ORDER BY b.ref_key <> ? LIMIT 1`, legacyNameKey(ref), NameKey(ref), legacyNameKey(ref)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return bd, notFound("batch", ref)
 	}

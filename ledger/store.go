@@ -233,6 +233,11 @@ func (s *Store) migrate() error {
 		if _, err := tx.Exec(m.SQL); err != nil {
 			return fmt.Errorf("migration %d (%s): %w", m.Version, m.Description, err)
 		}
+		if m.Version == 5 && have > 0 { // a ledger written before version 5
+			if err := refoldKeys(tx, time.Now()); err != nil {
+				return fmt.Errorf("migration 5: %w", err)
+			}
+		}
 		if _, err := tx.Exec(`INSERT INTO schema_version(version, applied_at) VALUES (?, ?)`, m.Version, time.Now().UTC().Format(time.RFC3339)); err != nil {
 			return fmt.Errorf("record migration %d: %w", m.Version, err)
 		}
@@ -273,6 +278,9 @@ func (s *Store) write(reason string, fn func(*txn) error) error {
 	}
 	if strings.TrimSpace(s.Actor) == "" {
 		return fmt.Errorf("%w: no actor: every change is recorded with who made it (give --actor NAME or set ITAD_ACTOR)", ErrInvalid)
+	}
+	if err := checkText("actor", s.Actor, 256); err != nil {
+		return err
 	}
 	conn, tx, err := s.begin()
 	if err != nil {

@@ -125,12 +125,14 @@ func verifyNullInt(n int64, null bool) any {
 	return n
 }
 
-// serialKeyOf reports whether key == SerialKey(serial), without
-// allocating for ASCII serials.
+// serialKeyOf reports whether key is SerialKey(serial), or the
+// legacySerialKey an older itad wrote (kept by refoldKeys where the new
+// fold would merge two devices), without allocating for ASCII serials,
+// whose two keys are the same.
 func serialKeyOf(key, serial string) bool {
 	for i := 0; i < len(serial); i++ {
 		if serial[i] >= utf8.RuneSelf {
-			return key == SerialKey(serial)
+			return key == SerialKey(serial) || key == legacySerialKey(serial)
 		}
 	}
 	s := serial
@@ -288,12 +290,28 @@ type dispPending struct {
 	hash *[32]byte // as in devPending
 }
 
+// addNameKeys indexes a contractor or batch row as the store finds it
+// (lookupName): by its legacy key, marked with a leading NUL, and by its
+// NameKey unless an earlier row has it — refoldKeys gives the new key to
+// the first row of those an older itad kept apart, the others keeping
+// their legacy keys.
+func addNameKeys(byKey map[string]rowRef, name string, r rowRef) {
+	byKey["\x00"+legacyNameKey(name)] = r
+	if _, taken := byKey[NameKey(name)]; !taken {
+		byKey[NameKey(name)] = r
+	}
+}
+
 // resolve finds the row of a contractor or batch by the name an event
-// gives, as it stood at event seq. cache is keyed by the exact name.
+// gives, as it stood at event seq, as the store does: by legacy key
+// first, then by NameKey. cache is keyed by the exact name.
 func resolveName(cache map[string]rowRef, byKey map[string]rowRef, name string, seq int64) (rowRef, bool) {
 	r, ok := cache[name]
 	if !ok {
-		if r, ok = byKey[NameKey(name)]; ok {
+		if r, ok = byKey["\x00"+legacyNameKey(name)]; !ok {
+			r, ok = byKey[NameKey(name)]
+		}
+		if ok {
 			cache[strings.Clone(name)] = r
 		}
 	}
@@ -521,7 +539,7 @@ func (v *verifier) contractorAdded(e *evRec) {
 	}
 	r.matched = true
 	v.res.Rows["contractors"]++
-	v.cByKey[NameKey(c.Name)] = rowRef{r.id, e.seq}
+	addNameKeys(v.cByKey, c.Name, rowRef{r.id, e.seq})
 	v.cNameByID[r.id] = c.Name
 	why := r.order
 	switch {
@@ -530,7 +548,7 @@ func (v *verifier) contractorAdded(e *evRec) {
 		why = colMismatch("uuid", r.uuid, c.UUID)
 	case r.name != c.Name:
 		why = colMismatch("name", r.name, c.Name)
-	case r.nameKey != NameKey(c.Name):
+	case r.nameKey != NameKey(c.Name) && r.nameKey != legacyNameKey(c.Name):
 		why = colMismatch("name_key", r.nameKey, NameKey(c.Name))
 	case r.acc != c.Accreditations:
 		why = colMismatch("accreditations", r.acc, c.Accreditations)
@@ -605,7 +623,7 @@ func (v *verifier) batchAdded(e *evRec) {
 	}
 	r.matched, x.row = true, r
 	v.res.Rows["batches"]++
-	v.bByKey[NameKey(b.Ref)] = rowRef{r.id, e.seq}
+	addNameKeys(v.bByKey, b.Ref, rowRef{r.id, e.seq})
 	v.bRefByID[r.id] = b.Ref
 }
 
@@ -990,7 +1008,7 @@ func (v *verifier) settleBatches() {
 			why = colMismatch("uuid", r.uuid, x.uuid)
 		case r.ref != x.ref:
 			why = colMismatch("ref", r.ref, x.ref)
-		case r.refKey != NameKey(x.ref):
+		case r.refKey != NameKey(x.ref) && r.refKey != legacyNameKey(x.ref):
 			why = colMismatch("ref_key", r.refKey, NameKey(x.ref))
 		case r.site != x.site:
 			why = colMismatch("site", r.site, x.site)

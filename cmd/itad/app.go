@@ -69,6 +69,13 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		ExitErrHandler:         func(*cli.Context, error) {},
 		HideHelpCommand:        true,
 		UseShortOptionHandling: true,
+		// Remember --db for the disk-full hint, which run prints after
+		// the command has returned.
+		Before: func(c *cli.Context) error {
+			c.App.Metadata["db"] = c.String("db")
+			return nil
+		},
+		Metadata: map[string]any{},
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			return &userError{err: err, hint: "see 'itad " + c.Command.FullName() + " --help'", code: exitUsage}
 		},
@@ -98,10 +105,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if ue == nil && errors.Is(err, ledger.ErrTampered) {
 		code = exitVerifyFailed // nothing was answered from a ledger that does not verify
 	}
+	if ledger.IsDiskError(err) {
+		db, _ := app.Metadata["db"].(string)
+		if db == "" {
+			db = "itad.db"
+		}
+		hint = "the disk holding " + db + " is full or failing: free space, then run itad verify"
+	}
 	if strings.HasPrefix(err.Error(), "flag provided but not defined") || strings.Contains(err.Error(), "Required flag") {
 		code = exitUsage
 	}
-	msg := err.Error()
+	msg := ledger.PrintableLines(err.Error()) // may quote stored text
 	fmt.Fprintf(stderr, "itad: error: %s\n", msg)
 	if hint != "" {
 		fmt.Fprintf(stderr, "itad: hint: %s\n", hint)

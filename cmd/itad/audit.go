@@ -95,7 +95,7 @@ var verifyCommand = &cli.Command{
 			if v == nil {
 				return usageErr("--checkpoint needs the certificate of the signing key: give --trusted CERT")
 			}
-			data, err := os.ReadFile(f)
+			data, err := ledger.ReadFileLimit(f, ledger.MaxCheckpointSize, "checkpoint")
 			if err != nil {
 				return err
 			}

@@ -235,7 +235,7 @@ func certVerify(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	pdf, err := os.ReadFile(file)
+	pdf, err := ledger.ReadFileLimit(file, ledger.MaxPDFBytes, "PDF certificate")
 	if err != nil {
 		return err
 	}
@@ -323,7 +323,7 @@ func proveIssue(c *cli.Context, s *ledger.Store, seq int64) (ledger.Checkpoint, 
 	v, earlier := vs[0], vs[1:]
 	var text []byte
 	if f := c.String("checkpoint"); f != "" {
-		if text, err = os.ReadFile(f); err != nil {
+		if text, err = ledger.ReadFileLimit(f, ledger.MaxCheckpointSize, "checkpoint"); err != nil {
 			return cp, 0, err
 		}
 	} else {

@@ -105,11 +105,13 @@ var verifyFileCommand = &cli.Command{
 		if sigPath == "" {
 			sigPath = name + ".p7s"
 		}
-		data, err := os.ReadFile(name)
+		// The content is only hashed: it is streamed, never read whole.
+		content, err := os.Open(name)
 		if err != nil {
 			return err
 		}
-		sig, err := os.ReadFile(sigPath)
+		defer content.Close()
+		sig, err := ledger.ReadFileLimit(sigPath, ledger.MaxSignatureBytes, "detached signature")
 		if err != nil {
 			return withHint(err, "pass the signature with --sig FILE")
 		}
@@ -117,7 +119,7 @@ var verifyFileCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
-		signer, err := certificate.VerifyDetached(data, sig)
+		signer, err := certificate.VerifyDetachedReader(content, sig)
 		if err != nil {
 			return &userError{err: fmt.Errorf("%s: %w", name, err), code: exitVerifyFailed,
 				hint: "the file is not exactly what was signed: obtain the original from the ledger"}

@@ -248,13 +248,13 @@ func importedSigner(c *cli.Context) (*certificate.Signer, []byte, error) {
 		pw, err := newKeyPassphrase(c, c.Bool("passphrase"), "set "+passphraseEnv+" to a file holding the passphrase on its first line")
 		return signer, pw, err
 	}
-	data, err := os.ReadFile(p12)
+	data, err := ledger.ReadFileLimit(p12, ledger.MaxKeyFileBytes, "PKCS #12 file")
 	if err != nil {
 		return nil, nil, err
 	}
 	password := ""
 	if pf := c.String("password-file"); pf != "" {
-		pw, err := os.ReadFile(pf)
+		pw, err := ledger.ReadFileLimit(pf, ledger.MaxPasswordBytes, "password file")
 		if err != nil {
 			return nil, nil, err
 		}

@@ -18,7 +18,11 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-func table(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0) }
+// table writes aligned columns of text for people; stored text in them
+// has its control and bidi characters escaped (ledger.PrintableWriter).
+func table(w io.Writer) *tabwriter.Writer {
+	return tabwriter.NewWriter(ledger.PrintableWriter{W: w}, 0, 0, 2, ' ', 0)
+}
 
 // optWeight parses an optional weight flag ("0.62kg", "620g"; bare numbers are kg).
 func optWeight(c *cli.Context, name string) (*int64, error) {

@@ -132,7 +132,7 @@ func newKeyPassphrase(c *cli.Context, want bool, hint string) ([]byte, error) {
 
 // passphraseFile reads the passphrase on the first line of path.
 func passphraseFile(path string) ([]byte, error) {
-	data, err := os.ReadFile(path)
+	data, err := ledger.ReadFileLimit(path, ledger.MaxPasswordBytes, "passphrase file")
 	if err != nil {
 		return nil, withHint(fmt.Errorf("passphrase file (%s): %w", passphraseEnv, err), "set "+passphraseEnv+" to a file holding the passphrase on its first line")
 	}
