@@ -221,7 +221,7 @@ func TestAudit_Checkpoint(t *testing.T) {
 	mustItad(t, other, "init", "--org", "Other")
 	mustItad(t, other, "key", "init")
 	out, errOut, code = itad(t, db, "verify", "--checkpoint", cpFile, "--trusted", filepath.Join(filepath.Dir(other), "itad-signing-cert.pem"))
-	if code != exitVerifyFailed || !strings.Contains(errOut, "not signed by key") {
+	if code != exitVerifyFailed || !strings.Contains(errOut, "not signed by a trusted key") || !strings.Contains(errOut, "itad: hint: after a key change") {
 		t.Fatalf("verify --trusted other: exit %d %s%s", code, out, errOut)
 	}
 }
@@ -436,11 +436,14 @@ func TestAudit_KeyRotation(t *testing.T) {
 	cp2 := filepath.Join(dir, "cp-2.txt")
 	mustItad(t, db, "checkpoint", "export", "-o", cp2)
 
-	out := mustItad(t, db, "verify")
-	if !strings.Contains(out, "signature not signed by a trusted key") || !strings.Contains(out, "signature verified") {
-		t.Fatalf("verify with the new key only:\n%s", out)
+	// The checkpoint stored before the change is signed by a key that is
+	// no longer trusted: a problem, with a hint to trust the old key too.
+	out, errOut, code := itad(t, db, "verify")
+	if code != exitVerifyFailed || !strings.Contains(out, "consistent with the log, but not signed by a trusted key") ||
+		!strings.Contains(errOut, "itad: hint: after a key change, pass the earlier certificate with --trusted") {
+		t.Fatalf("verify with the new key only: exit %d\n%s%s", code, out, errOut)
 	}
-	if out, errOut, code := itad(t, db, "verify", "--checkpoint", cp1); code != exitVerifyFailed || !strings.Contains(errOut, "not signed by key") {
+	if out, errOut, code := itad(t, db, "verify", "--checkpoint", cp1); code != exitVerifyFailed || !strings.Contains(errOut, "not signed by a trusted key") {
 		t.Fatalf("old checkpoint, new key only: exit %d\n%s%s", code, out, errOut)
 	}
 	out = mustItad(t, db, "verify", "--checkpoint", cp1, "--checkpoint", cp2, "--trusted", cert, "--trusted", oldCert, "--trusted", cert)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +11,6 @@ import (
 	"github.com/itad/itad/certificate"
 	"github.com/itad/itad/ledger"
 	"github.com/urfave/cli/v2"
-	"golang.org/x/mod/sumdb/note"
 )
 
 var certCommand = &cli.Command{
@@ -90,6 +90,10 @@ func certIssue(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	ns, err := noteSigner(signer)
+	if err != nil {
+		return err
+	}
 	s, err := openLedger(c)
 	if err != nil {
 		return err
@@ -101,7 +105,7 @@ func certIssue(c *cli.Context) error {
 	// a record nor a file; a crash after it leaves the record and the
 	// hidden temporary file (re-issue to get a fresh certificate).
 	var tmp string
-	cert, err := s.IssueCertificate(kind, subject, func(d ledger.CertificateDraft) (ledger.CertificateHashes, error) {
+	cert, err := s.IssueCertificate(kind, subject, ns, func(d ledger.CertificateDraft) (ledger.CertificateHashes, error) {
 		bar := newProgress(c, "certificate", int64(len(d.Data.Items)))
 		iss, err := certificate.IssueProgress(d, signer, bar.Set)
 		bar.Set(int64(len(d.Data.Items)))
@@ -114,28 +118,43 @@ func certIssue(c *cli.Context) error {
 		}
 		return iss.Hashes(), nil
 	})
-	if err != nil {
+	// A checkpoint that could not be written to checkpoint_dir leaves the
+	// certificate recorded: publish it, then say so.
+	var dirErr *ledger.CheckpointDirError
+	if err != nil && !errors.As(err, &dirErr) {
 		if tmp != "" {
 			os.Remove(tmp)
 		}
-		return issueError(err)
+		return checkpointErr(issueError(err))
 	}
-	path, err := certificate.Publish(tmp, certificate.FileName(cert.UUID, cert.Subject))
-	if err != nil {
-		return fmt.Errorf("certificate %s is recorded but its file was left at %s: %w", cert.UUID, tmp, err)
+	path, perr := certificate.Publish(tmp, certificate.FileName(cert.UUID, cert.Subject))
+	if perr != nil {
+		return fmt.Errorf("certificate %s is recorded but its file was left at %s: %w", cert.UUID, tmp, perr)
 	}
 	if c.Bool("json") {
-		return printJSON(c, struct {
+		if perr := printJSON(c, struct {
 			ledger.Certificate
 			File string `json:"file"`
-		}{cert, path})
+		}{cert, path}); perr != nil {
+			return perr
+		}
+		return checkpointErr(err)
 	}
 	fmt.Fprintf(c.App.Writer, "certificate %s issued for %s %s (%d %s): %s\n", cert.UUID, cert.Kind, cert.Subject,
 		cert.Devices, pluralWord(cert.Devices, "device", "devices"), path)
 	for _, old := range cert.Supersedes {
 		fmt.Fprintf(c.App.Writer, "it supersedes certificate %s\n", old)
 	}
-	return nil
+	printTakenCheckpoint(c.App.Writer, cert.Checkpoint)
+	return checkpointErr(err)
+}
+
+// printTakenCheckpoint reports the checkpoint a revocation or a
+// supersession took.
+func printTakenCheckpoint(w io.Writer, cp *ledger.Checkpoint) {
+	if cp != nil {
+		fmt.Fprintf(w, "checkpoint of %s events signed and recorded (event #%d)\n", ledger.Thousands(cp.Size), cp.Seq)
+	}
 }
 
 // issueError adds hints to the refusals of IssueCertificate.
@@ -163,20 +182,34 @@ func certRevoke(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	signer, err := loadSigner(c)
+	if err != nil {
+		return withHint(fmt.Errorf("revoking takes a checkpoint signed with the ledger's key: %w", err),
+			"point --key and --cert at the ledger's signing key, or create one with 'itad key init'")
+	}
+	ns, err := noteSigner(signer)
+	if err != nil {
+		return err
+	}
 	s, err := openLedger(c)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	cert, err := s.RevokeCertificate(number, c.String("reason"))
-	if err != nil {
-		return err
+	cert, err := s.RevokeCertificate(number, c.String("reason"), ns)
+	var dirErr *ledger.CheckpointDirError
+	if err != nil && !errors.As(err, &dirErr) {
+		return checkpointErr(err)
 	}
 	if c.Bool("json") {
-		return printJSON(c, cert)
+		if perr := printJSON(c, cert); perr != nil {
+			return perr
+		}
+		return checkpointErr(err)
 	}
 	fmt.Fprintf(c.App.Writer, "certificate %s (%s %s) revoked: %s\n", cert.UUID, cert.Kind, cert.Subject, cert.RevokeReason)
-	return nil
+	printTakenCheckpoint(c.App.Writer, cert.Checkpoint)
+	return checkpointErr(err)
 }
 
 // certRow is a certificate in list output.
@@ -247,6 +280,16 @@ func certVerify(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	cpCerts, err := proofCerts(c)
+	if err != nil {
+		return err
+	}
+	// The ledger must extend the newest checkpoint in checkpoint_dir:
+	// deleting the events after an earlier checkpoint (a revocation, say)
+	// shows here.
+	if err := checkDirExtended(c, s, cpCerts); err != nil {
+		return err
+	}
 	number, v, verr := certificate.Verify(pdf, trust, s)
 	if number != "" {
 		// Looking a certificate up is a consultation of the ledger.
@@ -261,7 +304,7 @@ func certVerify(c *cli.Context) error {
 	var cp ledger.Checkpoint
 	var path int
 	if c.Bool("proof") {
-		if cp, path, err = proveIssue(c, s, ct.Seq); err != nil {
+		if cp, path, err = proveIssue(c, s, ct.Seq, cpCerts); err != nil {
 			return err
 		}
 	} else if c.IsSet("checkpoint") {
@@ -286,48 +329,105 @@ func certVerify(c *cli.Context) error {
 	return nil
 }
 
-// proveIssue proves that event seq (a certificate's issue) is included in
-// the checkpoint from --checkpoint, else the latest stored one, after
-// checking the checkpoint's signature with the ledger's signing
-// certificate. It returns the checkpoint and the audit path's length.
-func proveIssue(c *cli.Context, s *ledger.Store, seq int64) (ledger.Checkpoint, int, error) {
-	var cp ledger.Checkpoint
+// proofCerts returns the certificates trusted to sign checkpoints in cert
+// verify: the ledger's signing certificate and those in --trusted (keys
+// used before a key change).
+func proofCerts(c *cli.Context) ([]*x509.Certificate, error) {
+	var certs []*x509.Certificate
 	_, certPath := keyPaths(c)
-	v, err := checkpointVerifier(certPath)
-	if err != nil {
-		return cp, 0, withHint(fmt.Errorf("--proof needs the signing certificate: %w", err), "point --cert at the ledger's signing certificate")
+	if cs, err := certificate.LoadCertificates(certPath); err == nil {
+		certs = append(certs, cs[0])
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
 	}
-	var text []byte
+	if f := c.String("trusted"); f != "" {
+		cs, err := certificate.LoadCertificates(f)
+		if err != nil {
+			return nil, err
+		}
+		certs = append(certs, cs...)
+	}
+	return certs, nil
+}
+
+// openCheckpoint opens a checkpoint kept outside the ledger: its signature
+// checked with certs when there are any (exit 3 when it does not verify).
+func openCheckpoint(x ledger.ExternalCheckpoint, certs []*x509.Certificate) (ledger.Checkpoint, error) {
+	if len(certs) == 0 {
+		cp, err := ledger.ParseCheckpointText(x.Note)
+		if err != nil {
+			return cp, &userError{err: fmt.Errorf("checkpoint %s: %w", x.Source, err), code: exitVerifyFailed}
+		}
+		return cp, nil
+	}
+	cp, _, err := ledger.OpenCheckpoint(x.Note, certs)
+	switch {
+	case errors.Is(err, ledger.ErrUntrustedCheckpoint):
+		return cp, &userError{err: fmt.Errorf("checkpoint %s: %w", x.Source, err), code: exitVerifyFailed, hint: untrustedHint}
+	case errors.Is(err, ledger.ErrTampered):
+		return cp, &userError{err: fmt.Errorf("checkpoint %s: %w", x.Source, err), code: exitVerifyFailed}
+	}
+	return cp, err
+}
+
+// checkDirExtended checks that the ledger extends the newest checkpoint in
+// checkpoint_dir, if there is one: exit 3 when events it covers were
+// removed or changed.
+func checkDirExtended(c *cli.Context, s *ledger.Store, certs []*x509.Certificate) error {
+	x, ok, err := dirCheckpoint(c, s)
+	if err != nil || !ok {
+		return err
+	}
+	cp, err := openCheckpoint(x, certs)
+	if err != nil {
+		return err
+	}
+	if _, _, _, err := s.ConsistencyProof(cp); errors.Is(err, ledger.ErrTampered) {
+		return tamperedErr(fmt.Errorf("the ledger does not extend %s: %w", x.Source, err))
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+// proveIssue proves that event seq (a certificate's issue) is included in
+// the checkpoint from --checkpoint, else the newer of the newest in
+// checkpoint_dir and the latest stored one, after checking the
+// checkpoint's signature with the ledger's signing certificate (or one in
+// --trusted). It returns the checkpoint and the audit path's length.
+func proveIssue(c *cli.Context, s *ledger.Store, seq int64, certs []*x509.Certificate) (ledger.Checkpoint, int, error) {
+	var cp ledger.Checkpoint
+	if len(certs) == 0 {
+		return cp, 0, withHint(errors.New("--proof needs the signing certificate"), "point --cert at the ledger's signing certificate")
+	}
+	var x ledger.ExternalCheckpoint
 	if f := c.String("checkpoint"); f != "" {
-		if text, err = os.ReadFile(f); err != nil {
+		var err error
+		if x, err = readCheckpointArg(f); err != nil {
 			return cp, 0, err
 		}
 	} else {
+		dir, inDir, err := dirCheckpoint(c, s)
+		if err != nil {
+			return cp, 0, err
+		}
 		stored, err := s.LatestCheckpoint()
-		if errors.Is(err, ledger.ErrNoCheckpoint) {
+		if err != nil && !errors.Is(err, ledger.ErrNoCheckpoint) {
+			return cp, 0, err
+		}
+		dirCP, _ := ledger.ParseCheckpointText(dir.Note)
+		switch {
+		case inDir && (err != nil || dirCP.Size >= stored.Size):
+			x = dir
+		case err == nil:
+			x = ledger.ExternalCheckpoint{Source: "ledger", Note: []byte(stored.Note)}
+		default:
 			return cp, 0, withHint(err, "sign one with 'itad checkpoint', then verify again")
 		}
-		if err != nil {
-			return cp, 0, err
-		}
-		text = []byte(stored.Note)
 	}
-	// After a key change, a checkpoint signed by the earlier key verifies
-	// when its certificate is given with --trusted.
-	var earlier []note.Verifier
-	if f := c.String("trusted"); f != "" {
-		certs, err := certificate.LoadCertificates(f)
-		if err != nil {
-			return cp, 0, err
-		}
-		for _, cert := range certs {
-			if ev, err := ledger.NewNoteVerifier(ledger.NoteKeyName(cert), cert.PublicKey); err == nil {
-				earlier = append(earlier, ev)
-			}
-		}
-	}
-	if cp, err = ledger.ParseCheckpoint(text, v, earlier...); err != nil {
-		return cp, 0, &userError{err: fmt.Errorf("checkpoint: %w", err), code: exitVerifyFailed}
+	cp, err := openCheckpoint(x, certs)
+	if err != nil {
+		return cp, 0, err
 	}
 	if seq > cp.Size {
 		return cp, 0, withHint(fmt.Errorf("the certificate was issued in event #%d, after the checkpoint of %d events", seq, cp.Size),
