@@ -118,20 +118,30 @@ func printPinning(w io.Writer, res ledger.VerifyResult) {
 		return ""
 	}
 	if o := p.Outside; o != nil {
-		fmt.Fprintf(w, "pinned:     events 1–%s by the checkpoint%s kept outside the ledger (%s, key %s)\n",
-			ledger.Thousands(o.Size), on(o.CreatedAt), o.Source, o.Key)
+		fmt.Fprintf(w, "pinned:     %s by the checkpoint%s kept outside the ledger (%s, key %s)\n",
+			eventRange(1, o.Size), on(o.CreatedAt), o.Source, o.Key)
 	}
 	if st := p.Stored; st != nil && (p.Outside == nil || st.Size > p.Outside.Size) {
-		fmt.Fprintf(w, "pinned:     events 1–%s by the checkpoint%s stored in the ledger (key %s): this holds only against someone without the signing key\n",
-			ledger.Thousands(st.Size), on(st.CreatedAt), st.Key)
+		fmt.Fprintf(w, "pinned:     %s by the checkpoint%s stored in the ledger (key %s): this holds only against someone without the signing key\n",
+			eventRange(1, st.Size), on(st.CreatedAt), st.Key)
 	}
 	switch {
 	case p.NotPinned > 0 && p.Pinned == 0:
-		fmt.Fprintf(w, "not pinned: events 1–%s: no trusted checkpoint covers them\n", ledger.Thousands(res.Events))
+		fmt.Fprintf(w, "not pinned: %s: no trusted checkpoint covers them\n", eventRange(1, res.Events))
+	case p.NotPinned > 0 && p.Complete:
+		fmt.Fprintf(w, "not pinned: %s, which changed nothing (consultations, records, checkpoints)\n", eventRange(p.Pinned+1, res.Events))
 	case p.NotPinned > 0:
-		fmt.Fprintf(w, "not pinned: events %s–%s: not yet\n", ledger.Thousands(p.Pinned+1), ledger.Thousands(res.Events))
+		fmt.Fprintf(w, "not pinned: %s, not yet\n", eventRange(p.Pinned+1, res.Events))
 	}
 	fmt.Fprintln(w, pinStatus(res))
+}
+
+// eventRange is "event N" or "events A–B".
+func eventRange(a, b int64) string {
+	if a == b {
+		return "event " + ledger.Thousands(a)
+	}
+	return "events " + ledger.Thousands(a) + "–" + ledger.Thousands(b)
 }
 
 // pinStatus says whether the ledger is pinned in the sense of
