@@ -801,7 +801,11 @@ func (v *verifier) checkExternal() {
 		case cp.Origin != v.origin:
 			fail(fmt.Sprintf("it is of ledger %q, not this one (%q)", cp.Origin, v.origin))
 		case cp.Size > v.events:
-			fail(fmt.Sprintf("the log now holds only %d events: history truncated, events %d to %d are missing", v.events, v.events+1, cp.Size))
+			missing := fmt.Sprintf("events %d to %d are missing", v.events+1, cp.Size)
+			if v.events+1 == cp.Size {
+				missing = fmt.Sprintf("event %d is missing", cp.Size)
+			}
+			fail(fmt.Sprintf("the log now holds only %d events: history truncated, %s", v.events, missing))
 		case !ok || root != cp.Root:
 			fail("the events it covers have changed since it was signed: history rewritten")
 		default:
