@@ -154,8 +154,10 @@ var checkpointCommand = &cli.Command{
 	ArgsUsage: " ",
 	Description: "Verifies the ledger, then signs a checkpoint (C2SP tlog-checkpoint signed note) with the\n" +
 		"certificate signing key and records it. Keep copies of checkpoints elsewhere ('itad checkpoint\n" +
-		"export -o FILE'): 'itad verify --checkpoint FILE' then proves that the ledger still extends\n" +
-		"them, even against someone who can rewrite the database file.",
+		"export -o FILE', or 'itad settings set checkpoint_dir DIR' to have every new one written there):\n" +
+		"'itad verify' then proves that the ledger still extends them, even against someone who can\n" +
+		"rewrite the database file. With checkpoint_dir set, no checkpoint is signed (exit 3) unless the\n" +
+		"ledger extends the newest one there.",
 	Flags: []cli.Flag{&cli.StringFlag{Name: "reason", Usage: "why, recorded in the audit trail"}},
 	Subcommands: []*cli.Command{
 		{

@@ -24,7 +24,8 @@ var certCommand = &cli.Command{
 			Description: "Renders the certificate from the ledger (NIST SP 800-88 Rev. 1 Appendix G fields), signs\n" +
 				"it with the signing key (see 'itad key') and records it: number, devices, content hash,\n" +
 				"signer fingerprint. Issuing again for the same device or run supersedes the earlier\n" +
-				"certificate. The file is DIR/<number>_<serial or reference>.pdf.",
+				"certificate, and takes a signed checkpoint in the same transaction (also written to\n" +
+				"checkpoint_dir when set). The file is DIR/<number>_<serial or reference>.pdf.",
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "batch", Usage: "certify every disposal of this closed destruction run"},
 				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: ".", Usage: "folder to write the certificate to"},
@@ -35,8 +36,11 @@ var certCommand = &cli.Command{
 			Name:      "revoke",
 			Usage:     "revoke a certificate",
 			ArgsUsage: "NUMBER",
-			Flags:     []cli.Flag{&cli.StringFlag{Name: "reason", Required: true, Usage: "why it is revoked (recorded)"}},
-			Action:    certRevoke,
+			Description: "Records the revocation and, in the same transaction, a checkpoint covering it, signed with\n" +
+				"the signing key (also written to checkpoint_dir when set), so that the revocation cannot be\n" +
+				"deleted later without verify noticing.",
+			Flags:  []cli.Flag{&cli.StringFlag{Name: "reason", Required: true, Usage: "why it is revoked (recorded)"}},
+			Action: certRevoke,
 		},
 		{
 			Name:      "list",
@@ -53,14 +57,15 @@ var certCommand = &cli.Command{
 				"ledger's signing certificate, a key the ledger recorded, or one in --trusted (a signer\n" +
 				"certificate or an issuing root); that the certificate number is in the ledger and neither\n" +
 				"revoked nor superseded; and that the ledger's current data still gives exactly this\n" +
-				"document. Exit status 3 when a check fails.\n\n" +
-				"--proof also proves that the certificate's issue is included in the latest signed checkpoint\n" +
-				"(or in --checkpoint FILE, exported earlier): an RFC 6962 audit path from the issue event to\n" +
+				"document; with checkpoint_dir set, that the ledger extends the newest checkpoint there (so\n" +
+				"a revocation deleted behind itad's back is caught). Exit status 3 when a check fails.\n\n" +
+				"--proof also proves that the certificate's issue is included in the newest signed checkpoint\n" +
+				"(in checkpoint_dir or the ledger, or --checkpoint FILE exported earlier): an RFC 6962 audit path from the issue event to\n" +
 				"the checkpoint's root, whose signature is checked with the ledger's signing certificate (or,\n" +
 				"for a checkpoint signed before a key change, a certificate given with --trusted).",
 			Flags: []cli.Flag{
 				&cli.BoolFlag{Name: "proof", Usage: "prove the issue is included in a signed checkpoint"},
-				&cli.StringFlag{Name: "checkpoint", Usage: "with --proof: a checkpoint file exported earlier (default: the latest in the ledger)"},
+				&cli.StringFlag{Name: "checkpoint", Usage: "with --proof: a checkpoint file exported earlier, or a folder of them (default: the newest in checkpoint_dir or the ledger)"},
 				&cli.StringFlag{Name: "trusted", Usage: "PEM file of further trusted signing or root certificates"},
 				&cli.StringFlag{Name: "reason", Usage: "why the certificate is checked (logged)"},
 			},
@@ -325,67 +330,6 @@ func certVerify(c *cli.Context) error {
 	if c.Bool("proof") {
 		fmt.Fprintf(c.App.Writer, "issue (event #%d) included in the signed checkpoint of %d events, root %s: audit path of %d hashes verified\n",
 			ct.Seq, cp.Size, cp.Root, path)
-	}
-	return nil
-}
-
-// proofCerts returns the certificates trusted to sign checkpoints in cert
-// verify: the ledger's signing certificate and those in --trusted (keys
-// used before a key change).
-func proofCerts(c *cli.Context) ([]*x509.Certificate, error) {
-	var certs []*x509.Certificate
-	_, certPath := keyPaths(c)
-	if cs, err := certificate.LoadCertificates(certPath); err == nil {
-		certs = append(certs, cs[0])
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, err
-	}
-	if f := c.String("trusted"); f != "" {
-		cs, err := certificate.LoadCertificates(f)
-		if err != nil {
-			return nil, err
-		}
-		certs = append(certs, cs...)
-	}
-	return certs, nil
-}
-
-// openCheckpoint opens a checkpoint kept outside the ledger: its signature
-// checked with certs when there are any (exit 3 when it does not verify).
-func openCheckpoint(x ledger.ExternalCheckpoint, certs []*x509.Certificate) (ledger.Checkpoint, error) {
-	if len(certs) == 0 {
-		cp, err := ledger.ParseCheckpointText(x.Note)
-		if err != nil {
-			return cp, &userError{err: fmt.Errorf("checkpoint %s: %w", x.Source, err), code: exitVerifyFailed}
-		}
-		return cp, nil
-	}
-	cp, _, err := ledger.OpenCheckpoint(x.Note, certs)
-	switch {
-	case errors.Is(err, ledger.ErrUntrustedCheckpoint):
-		return cp, &userError{err: fmt.Errorf("checkpoint %s: %w", x.Source, err), code: exitVerifyFailed, hint: untrustedHint}
-	case errors.Is(err, ledger.ErrTampered):
-		return cp, &userError{err: fmt.Errorf("checkpoint %s: %w", x.Source, err), code: exitVerifyFailed}
-	}
-	return cp, err
-}
-
-// checkDirExtended checks that the ledger extends the newest checkpoint in
-// checkpoint_dir, if there is one: exit 3 when events it covers were
-// removed or changed.
-func checkDirExtended(c *cli.Context, s *ledger.Store, certs []*x509.Certificate) error {
-	x, ok, err := dirCheckpoint(c, s)
-	if err != nil || !ok {
-		return err
-	}
-	cp, err := openCheckpoint(x, certs)
-	if err != nil {
-		return err
-	}
-	if _, _, _, err := s.ConsistencyProof(cp); errors.Is(err, ledger.ErrTampered) {
-		return tamperedErr(fmt.Errorf("the ledger does not extend %s: %w", x.Source, err))
-	} else if err != nil {
-		return err
 	}
 	return nil
 }

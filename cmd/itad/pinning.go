@@ -82,6 +82,67 @@ func dirCheckpoint(c *cli.Context, s *ledger.Store) (x ledger.ExternalCheckpoint
 	return ledger.ExternalCheckpoint{Source: file, Note: data}, true, nil
 }
 
+// proofCerts returns the certificates trusted to sign checkpoints in cert
+// verify: the ledger's signing certificate and those in --trusted (keys
+// used before a key change).
+func proofCerts(c *cli.Context) ([]*x509.Certificate, error) {
+	var certs []*x509.Certificate
+	_, certPath := keyPaths(c)
+	if cs, err := certificate.LoadCertificates(certPath); err == nil {
+		certs = append(certs, cs[0])
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if f := c.String("trusted"); f != "" {
+		cs, err := certificate.LoadCertificates(f)
+		if err != nil {
+			return nil, err
+		}
+		certs = append(certs, cs...)
+	}
+	return certs, nil
+}
+
+// openCheckpoint opens a checkpoint kept outside the ledger: its signature
+// checked with certs when there are any (exit 3 when it does not verify).
+func openCheckpoint(x ledger.ExternalCheckpoint, certs []*x509.Certificate) (ledger.Checkpoint, error) {
+	if len(certs) == 0 {
+		cp, err := ledger.ParseCheckpointText(x.Note)
+		if err != nil {
+			return cp, &userError{err: fmt.Errorf("checkpoint %s: %w", x.Source, err), code: exitVerifyFailed}
+		}
+		return cp, nil
+	}
+	cp, _, err := ledger.OpenCheckpoint(x.Note, certs)
+	switch {
+	case errors.Is(err, ledger.ErrUntrustedCheckpoint):
+		return cp, &userError{err: fmt.Errorf("checkpoint %s: %w", x.Source, err), code: exitVerifyFailed, hint: untrustedHint}
+	case errors.Is(err, ledger.ErrTampered):
+		return cp, &userError{err: fmt.Errorf("checkpoint %s: %w", x.Source, err), code: exitVerifyFailed}
+	}
+	return cp, err
+}
+
+// checkDirExtended checks that the ledger extends the newest checkpoint in
+// checkpoint_dir, if there is one: exit 3 when events it covers were
+// removed or changed.
+func checkDirExtended(c *cli.Context, s *ledger.Store, certs []*x509.Certificate) error {
+	x, ok, err := dirCheckpoint(c, s)
+	if err != nil || !ok {
+		return err
+	}
+	cp, err := openCheckpoint(x, certs)
+	if err != nil {
+		return err
+	}
+	if _, _, _, err := s.ConsistencyProof(cp); errors.Is(err, ledger.ErrTampered) {
+		return tamperedErr(fmt.Errorf("the ledger does not extend %s: %w", x.Source, err))
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
 // noteSigner returns the signed-note signer of the ledger's signing key,
 // which signs checkpoints.
 func noteSigner(sig *certificate.Signer) (note.Signer, error) {
