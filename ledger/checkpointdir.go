@@ -151,9 +151,15 @@ func newestDirCheckpoint(dir string) (*dirCheckpoint, error) {
 
 // publishCheckpoint writes cp to dir as checkpoint-<size>.txt and
 // latest.txt, each atomically. It returns a *CheckpointDirError.
+// latest.txt is left alone when another process has meanwhile written a
+// newer checkpoint.
 func publishCheckpoint(dir string, cp Checkpoint) error {
-	for _, name := range []string{checkpointFileName(cp.Size), "latest.txt"} {
-		if err := writeFileAtomic(filepath.Join(dir, name), []byte(cp.Note)); err != nil {
+	name := checkpointFileName(cp.Size)
+	if err := writeFileAtomic(filepath.Join(dir, name), []byte(cp.Note)); err != nil {
+		return &CheckpointDirError{Dir: dir, Size: cp.Size, Err: err}
+	}
+	if newest, _, err := NewestInDir(dir); err == nil && filepath.Base(newest) == name {
+		if err := writeFileAtomic(filepath.Join(dir, "latest.txt"), []byte(cp.Note)); err != nil {
 			return &CheckpointDirError{Dir: dir, Size: cp.Size, Err: err}
 		}
 	}
