@@ -60,6 +60,7 @@ var SettingKeys = map[string]string{
 	SettingOrg:           "organisation name, shown on certificates",
 	SettingDestination:   "default media destination for certificates",
 	SettingRequireReason: "true or false: require --reason for every consultation and disclosure",
+	SettingCheckpointDir: "absolute path of a directory outside the ledger that receives a copy of every new checkpoint (empty: none)",
 }
 
 // ValidateSetting checks and normalises a value for a known setting key.
@@ -74,6 +75,8 @@ func ValidateSetting(key, value string) (string, error) {
 			return "false", nil
 		}
 		return "", fmt.Errorf("%w: %s must be true or false", ErrInvalid, key)
+	case SettingCheckpointDir:
+		return validateCheckpointDir(value)
 	case SettingOrg, SettingDestination:
 		v := strings.Join(strings.Fields(value), " ")
 		if err := checkText(key, v, 256); err != nil {

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"golang.org/x/mod/sumdb/note"
 )
 
 // Certificate kinds.
@@ -41,6 +43,10 @@ type Certificate struct {
 	// Supersedes lists the certificates this one replaced; it is set only
 	// by IssueCertificate.
 	Supersedes []string `json:"supersedes,omitempty"`
+	// Checkpoint is the checkpoint taken with a revocation or a
+	// supersession; it is set only by RevokeCertificate and
+	// IssueCertificate.
+	Checkpoint *Checkpoint `json:"checkpoint,omitempty"`
 }
 
 // Status is "revoked", "superseded" or "current".
@@ -259,14 +265,20 @@ func settingQ(q querier, k string) (string, error) { return checkedSetting(q, k)
 // what render reports as a certificate.issue event, a certificates row and
 // its certificate_devices rows. Every current (neither revoked nor
 // superseded) certificate of the same kind and subject is marked
-// superseded by the new one.
+// superseded by the new one; then a checkpoint covering the issue is
+// signed with signer and recorded in the same transaction (and written to
+// checkpoint_dir after it), so that the supersession cannot later be
+// removed unseen. signer may be nil only when nothing is superseded.
 //
 // render runs while the ledger's write lock is held, so the data it
 // certifies is the data recorded; if it fails nothing is recorded. It
-// returns the errors of CertificateData, ErrInvalid for malformed hashes,
-// and render's error.
-func (s *Store) IssueCertificate(kind, subject string, render func(CertificateDraft) (CertificateHashes, error)) (Certificate, error) {
+// returns the errors of CertificateData, ErrInvalid for malformed hashes
+// or a missing signer, render's error, and the errors of
+// CreateCheckpoint (a *CheckpointDirError leaves the certificate
+// recorded).
+func (s *Store) IssueCertificate(kind, subject string, signer note.Signer, render func(CertificateDraft) (CertificateHashes, error)) (Certificate, error) {
 	var c Certificate
+	var dir string
 	err := s.write("", func(t *txn) error {
 		data, ids, err := loadCertificateData(t.tx, kind, subject)
 		if err != nil {
@@ -322,8 +334,19 @@ func (s *Store) IssueCertificate(kind, subject string, render func(CertificateDr
 		c = Certificate{UUID: ev.UUID, Kind: kind, Subject: ev.Subject, ContentHash: ev.ContentHash, PDFSHA256: ev.PDFSHA256,
 			SignerFingerprint: ev.SignerFingerprint, IssuedAt: ev.IssuedAt, IssuedBy: ev.IssuedBy, Devices: len(ids), Seq: seq,
 			Supersedes: ev.Supersedes}
+		if len(ev.Supersedes) == 0 {
+			return nil
+		}
+		cp, d, err := t.checkpoint(signer)
+		if err != nil {
+			return fmt.Errorf("checkpoint the supersession: %w", err)
+		}
+		c.Checkpoint, dir = &cp, d
 		return nil
 	})
+	if err == nil && dir != "" {
+		err = publishCheckpoint(dir, *c.Checkpoint)
+	}
 	return c, err
 }
 
@@ -359,9 +382,14 @@ func isHexSHA256(s string) bool {
 }
 
 // RevokeCertificate revokes a certificate, recording the reason (required)
-// as a certificate.revoke event. It returns ErrNotFound for an unknown
-// number, ErrAlreadyRevoked, and ErrInvalid for an empty reason.
-func (s *Store) RevokeCertificate(number, reason string) (Certificate, error) {
+// as a certificate.revoke event, then signs with signer and records a
+// checkpoint covering it in the same transaction (and writes it to
+// checkpoint_dir after it), so that the revocation cannot later be
+// removed unseen. It returns ErrNotFound for an unknown number,
+// ErrAlreadyRevoked, ErrInvalid for an empty reason or a nil signer, and
+// the errors of CreateCheckpoint (a *CheckpointDirError leaves the
+// revocation recorded).
+func (s *Store) RevokeCertificate(number, reason string, signer note.Signer) (Certificate, error) {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
 		return Certificate{}, fmt.Errorf("%w: a reason is required to revoke a certificate", ErrInvalid)
@@ -369,7 +397,11 @@ func (s *Store) RevokeCertificate(number, reason string) (Certificate, error) {
 	if err := checkText("reason", reason, 1024); err != nil {
 		return Certificate{}, err
 	}
+	if signer == nil {
+		return Certificate{}, fmt.Errorf("%w: revoking a certificate takes a checkpoint: a signing key is required", ErrInvalid)
+	}
 	var c Certificate
+	var dir string
 	err := s.write(reason, func(t *txn) error {
 		var err error
 		if c, err = certificateByNumber(t.tx, number); err != nil {
@@ -382,9 +414,19 @@ func (s *Store) RevokeCertificate(number, reason string) (Certificate, error) {
 		if _, err := t.appendEvent("certificate.revoke", c.UUID, certificateRevokeEvent{UUID: c.UUID, Reason: reason, RevokedAt: c.RevokedAt}); err != nil {
 			return err
 		}
-		_, err = t.exec(`UPDATE certificates SET revoked_at = ?, revoke_reason = ? WHERE uuid = ?`, c.RevokedAt, reason, c.UUID)
-		return err
+		if _, err = t.exec(`UPDATE certificates SET revoked_at = ?, revoke_reason = ? WHERE uuid = ?`, c.RevokedAt, reason, c.UUID); err != nil {
+			return err
+		}
+		cp, d, err := t.checkpoint(signer)
+		if err != nil {
+			return fmt.Errorf("checkpoint the revocation: %w", err)
+		}
+		c.Checkpoint, dir = &cp, d
+		return nil
 	})
+	if err == nil && dir != "" {
+		err = publishCheckpoint(dir, *c.Checkpoint)
+	}
 	return c, err
 }
 

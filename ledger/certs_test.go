@@ -1,11 +1,16 @@
 package ledger
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
+
+	"golang.org/x/mod/sumdb/note"
 )
 
 // certLedger returns a ledger with an organisation, a contractor, two
@@ -38,6 +43,20 @@ func certLedger(t *testing.T) *Store {
 	return s
 }
 
+// testSigner signs the checkpoints that revocations and supersessions
+// take.
+var testSigner = func() note.Signer {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	s, err := NewNoteSigner("itad/test", k)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}()
+
 // fakeHashes returns distinct valid hashes for a draft.
 func fakeHashes(d CertificateDraft) (CertificateHashes, error) {
 	h := fmt.Sprintf("%064x", len(d.Data.Items))
@@ -48,7 +67,7 @@ func TestLedger_IssueCertificate(t *testing.T) {
 	t.Run("OK/Device", func(t *testing.T) {
 		s := certLedger(t)
 		var draft CertificateDraft
-		c, err := s.IssueCertificate(CertDevice, " s1 ", func(d CertificateDraft) (CertificateHashes, error) {
+		c, err := s.IssueCertificate(CertDevice, " s1 ", testSigner, func(d CertificateDraft) (CertificateHashes, error) {
 			draft = d
 			return fakeHashes(d)
 		})
@@ -84,14 +103,14 @@ func TestLedger_IssueCertificate(t *testing.T) {
 	})
 	t.Run("OK/BatchSupersedes", func(t *testing.T) {
 		s := certLedger(t)
-		first, err := s.IssueCertificate(CertBatch, "run-1", fakeHashes)
+		first, err := s.IssueCertificate(CertBatch, "run-1", testSigner, fakeHashes)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if first.Subject != "RUN-1" || first.Devices != 2 {
 			t.Fatalf("certificate = %+v", first)
 		}
-		second, err := s.IssueCertificate(CertBatch, "RUN-1", fakeHashes)
+		second, err := s.IssueCertificate(CertBatch, "RUN-1", testSigner, fakeHashes)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,7 +122,7 @@ func TestLedger_IssueCertificate(t *testing.T) {
 			t.Errorf("first certificate = %+v", old)
 		}
 		// A device certificate of S1 does not supersede the batch's.
-		if _, err := s.IssueCertificate(CertDevice, "S1", fakeHashes); err != nil {
+		if _, err := s.IssueCertificate(CertDevice, "S1", testSigner, fakeHashes); err != nil {
 			t.Fatal(err)
 		}
 		cur, _ := s.CertificateByNumber(second.UUID)
@@ -175,7 +194,7 @@ func TestLedger_IssueCertificate(t *testing.T) {
 				tt.setup(t, s)
 			}
 			before := dumpTables(t, s.DB())
-			_, err := s.IssueCertificate(tt.kind, tt.subject, tt.render)
+			_, err := s.IssueCertificate(tt.kind, tt.subject, testSigner, tt.render)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("IssueCertificate error = %v, want %v", err, tt.want)
 			}
@@ -190,22 +209,22 @@ var errRender = errors.New("render failed")
 
 func TestLedger_RevokeCertificate(t *testing.T) {
 	s := certLedger(t)
-	c, err := s.IssueCertificate(CertDevice, "S1", fakeHashes)
+	c, err := s.IssueCertificate(CertDevice, "S1", testSigner, fakeHashes)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Run("ErrInvalid", func(t *testing.T) {
-		if _, err := s.RevokeCertificate(c.UUID, "  "); !errors.Is(err, ErrInvalid) {
+		if _, err := s.RevokeCertificate(c.UUID, "  ", testSigner); !errors.Is(err, ErrInvalid) {
 			t.Fatalf("error = %v, want ErrInvalid", err)
 		}
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
-		if _, err := s.RevokeCertificate("0000", "typo"); !errors.Is(err, ErrNotFound) {
+		if _, err := s.RevokeCertificate("0000", "typo", testSigner); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("error = %v, want ErrNotFound", err)
 		}
 	})
 	t.Run("OK", func(t *testing.T) {
-		r, err := s.RevokeCertificate(c.UUID, "wrong serial on the label")
+		r, err := s.RevokeCertificate(c.UUID, "wrong serial on the label", testSigner)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,13 +240,13 @@ func TestLedger_RevokeCertificate(t *testing.T) {
 			t.Errorf("revoke event %+v\nwant payload %s", evs[0], want)
 		}
 		// A new certificate does not supersede a revoked one.
-		n, err := s.IssueCertificate(CertDevice, "S1", fakeHashes)
+		n, err := s.IssueCertificate(CertDevice, "S1", testSigner, fakeHashes)
 		if err != nil || len(n.Supersedes) != 0 {
 			t.Errorf("reissue supersedes %v, %v", n.Supersedes, err)
 		}
 	})
 	t.Run("ErrAlreadyRevoked", func(t *testing.T) {
-		if _, err := s.RevokeCertificate(c.UUID, "again"); !errors.Is(err, ErrAlreadyRevoked) {
+		if _, err := s.RevokeCertificate(c.UUID, "again", testSigner); !errors.Is(err, ErrAlreadyRevoked) {
 			t.Fatalf("error = %v, want ErrAlreadyRevoked", err)
 		}
 	})

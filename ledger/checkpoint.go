@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -195,6 +196,98 @@ func ParseCheckpoint(msg []byte, v note.Verifier, earlier ...note.Verifier) (Che
 		return Checkpoint{}, fmt.Errorf("%w: checkpoint signature: %v", ErrTampered, err)
 	}
 	origin, size, root, err := parseCheckpointBody(n.Text)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	return Checkpoint{Origin: origin, Size: size, Root: root, Note: string(msg)}, nil
+}
+
+// ErrUntrustedCheckpoint is matched by the error for a checkpoint that no
+// trusted key signed: signed by another key (after a key change, trust the
+// earlier certificate too) or forged.
+var ErrUntrustedCheckpoint = errors.New("not signed by a trusted key")
+
+// trustList returns the signed-note verifiers of the trusted
+// certificates, each key once, and their key names. A certificate whose
+// key cannot sign checkpoints is an error.
+func trustList(certs []*x509.Certificate) (note.Verifiers, []string, error) {
+	var vs []note.Verifier
+	var names []string
+	for _, c := range certs {
+		v, err := NewNoteVerifier(NoteKeyName(c), c.PublicKey)
+		if err != nil {
+			return nil, nil, fmt.Errorf("trusted certificate %s: %w", c.Subject, err)
+		}
+		vs = append(vs, v)
+	}
+	list := trusted(nil, vs)
+	for _, v := range vs {
+		if !slices.Contains(names, v.Name()) {
+			names = append(names, v.Name())
+		}
+	}
+	return list, names, nil
+}
+
+// openNote checks a signed note against the trusted keys and returns its
+// text and the name of the key that verified it. A note that no trusted
+// key signed gives an error matching ErrUntrustedCheckpoint that names
+// its signers; a malformed note or bad signature one matching ErrTampered.
+func openNote(msg []byte, list note.Verifiers, names []string) (text, key string, err error) {
+	n, err := note.Open(msg, list)
+	if err != nil {
+		var unv *note.UnverifiedNoteError
+		if errors.As(err, &unv) {
+			var by []string
+			for _, s := range unv.Note.UnverifiedSigs {
+				by = append(by, s.Name)
+			}
+			return "", "", fmt.Errorf("%w: signed by %s, trusted: %s", ErrUntrustedCheckpoint, orNone(by), orNone(names))
+		}
+		return "", "", fmt.Errorf("%w: checkpoint signature: %v", ErrTampered, err)
+	}
+	return n.Text, n.Sigs[0].Name, nil
+}
+
+func orNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+// OpenCheckpoint opens a signed checkpoint note, checking that the key of
+// one of the trusted certificates signed it, and parses its text. It
+// returns the checkpoint and the name of the key that signed it; an error
+// matching ErrUntrustedCheckpoint when no trusted key signed it, and one
+// matching ErrTampered when the note is malformed or a signature by a
+// trusted key does not verify.
+func OpenCheckpoint(msg []byte, trusted []*x509.Certificate) (Checkpoint, string, error) {
+	list, names, err := trustList(trusted)
+	if err != nil {
+		return Checkpoint{}, "", err
+	}
+	text, key, err := openNote(msg, list, names)
+	if err != nil {
+		return Checkpoint{}, "", err
+	}
+	origin, size, root, err := parseCheckpointBody(text)
+	if err != nil {
+		return Checkpoint{}, "", err
+	}
+	return Checkpoint{Origin: origin, Size: size, Root: root, Note: string(msg)}, key, nil
+}
+
+// ParseCheckpointText parses a checkpoint note without checking its
+// signatures (for when no trusted key is at hand: whether a ledger extends
+// it can still be checked). It returns an error matching ErrTampered for
+// a malformed note.
+func ParseCheckpointText(msg []byte) (Checkpoint, error) {
+	text, err := splitNote(string(msg))
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	origin, size, root, err := parseCheckpointBody(text)
 	if err != nil {
 		return Checkpoint{}, err
 	}
@@ -413,40 +506,91 @@ func readEventHashes(q interface {
 }
 
 // CreateCheckpoint signs and records a checkpoint of every event so far,
-// with reason recorded on its event. It returns an error if the ledger has
-// no events or the log has gaps. Run Verify first: a checkpoint vouches
-// for the log as it is.
+// with reason recorded on its event, and writes it to checkpoint_dir when
+// that is set. It returns an error if the ledger has no events or the log
+// has gaps, a *CheckpointError (matching ErrTampered) if the ledger does
+// not extend the newest checkpoint in checkpoint_dir, and a
+// *CheckpointDirError if the checkpoint was recorded but could not be
+// written there. Run Verify first: a checkpoint vouches for the log as it
+// is.
 func (s *Store) CreateCheckpoint(signer note.Signer, reason string) (Checkpoint, error) {
 	var cp Checkpoint
+	var dir string
 	err := s.write(reason, func(t *txn) error {
-		hashes, err := readEventHashes(t.tx, -1)
-		if err != nil {
-			return err
-		}
-		if len(hashes) == 0 {
-			return fmt.Errorf("%w: the ledger has no events to checkpoint", ErrInvalid)
-		}
-		var f merkleFrontier
-		for _, h := range hashes {
-			f.push(tlog.RecordHash(h), 1)
-		}
-		cp.Origin, cp.Size, cp.Root = OriginFor(hashes[0]), int64(len(hashes)), f.root()
-		msg, err := note.Sign(&note.Note{Text: CheckpointBody(cp.Origin, cp.Size, cp.Root)}, signer)
-		if err != nil {
-			return fmt.Errorf("sign checkpoint: %w", err)
-		}
-		cp.Note = string(msg)
-		root64 := base64.StdEncoding.EncodeToString(cp.Root[:])
-		if cp.Seq, err = t.appendEvent(CheckpointAction, strconv.FormatInt(cp.Size, 10),
-			checkpointPayload{Size: cp.Size, RootHash: root64, Note: cp.Note}); err != nil {
-			return err
-		}
-		cp.CreatedAt, cp.CreatedBy = t.now.Format(TimeFormat), t.actor
-		_, err = t.exec(`INSERT INTO checkpoints(size, root_hash, note, created_at, created_by, seq) VALUES (?,?,?,?,?,?)`,
-			cp.Size, root64, cp.Note, cp.CreatedAt, cp.CreatedBy, cp.Seq)
+		var err error
+		cp, dir, err = t.checkpoint(signer)
 		return err
 	})
+	if err == nil && dir != "" {
+		err = publishCheckpoint(dir, cp)
+	}
 	return cp, err
+}
+
+// checkpoint signs and records, inside t, a checkpoint of every event so
+// far (those t appended included): a checkpoint event and its
+// checkpoints row. It is how CreateCheckpoint, RevokeCertificate and a
+// superseding IssueCertificate take one. When checkpoint_dir is set it
+// first checks that the log extends the newest checkpoint there, and
+// returns the directory: the caller writes cp there once t has committed
+// (publishCheckpoint).
+func (t *txn) checkpoint(signer note.Signer) (cp Checkpoint, dir string, err error) {
+	if signer == nil {
+		return cp, "", fmt.Errorf("%w: no signing key to sign a checkpoint with", ErrInvalid)
+	}
+	hashes, err := readEventHashes(t.tx, -1)
+	if err != nil {
+		return cp, "", err
+	}
+	if len(hashes) == 0 {
+		return cp, "", fmt.Errorf("%w: the ledger has no events to checkpoint", ErrInvalid)
+	}
+	if dir, err = settingQ(t.tx, SettingCheckpointDir); err != nil {
+		return cp, "", err
+	}
+	var prev *dirCheckpoint
+	if dir != "" {
+		if prev, err = newestDirCheckpoint(dir); err != nil {
+			return cp, "", fmt.Errorf("%s: %w (nothing was recorded: make it readable, or change the setting)", SettingCheckpointDir, err)
+		}
+	}
+	var f merkleFrontier
+	var prevRoot tlog.Hash
+	for _, h := range hashes {
+		f.push(tlog.RecordHash(h), 1)
+		if prev != nil && f.n == prev.size {
+			prevRoot = f.root()
+		}
+	}
+	cp.Origin, cp.Size, cp.Root = OriginFor(hashes[0]), int64(len(hashes)), f.root()
+	if prev != nil {
+		problem := ""
+		switch {
+		case prev.origin != cp.Origin:
+			problem = fmt.Sprintf("it is of ledger %q, not this one (%q): give each ledger its own %s", prev.origin, cp.Origin, SettingCheckpointDir)
+		case prev.size > cp.Size:
+			problem = fmt.Sprintf("the log holds only %d events: history truncated", cp.Size)
+		case prevRoot != prev.root:
+			problem = "the events it covers have changed since it was signed: history rewritten"
+		}
+		if problem != "" {
+			return cp, "", &CheckpointError{Source: prev.path, Size: prev.size, Problem: problem + "; no new checkpoint was signed"}
+		}
+	}
+	msg, err := note.Sign(&note.Note{Text: CheckpointBody(cp.Origin, cp.Size, cp.Root)}, signer)
+	if err != nil {
+		return cp, "", fmt.Errorf("sign checkpoint: %w", err)
+	}
+	cp.Note = string(msg)
+	root64 := base64.StdEncoding.EncodeToString(cp.Root[:])
+	if cp.Seq, err = t.appendEvent(CheckpointAction, strconv.FormatInt(cp.Size, 10),
+		checkpointPayload{Size: cp.Size, RootHash: root64, Note: cp.Note}); err != nil {
+		return cp, "", err
+	}
+	cp.CreatedAt, cp.CreatedBy = t.now.Format(TimeFormat), t.actor
+	_, err = t.exec(`INSERT INTO checkpoints(size, root_hash, note, created_at, created_by, seq) VALUES (?,?,?,?,?,?)`,
+		cp.Size, root64, cp.Note, cp.CreatedAt, cp.CreatedBy, cp.Seq)
+	return cp, dir, err
 }
 
 // Checkpoints lists the recorded checkpoints, oldest first.

@@ -189,9 +189,9 @@ func TestCheckpoint_InclusionAndConsistency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	parsed, err := ParseCheckpoint([]byte(cp.Note), ver)
-	if err != nil || parsed.Size != cp.Size || parsed.Root != cp.Root {
-		t.Fatalf("ParseCheckpoint: %+v %v", parsed, err)
+	parsed, key, err := OpenCheckpoint([]byte(cp.Note), trust(ver))
+	if err != nil || parsed.Size != cp.Size || parsed.Root != cp.Root || key != NoteKeyName(ver) {
+		t.Fatalf("OpenCheckpoint: %+v %s %v", parsed, key, err)
 	}
 	evs, _ := s.Events(EventFilter{})
 	for _, seq := range []int64{1, 2, cp.Size / 2, cp.Size} {
@@ -218,8 +218,8 @@ func TestCheckpoint_InclusionAndConsistency(t *testing.T) {
 	}
 	// Another key does not verify it.
 	_, other := testNoteKey(t)
-	if _, err := ParseCheckpoint([]byte(cp.Note), other); err == nil {
-		t.Fatal("a checkpoint opened with another key")
+	if _, _, err := OpenCheckpoint([]byte(cp.Note), trust(other)); !errors.Is(err, ErrUntrustedCheckpoint) {
+		t.Fatalf("a checkpoint opened with another key: %v", err)
 	}
 }
 
@@ -268,8 +268,8 @@ func TestCheckpoint_HistoryRewritten(t *testing.T) {
 	}
 	cp, err := s.CreateCheckpoint(signer, "")
 	must(t, err)
-	external := []ExternalCheckpoint{{Source: "cp.txt", Note: []byte(cp.Note), Verifier: ver}}
-	if _, err := s.Verify(VerifyOptions{Verifier: ver, External: external}); err != nil {
+	external := []ExternalCheckpoint{{Source: "cp.txt", Note: []byte(cp.Note)}}
+	if _, err := s.Verify(VerifyOptions{Trusted: trust(ver), External: external}); err != nil {
 		t.Fatalf("before the rewrite: %v", err)
 	}
 
@@ -305,11 +305,11 @@ func TestCheckpoint_HistoryRewritten(t *testing.T) {
 	rehash(t, db)
 
 	// On its own the ledger now looks consistent...
-	if _, err := s.Verify(VerifyOptions{Verifier: ver}); err != nil {
+	if _, err := s.Verify(VerifyOptions{Trusted: trust(ver)}); err != nil {
 		t.Fatalf("the rewritten ledger should be self-consistent: %v", err)
 	}
 	// ...but not with the checkpoint kept elsewhere.
-	_, err = s.Verify(VerifyOptions{Verifier: ver, External: external})
+	_, err = s.Verify(VerifyOptions{Trusted: trust(ver), External: external})
 	var ce *CheckpointError
 	if !errors.As(err, &ce) || !errors.Is(err, ErrTampered) || !strings.Contains(err.Error(), "history rewritten") {
 		t.Fatalf("verify with the old checkpoint: %v", err)
@@ -333,9 +333,11 @@ func TestCheckpoint_Truncated(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err = s.Verify(VerifyOptions{External: []ExternalCheckpoint{{Source: "cp", Note: []byte(cp.Note), Verifier: ver}}})
-	if !errors.Is(err, ErrTampered) || !strings.Contains(err.Error(), "truncated") {
-		t.Fatalf("verify: %v", err)
+	for _, trusted := range [][]*x509.Certificate{trust(ver), nil} { // with no trusted key, the signature is not checked
+		_, err = s.Verify(VerifyOptions{Trusted: trusted, External: []ExternalCheckpoint{{Source: "cp", Note: []byte(cp.Note)}}})
+		if !errors.Is(err, ErrTampered) || !strings.Contains(err.Error(), "truncated, event 2 is missing") {
+			t.Fatalf("verify: %v", err)
+		}
 	}
 }
 
@@ -345,12 +347,23 @@ func TestCheckpoint_WrongKey(t *testing.T) {
 	s, ver := verifyFixture(t)
 	cp, _ := s.LatestCheckpoint()
 	_, other := testNoteKey(t)
-	_, err := s.Verify(VerifyOptions{Verifier: ver, External: []ExternalCheckpoint{{Source: "cp", Note: []byte(cp.Note), Verifier: other}}})
-	if !errors.Is(err, ErrTampered) || !strings.Contains(err.Error(), "not signed by key") {
+	_, err := s.Verify(VerifyOptions{Trusted: trust(other), External: []ExternalCheckpoint{{Source: "cp", Note: []byte(cp.Note)}}})
+	var ve *VerifyError
+	if !errors.As(err, &ve) || !errors.Is(err, ErrUntrustedCheckpoint) {
 		t.Fatalf("other key: %v", err)
 	}
+	found := false
+	for _, p := range ve.Problems {
+		var ce *CheckpointError
+		if errors.As(p, &ce) && ce.Source == "cp" {
+			found = ce.Untrusted && strings.Contains(ce.Problem, "signed by "+NoteKeyName(ver)+", trusted: "+NoteKeyName(other))
+		}
+	}
+	if !found {
+		t.Fatalf("no untrusted problem for the external checkpoint: %v", ve.Problems)
+	}
 	edited := strings.Replace(cp.Note, "\n"+strconv.FormatInt(cp.Size, 10)+"\n", "\n"+strconv.FormatInt(cp.Size-1, 10)+"\n", 1)
-	_, err = s.Verify(VerifyOptions{Verifier: ver, External: []ExternalCheckpoint{{Source: "cp", Note: []byte(edited), Verifier: ver}}})
+	_, err = s.Verify(VerifyOptions{Trusted: trust(ver), External: []ExternalCheckpoint{{Source: "cp", Note: []byte(edited)}}})
 	if !errors.Is(err, ErrTampered) {
 		t.Fatalf("edited note: %v", err)
 	}

@@ -298,9 +298,9 @@ func TestVerify_BatchesCutByBytes(t *testing.T) {
 		}
 		cp, err := s.CreateCheckpoint(signer, "")
 		must(t, err)
-		notes = append(notes, ExternalCheckpoint{Source: fmt.Sprint("cp", round), Note: []byte(cp.Note), Verifier: ver})
+		notes = append(notes, ExternalCheckpoint{Source: fmt.Sprint("cp", round), Note: []byte(cp.Note)})
 	}
-	res, err := s.Verify(VerifyOptions{Verifier: ver, External: notes})
+	res, err := s.Verify(VerifyOptions{Trusted: trust(ver), External: notes})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,13 +20,13 @@ func TestState_TamperedRowsRefused(t *testing.T) {
 		if _, _, err := s.SetExemption("contractor.name", []string{"24(1)", "31(1)"}, "FOI policy"); err != nil {
 			t.Fatal(err)
 		}
-		c1, err := s.IssueCertificate(CertDevice, "S1", fakeHashes)
+		c1, err := s.IssueCertificate(CertDevice, "S1", testSigner, fakeHashes)
 		must(t, err)
-		_, err = s.RevokeCertificate(c1.UUID, "issued against the wrong serial")
+		_, err = s.RevokeCertificate(c1.UUID, "issued against the wrong serial", testSigner)
 		must(t, err)
-		c2, err := s.IssueCertificate(CertDevice, "S2", fakeHashes)
+		c2, err := s.IssueCertificate(CertDevice, "S2", testSigner, fakeHashes)
 		must(t, err)
-		_, err = s.IssueCertificate(CertDevice, "S2", fakeHashes) // supersedes c2
+		_, err = s.IssueCertificate(CertDevice, "S2", testSigner, fakeHashes) // supersedes c2
 		must(t, err)
 		return fixture{s, c1.UUID, c2.UUID}
 	}
@@ -85,11 +85,11 @@ func TestState_Untampered(t *testing.T) {
 		}
 	}
 	must(t, s.ClearExemption("site", "no longer sensitive"))
-	c1, err := s.IssueCertificate(CertBatch, "RUN-1", fakeHashes)
+	c1, err := s.IssueCertificate(CertBatch, "RUN-1", testSigner, fakeHashes)
 	must(t, err)
-	c2, err := s.IssueCertificate(CertBatch, "RUN-1", fakeHashes)
+	c2, err := s.IssueCertificate(CertBatch, "RUN-1", testSigner, fakeHashes)
 	must(t, err)
-	_, err = s.RevokeCertificate(c2.UUID, "wrong run")
+	_, err = s.RevokeCertificate(c2.UUID, "wrong run", testSigner)
 	must(t, err)
 	if got, err := s.CertificateByNumber(c1.UUID); err != nil || got.Status() != "superseded" {
 		t.Fatalf("c1: %v %v", got.Status(), err)

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"bytes"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -120,11 +121,15 @@ func (e *TableError) Error() string {
 // Is makes errors.Is(err, ErrTampered) true.
 func (e *TableError) Is(target error) bool { return target == ErrTampered }
 
-// CheckpointError says a checkpoint does not hold for this ledger.
+// CheckpointError says a checkpoint does not hold for this ledger, or
+// that no trusted key signed it (Untrusted).
 type CheckpointError struct {
 	Source  string // "ledger" or the file it came from
 	Size    int64
 	Problem string
+	// Untrusted: the checkpoint is consistent as far as it was checked,
+	// but no trusted key signed it.
+	Untrusted bool
 }
 
 func (e *CheckpointError) Error() string {
@@ -132,11 +137,17 @@ func (e *CheckpointError) Error() string {
 	if e.Source != "" {
 		src = " " + e.Source
 	}
+	if e.Size == 0 { // not known: the note could not be read
+		return fmt.Sprintf("checkpoint%s: %s", src, e.Problem)
+	}
 	return fmt.Sprintf("checkpoint%s of %d events: %s", src, e.Size, e.Problem)
 }
 
-// Is makes errors.Is(err, ErrTampered) true.
-func (e *CheckpointError) Is(target error) bool { return target == ErrTampered }
+// Is makes errors.Is(err, ErrTampered) true, and errors.Is(err,
+// ErrUntrustedCheckpoint) for an untrusted one.
+func (e *CheckpointError) Is(target error) bool {
+	return target == ErrTampered || e.Untrusted && target == ErrUntrustedCheckpoint
+}
 
 // VerifyError lists what Verify found wrong, first (lowest seq) first.
 // Problems holds *ChainError, *TableError and *CheckpointError values.
@@ -160,28 +171,25 @@ func (e *VerifyError) Unwrap() []error { return e.Problems }
 // Is makes errors.Is(err, ErrTampered) true.
 func (e *VerifyError) Is(target error) bool { return target == ErrTampered }
 
-// ExternalCheckpoint is a checkpoint kept outside the ledger (itad verify
-// --checkpoint FILE), with the verifier of the key that should have
-// signed it, and of others trusted too (keys used before a key change).
+// ExternalCheckpoint is a checkpoint kept outside the ledger: a file
+// given with itad verify --checkpoint, or the newest in checkpoint_dir.
 type ExternalCheckpoint struct {
-	Source   string // file name, for messages
-	Note     []byte
-	Verifier note.Verifier
-	Earlier  []note.Verifier
+	Source string // file name, for messages
+	Note   []byte
 }
 
 // VerifyOptions control Verify.
 type VerifyOptions struct {
-	// Verifier checks the signatures of the checkpoints stored in the
-	// ledger; nil leaves them unchecked (their text is still checked
-	// against the log).
-	Verifier note.Verifier
-	// Earlier are verifiers of keys the ledger signed checkpoints with
-	// before a key change: a checkpoint signed by any of them verifies.
-	Earlier []note.Verifier
-	// External checkpoints must each be signed by their verifier and be
-	// consistent with the log: the tree of its first Size events must have
-	// their root.
+	// Trusted are the certificates whose keys may sign checkpoints: the
+	// ledger's signing certificate and, after a key change, the earlier
+	// ones. A checkpoint, stored or external, signed by none of them is a
+	// problem (a *CheckpointError matching ErrUntrustedCheckpoint). With
+	// none, signatures are not checked (checkpoints are still checked
+	// against the log) and no checkpoint pins the history.
+	Trusted []*x509.Certificate
+	// External checkpoints must each be signed by a trusted key (when
+	// there are any) and be consistent with the log: the tree of its first
+	// Size events must have their root.
 	External []ExternalCheckpoint
 	// MaxProblems stops listing problems past this many (default 100).
 	MaxProblems int
@@ -198,7 +206,8 @@ type CheckpointCheck struct {
 	Source    string `json:"source"` // "ledger" or a file
 	Size      int64  `json:"size"`
 	Root      string `json:"root_hash"`
-	Signature string `json:"signature"` // "verified", "not checked" or why not
+	Signature string `json:"signature"`     // "verified" or "not checked"
+	Key       string `json:"key,omitempty"` // the trusted key that signed it
 }
 
 // VerifyResult summarises a ledger that verified.
@@ -209,6 +218,47 @@ type VerifyResult struct {
 	Origin      string            `json:"origin"`
 	Rows        map[string]int64  `json:"rows"`
 	Checkpoints []CheckpointCheck `json:"checkpoints"`
+	Pinning     Pinning           `json:"pinning"`
+}
+
+// Pinning says which events a trusted checkpoint pins: a checkpoint
+// whose signature verified with a trusted key and that the log extends.
+// Events 1 to Pinned are covered by one; the events after it are not yet
+// pinned.
+//
+// Where the checkpoint is kept matters. One kept outside the ledger (a
+// --checkpoint file, or checkpoint_dir) pins history against anyone who
+// cannot change that copy: the ledger must extend it, so the events it
+// covers can be neither changed nor removed. One stored in the ledger
+// holds only against someone without the signing key: it stops the
+// events it covers being rewritten, but deleting the newest events
+// together with the checkpoints that cover them leaves a ledger that
+// still verifies.
+//
+// Complete is what itad verify --require-pinned demands: a trusted
+// checkpoint kept outside the ledger that covers every event that changed
+// the ledger's state (every event but consultations, disclosures, records
+// such as backups and key events, and checkpoints themselves), so that
+// no change can have been removed or rewritten. An empty ledger is never
+// complete.
+type Pinning struct {
+	Pinned    int64     `json:"pinned"`     // events 1..Pinned are covered by a trusted checkpoint
+	NotPinned int64     `json:"not_pinned"` // events after it
+	Outside   *PinnedBy `json:"outside"`    // the newest trusted checkpoint kept outside the ledger
+	Stored    *PinnedBy `json:"stored"`     // the newest trusted checkpoint stored in the ledger
+	// LastChange is the newest event that changed state (0: none), and
+	// LastChangeAction its action.
+	LastChange       int64  `json:"last_change"`
+	LastChangeAction string `json:"last_change_action,omitempty"`
+	Complete         bool   `json:"complete"`
+}
+
+// PinnedBy is a trusted checkpoint that pins events 1 to Size.
+type PinnedBy struct {
+	Source    string `json:"source"` // "ledger" or the file it was read from
+	Size      int64  `json:"size"`
+	Key       string `json:"key"`                  // the signed-note key name, "itad/" and a fingerprint prefix
+	CreatedAt string `json:"created_at,omitempty"` // when the ledger recorded it, if it did
 }
 
 // NoStateActions returns the actions that change no current-state table:
@@ -272,6 +322,10 @@ func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
 		opts.MaxProblems = 100
 	}
 	v := &verifier{opts: opts, res: VerifyResult{Rows: map[string]int64{}}}
+	var err error
+	if v.trust, v.trustNames, err = trustList(opts.Trusted); err != nil {
+		return v.res, err
+	}
 	conns, err := openSnapshot(s.path, s.immutable, 6)
 	if err != nil {
 		return v.res, err
@@ -405,6 +459,13 @@ type verifier struct {
 	problems []finding
 	more     int
 
+	// Trust and pinning.
+	trust      note.Verifiers
+	trustNames []string
+	cpTimes    map[int64]string // size -> time of a checkpoint event of that size
+	lastChange int64
+	lastAction string
+
 	// The chain.
 	events   int64
 	lastSeq  int64
@@ -477,6 +538,7 @@ func (v *verifier) tableProblem(pos int64, e *TableError) { v.add(pos, e) }
 // prepare reads the small tables and what the tree hash is needed for.
 func (v *verifier) prepare() error {
 	v.roots, v.need = map[int64]tlog.Hash{}, map[int64]bool{}
+	v.cpTimes = map[int64]string{}
 	v.settings, v.exemptions = map[string]settingRow{}, map[string]settingRow{}
 	v.cByKey, v.cNameByID, v.cCache = map[string]rowRef{}, map[int64]string{}, map[string]rowRef{}
 	v.batchByUUID, v.bByKey, v.bRefByID, v.bCache = map[string]*batchExp{}, map[string]rowRef{}, map[int64]string{}, map[string]rowRef{}
@@ -552,6 +614,9 @@ func (v *verifier) run(evs <-chan *evBatch, recycle func(*evBatch)) error {
 			e := &b.ev[i]
 			v.chain(e)
 			v.apply(b, e)
+			if e.action != CheckpointAction && stateActions[e.action] {
+				v.lastChange, v.lastAction = e.seq, e.action
+			}
 			if v.opts.Progress != nil && e.action == ImportRowsAction {
 				v.progress(false)
 			}
@@ -589,6 +654,7 @@ func (v *verifier) run(evs <-chan *evBatch, recycle func(*evBatch)) error {
 	}
 	v.res.Origin = v.origin
 	v.checkExternal()
+	v.pinning()
 	return nil
 }
 

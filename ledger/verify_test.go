@@ -6,15 +6,19 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 )
@@ -25,22 +29,30 @@ func fakeRender(d CertificateDraft) (CertificateHashes, error) {
 	return CertificateHashes{ContentHash: h, PDFSHA256: strings.Repeat("cd", 32), SignerFingerprint: strings.Repeat("ef", 32)}, nil
 }
 
-// testNoteKey returns a checkpoint signer and its verifier (ECDSA P-256).
-func testNoteKey(tb testing.TB) (note.Signer, note.Verifier) {
+// testNoteKey returns a checkpoint signer and the self-signed
+// certificate of its key (ECDSA P-256), whose note key name it signs
+// under.
+func testNoteKey(tb testing.TB) (note.Signer, *x509.Certificate) {
 	tb.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	sig, err := NewNoteSigner("itad/test", key)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "itad test"},
+		NotBefore: time.Unix(0, 0), NotAfter: time.Unix(1<<32, 0)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ver, err := NewNoteVerifier("itad/test", key.Public())
+	cert, err := x509.ParseCertificate(der)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return sig, ver
+	sig, err := NewNoteSigner(NoteKeyName(cert), key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return sig, cert
 }
 
 func must(tb testing.TB, err error) {
@@ -50,12 +62,15 @@ func must(tb testing.TB, err error) {
 	}
 }
 
+// trust lists certificates for VerifyOptions.Trusted.
+func trust(certs ...*x509.Certificate) []*x509.Certificate { return certs }
+
 // verifyFixture builds a ledger that touches every table and every kind
 // of event: settings, contractors, an import with batches and a device
 // disposed of twice, a device added and disposed of by hand, a closed
 // batch, amendments, an exemption, certificates issued, superseded and
 // revoked, consultations, and a checkpoint with an event after it.
-func verifyFixture(tb testing.TB) (*Store, note.Verifier) {
+func verifyFixture(tb testing.TB) (*Store, *x509.Certificate) {
 	tb.Helper()
 	s := mustOpen(tb)
 	signer, ver := testNoteKey(tb)
@@ -86,15 +101,15 @@ func verifyFixture(tb testing.TB) (*Store, note.Verifier) {
 	must(tb, err)
 	_, _, err = s.SetExemption("contractor.name", []string{"24(1)", "31(1)"}, "FOI policy")
 	must(tb, err)
-	c1, err := s.IssueCertificate(CertDevice, "SN-A2", fakeRender)
+	c1, err := s.IssueCertificate(CertDevice, "SN-A2", signer, fakeRender)
 	must(tb, err)
-	if _, err := s.IssueCertificate(CertDevice, "SN-A2", fakeRender); err != nil { // supersedes c1
+	if _, err := s.IssueCertificate(CertDevice, "SN-A2", signer, fakeRender); err != nil { // supersedes c1
 		tb.Fatal(err)
 	}
-	if _, err := s.IssueCertificate(CertBatch, "SR-1", fakeRender); err != nil {
+	if _, err := s.IssueCertificate(CertBatch, "SR-1", signer, fakeRender); err != nil {
 		tb.Fatal(err)
 	}
-	_, err = s.RevokeCertificate(c1.UUID, "issued in error")
+	_, err = s.RevokeCertificate(c1.UUID, "issued in error", signer)
 	must(tb, err)
 	must(tb, s.LogAccess("report", "report", "annual return", nil))
 	if _, err := s.CreateCheckpoint(signer, "monthly"); err != nil {
@@ -129,18 +144,25 @@ func q1(tb testing.TB, db *sql.DB, query string, args ...any) int64 {
 
 func TestVerify_Fixture(t *testing.T) {
 	s, ver := verifyFixture(t)
-	res, err := s.Verify(VerifyOptions{Verifier: ver})
+	res, err := s.Verify(VerifyOptions{Trusted: trust(ver)})
 	if err != nil {
 		t.Fatalf("a ledger written only by itad must verify: %v", err)
 	}
 	for table, n := range map[string]int64{"devices": 5, "disposals": 5, "contractors": 2, "batches": 2, "settings": 2,
-		"exemptions": 1, "certificates": 3, "certificate_devices": 4, "checkpoints": 1} {
+		"exemptions": 1, "certificates": 3, "certificate_devices": 4, "checkpoints": 3} {
 		if res.Rows[table] != n {
 			t.Errorf("%s: %d rows checked, want %d", table, res.Rows[table], n)
 		}
 	}
-	if len(res.Checkpoints) != 1 || res.Checkpoints[0].Signature != "verified" {
+	// The supersession and the revocation each took a checkpoint, then
+	// the monthly one.
+	if len(res.Checkpoints) != 3 {
 		t.Errorf("checkpoints: %+v", res.Checkpoints)
+	}
+	for _, cp := range res.Checkpoints {
+		if cp.Signature != "verified" || cp.Key != NoteKeyName(ver) {
+			t.Errorf("checkpoint: %+v", cp)
+		}
 	}
 	var n int64
 	s.DB().QueryRow(`SELECT count(*) FROM events`).Scan(&n)
@@ -501,7 +523,7 @@ func TestVerify_Tampering(t *testing.T) {
 			return want{kind: "table", table: "checkpoints", seq: seq, text: "no row for event"}
 		}},
 		{"checkpoints/insert", func(t *testing.T, db *sql.DB) want {
-			exec(t, db, `INSERT INTO checkpoints(size, root_hash, note, created_at, created_by, seq) SELECT size, root_hash, note, created_at, created_by, 3 FROM checkpoints`)
+			exec(t, db, `INSERT INTO checkpoints(size, root_hash, note, created_at, created_by, seq) SELECT size, root_hash, note, created_at, created_by, 3 FROM checkpoints ORDER BY id DESC LIMIT 1`)
 			id := q1(t, db, `SELECT max(id) FROM checkpoints`)
 			return want{kind: "table", table: "checkpoints", rowID: id, text: "no event created this row"}
 		}},
@@ -510,7 +532,7 @@ func TestVerify_Tampering(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s, ver := verifyFixture(t)
 			w := tc.tamper(t, rawDB(t, s))
-			_, err := s.Verify(VerifyOptions{Verifier: ver})
+			_, err := s.Verify(VerifyOptions{Trusted: trust(ver)})
 			checkFirst(t, err, w)
 		})
 	}

@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"golang.org/x/mod/sumdb/note"
 )
 
 // The replay of each table (see verify.go).
@@ -777,29 +775,42 @@ func (v *verifier) checkpointRecorded(e *evRec) {
 		fail("its root hash is not the tree hash of the events before it")
 		return
 	}
+	v.cpTimes[size] = e.at
 	check := CheckpointCheck{Source: "ledger", Size: size, Root: p.RootHash, Signature: "not checked"}
-	if v.opts.Verifier != nil {
-		_, err := note.Open([]byte(p.Note), trusted(v.opts.Verifier, v.opts.Earlier))
-		var unv *note.UnverifiedNoteError
+	if len(v.trustNames) > 0 {
+		_, key, err := openNote([]byte(p.Note), v.trust, v.trustNames)
 		switch {
 		case err == nil:
-			check.Signature = "verified"
-		case errors.As(err, &unv):
-			check.Signature = "not signed by a trusted key"
+			check.Signature, check.Key = "verified", key
+			if v.res.Pinning.Stored == nil || size > v.res.Pinning.Stored.Size {
+				v.res.Pinning.Stored = &PinnedBy{Source: "ledger", Size: size, Key: key, CreatedAt: e.at}
+			}
+		case errors.Is(err, ErrUntrustedCheckpoint):
+			v.add(e.seq, &CheckpointError{Source: "ledger", Size: p.Size, Untrusted: true,
+				Problem: "consistent with the log, but " + err.Error()})
+			return
 		default:
-			fail("signature: " + err.Error())
+			fail(err.Error())
 			return
 		}
 	}
 	v.res.Checkpoints = append(v.res.Checkpoints, check)
 }
 
-// checkExternal checks checkpoints given from outside against the log.
+// checkExternal checks checkpoints given from outside against the log:
+// their signatures when there are trusted keys, and that the log extends
+// them.
 func (v *verifier) checkExternal() {
 	for _, x := range v.opts.External {
-		cp, err := ParseCheckpoint(x.Note, x.Verifier, x.Earlier...)
+		var cp Checkpoint
+		key, err := "", error(nil)
+		if len(v.trustNames) > 0 {
+			cp, key, err = v.openExternal(x.Note)
+		} else {
+			cp, err = ParseCheckpointText(x.Note)
+		}
 		if err != nil {
-			v.add(v.events+1, &CheckpointError{Source: x.Source, Problem: err.Error()})
+			v.add(v.events+1, &CheckpointError{Source: x.Source, Problem: err.Error(), Untrusted: errors.Is(err, ErrUntrustedCheckpoint)})
 			continue
 		}
 		fail := func(why string) { v.add(cp.Size, &CheckpointError{Source: x.Source, Size: cp.Size, Problem: why}) }
@@ -808,14 +819,46 @@ func (v *verifier) checkExternal() {
 		case cp.Origin != v.origin:
 			fail(fmt.Sprintf("it is of ledger %q, not this one (%q)", cp.Origin, v.origin))
 		case cp.Size > v.events:
-			fail(fmt.Sprintf("the log now holds only %d events: history truncated", v.events))
+			missing := fmt.Sprintf("events %d to %d are missing", v.events+1, cp.Size)
+			if v.events+1 == cp.Size {
+				missing = fmt.Sprintf("event %d is missing", cp.Size)
+			}
+			fail(fmt.Sprintf("the log now holds only %d events: history truncated, %s", v.events, missing))
 		case !ok || root != cp.Root:
 			fail("the events it covers have changed since it was signed: history rewritten")
 		default:
-			v.res.Checkpoints = append(v.res.Checkpoints, CheckpointCheck{Source: x.Source, Size: cp.Size,
-				Root: base64.StdEncoding.EncodeToString(cp.Root[:]), Signature: "verified"})
+			check := CheckpointCheck{Source: x.Source, Size: cp.Size, Root: base64.StdEncoding.EncodeToString(cp.Root[:]), Signature: "not checked"}
+			if key != "" {
+				check.Signature, check.Key = "verified", key
+				if o := v.res.Pinning.Outside; o == nil || cp.Size > o.Size {
+					v.res.Pinning.Outside = &PinnedBy{Source: x.Source, Size: cp.Size, Key: key, CreatedAt: v.cpTimes[cp.Size]}
+				}
+			}
+			v.res.Checkpoints = append(v.res.Checkpoints, check)
 		}
 	}
+}
+
+func (v *verifier) openExternal(msg []byte) (Checkpoint, string, error) {
+	text, key, err := openNote(msg, v.trust, v.trustNames)
+	if err != nil {
+		return Checkpoint{}, "", err
+	}
+	origin, size, root, err := parseCheckpointBody(text)
+	return Checkpoint{Origin: origin, Size: size, Root: root}, key, err
+}
+
+// pinning completes the pinning summary (see Pinning).
+func (v *verifier) pinning() {
+	p := &v.res.Pinning
+	for _, by := range []*PinnedBy{p.Outside, p.Stored} {
+		if by != nil {
+			p.Pinned = max(p.Pinned, by.Size)
+		}
+	}
+	p.NotPinned = v.events - p.Pinned
+	p.LastChange, p.LastChangeAction = v.lastChange, v.lastAction
+	p.Complete = v.events > 0 && p.Outside != nil && p.Outside.Size >= v.lastChange
 }
 
 // readRows runs query on the main connection, calling fn per row.

@@ -165,8 +165,11 @@ var settingsCommand = &cli.Command{
 			Name:      "set",
 			Usage:     "change a setting (recorded with its reason)",
 			ArgsUsage: "KEY VALUE",
-			Description: "Keys: org, media_destination, require_reason. With require_reason true, every report,\n" +
-				"export, FOI answer, device shown and reading of the audit log must give --reason.",
+			Description: "Keys: org, media_destination, require_reason, checkpoint_dir. With require_reason true, every\n" +
+				"report, export, FOI answer, device shown and reading of the audit log must give --reason.\n" +
+				"checkpoint_dir, the absolute path of an existing writable folder outside the ledger (another\n" +
+				"disk or share), receives a copy of every new checkpoint; verify and cert verify then check\n" +
+				"that the ledger extends the newest one there. An empty value turns it off.",
 			Flags: []cli.Flag{&cli.StringFlag{Name: "reason", Usage: "why, recorded in the audit trail"}},
 			Action: func(c *cli.Context) error {
 				if c.NArg() != 2 {
@@ -190,6 +193,9 @@ var settingsCommand = &cli.Command{
 					return err
 				}
 				fmt.Fprintf(c.App.Writer, "%s set to %q\n", key, v)
+				if key == ledger.SettingCheckpointDir && v != "" {
+					fmt.Fprintln(c.App.Writer, "every new checkpoint will be written there: run 'itad checkpoint' to write one now")
+				}
 				return nil
 			},
 		},
@@ -197,5 +203,5 @@ var settingsCommand = &cli.Command{
 }
 
 func sortedSettingKeys() []string {
-	return []string{ledger.SettingOrg, ledger.SettingDestination, ledger.SettingRequireReason}
+	return []string{ledger.SettingOrg, ledger.SettingDestination, ledger.SettingRequireReason, ledger.SettingCheckpointDir}
 }

@@ -17,6 +17,9 @@ const (
 	exitFailure      = 1
 	exitUsage        = 2
 	exitVerifyFailed = 3
+	// exitNotPinned: verify --require-pinned found the ledger verified but
+	// not pinned by a trusted checkpoint kept outside it.
+	exitNotPinned = 4
 )
 
 // userError is an error with a hint telling the user what to do next and

@@ -7,53 +7,14 @@ import (
 	"os"
 	"strings"
 
-	"github.com/itad/itad/certificate"
 	"github.com/itad/itad/ledger"
 	"github.com/urfave/cli/v2"
-	"golang.org/x/mod/sumdb/note"
 )
 
 // tamperedErr gives a verification failure exit status 3 and a hint.
 func tamperedErr(err error) error {
 	return &userError{err: err, code: exitVerifyFailed,
 		hint: "the ledger was changed outside itad: keep this file as evidence, and restore the last backup that verifies"}
-}
-
-// ledgerVerifiers returns the signed-note verifiers of the certificates
-// given with --trusted (repeatable: after a key change, the current and
-// the earlier ones), else of the ledger's recorded signing certificates
-// (recordedCerts: the current one first, then those key rotate kept), else
-// none; and the files they came from.
-func ledgerVerifiers(c *cli.Context, s *ledger.Store) ([]note.Verifier, []string, error) {
-	paths := c.StringSlice("trusted")
-	if len(paths) == 0 {
-		rs, err := recordedCertFiles(c, s)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, r := range rs {
-			paths = append(paths, r.path)
-		}
-	}
-	var vs []note.Verifier
-	for _, p := range paths {
-		v, err := checkpointVerifier(p)
-		if err != nil {
-			return nil, nil, err
-		}
-		vs = append(vs, v)
-	}
-	return vs, paths, nil
-}
-
-// checkpointVerifier returns the signed-note verifier of the first
-// certificate in the PEM file at path.
-func checkpointVerifier(path string) (note.Verifier, error) {
-	certs, err := certificate.LoadCertificates(path)
-	if err != nil {
-		return nil, err
-	}
-	return ledger.NewNoteVerifier(ledger.NoteKeyName(certs[0]), certs[0].PublicKey)
 }
 
 var verifyCommand = &cli.Command{
@@ -63,15 +24,22 @@ var verifyCommand = &cli.Command{
 	Description: "Recomputes the hash chain of every event and checks that every table holds exactly what\n" +
 		"the events produce: a row edited, deleted or inserted with the sqlite3 shell is named, with\n" +
 		"the first bad event or row. Checkpoints stored in the ledger are checked against the log and,\n" +
-		"when the signing certificate is at hand, their signatures.\n\n" +
-		"--checkpoint FILE checks a checkpoint kept elsewhere ('itad checkpoint export'): its signature,\n" +
-		"and that the ledger still extends it, so history before it cannot have been rewritten.\n\n" +
+		"when the signing certificate is at hand, their signatures: one signed by a key not trusted\n" +
+		"fails (after a key change, give the old certificate with --trusted too).\n\n" +
+		"Checkpoints kept outside the ledger — --checkpoint FILE ('itad checkpoint export'), or the\n" +
+		"newest in checkpoint_dir ('itad settings set checkpoint_dir DIR') — are checked too: their\n" +
+		"signature, and that the ledger still extends them, so the events they cover cannot have been\n" +
+		"rewritten or removed.\n\n" +
+		"verify then says which events a trusted checkpoint pins, and whether every change is pinned\n" +
+		"by a checkpoint kept outside the ledger; --require-pinned makes that a condition of success.\n\n" +
 		"verify only reads: it records nothing in the ledger.\n" +
-		"Exit status 0: verified; 3: the ledger does not verify; 1: it could not be read.",
+		"Exit status 0: verified (pinned or not: read the summary); 3: the ledger does not verify;\n" +
+		"4: with --require-pinned, verified but not pinned; 1: it could not be read.",
 	Flags: []cli.Flag{
-		&cli.StringSliceFlag{Name: "checkpoint", Usage: "checkpoint file exported earlier (repeatable)"},
+		&cli.StringSliceFlag{Name: "checkpoint", Usage: "checkpoint file exported earlier, or a folder of them (its newest) (repeatable)"},
 		&cli.StringSliceFlag{Name: "trusted", Usage: "certificate (PEM) whose key signed the checkpoints (default: the signing certificates the ledger recorded, current and retired, found beside it); " +
 			"repeat it after a key change, to trust the earlier key too"},
+		&cli.BoolFlag{Name: "require-pinned", Usage: "fail (exit 4) unless a trusted checkpoint kept outside the ledger covers every change"},
 	},
 	Action: func(c *cli.Context) error {
 		if c.NArg() > 0 {
@@ -82,24 +50,23 @@ var verifyCommand = &cli.Command{
 			return err
 		}
 		defer s.Close()
-		vs, certPaths, err := ledgerVerifiers(c, s)
+		var opts ledger.VerifyOptions
+		certs, certPaths, err := trustedCerts(c, s, c.StringSlice("trusted"))
 		if err != nil {
 			return err
 		}
-		var opts ledger.VerifyOptions
-		var v note.Verifier
-		if len(vs) > 0 {
-			v, opts.Verifier, opts.Earlier = vs[0], vs[0], vs[1:]
-		}
+		opts.Trusted = certs
 		for _, f := range c.StringSlice("checkpoint") {
-			if v == nil {
-				return usageErr("--checkpoint needs the certificate of the signing key: give --trusted CERT")
-			}
-			data, err := ledger.ReadFileLimit(f, ledger.MaxCheckpointSize, "checkpoint")
+			x, err := readCheckpointArg(f)
 			if err != nil {
 				return err
 			}
-			opts.External = append(opts.External, ledger.ExternalCheckpoint{Source: f, Note: data, Verifier: v, Earlier: opts.Earlier})
+			opts.External = append(opts.External, x)
+		}
+		if x, ok, err := dirCheckpoint(c, s); err != nil {
+			return err
+		} else if ok {
+			opts.External = append(opts.External, x)
 		}
 		total, err := s.VerifyWork()
 		if err != nil {
@@ -128,32 +95,57 @@ var verifyCommand = &cli.Command{
 					fmt.Fprintf(w, "  %s\n", p)
 				}
 			}
+			if onlyUntrusted(ve) {
+				return &userError{err: err, code: exitVerifyFailed, hint: untrustedHint}
+			}
 			return tamperedErr(err)
 		}
 		if err != nil {
 			return err
 		}
 		if c.Bool("json") {
-			return printJSON(c, map[string]any{"verified": true, "result": res})
+			if err := printJSON(c, map[string]any{"verified": true, "pinned": res.Pinning.Complete, "result": res}); err != nil {
+				return err
+			}
+		} else {
+			printVerified(c.App.Writer, s.Path(), res, certPaths)
 		}
-		w := c.App.Writer
-		fmt.Fprintf(w, "ledger %s verified: %s events, hash chain intact, every table matches its events\n", s.Path(), ledger.Thousands(res.Events))
-		if res.Events > 0 {
-			fmt.Fprintf(w, "head hash: %s\norigin:    %s\n", res.Head, res.Origin)
-		}
-		if res.Root != "" {
-			fmt.Fprintf(w, "tree root: %s\n", res.Root)
-		}
-		for _, cp := range res.Checkpoints {
-			fmt.Fprintf(w, "checkpoint (%s) of %s events: consistent, signature %s\n", cp.Source, ledger.Thousands(cp.Size), cp.Signature)
-		}
-		if v == nil && len(res.Checkpoints) > 0 {
-			fmt.Fprintln(w, "checkpoint signatures not checked: no signing certificate (give --trusted CERT)")
-		} else if len(certPaths) > 0 && len(res.Checkpoints) > 0 {
-			fmt.Fprintf(w, "signatures checked with %s\n", strings.Join(certPaths, ", "))
+		if c.Bool("require-pinned") && !res.Pinning.Complete {
+			return notPinnedErr(res)
 		}
 		return nil
 	},
+}
+
+// onlyUntrusted reports whether every problem is a checkpoint that no
+// trusted key signed.
+func onlyUntrusted(ve *ledger.VerifyError) bool {
+	for _, p := range ve.Problems {
+		if !errors.Is(p, ledger.ErrUntrustedCheckpoint) {
+			return false
+		}
+	}
+	return ve.More == 0
+}
+
+// printVerified writes the summary of a ledger that verified.
+func printVerified(w io.Writer, path string, res ledger.VerifyResult, certPaths []string) {
+	fmt.Fprintf(w, "ledger %s verified: %s events, hash chain intact, every table matches its events\n", path, ledger.Thousands(res.Events))
+	if res.Events > 0 {
+		fmt.Fprintf(w, "head hash: %s\norigin:    %s\n", res.Head, res.Origin)
+	}
+	if res.Root != "" {
+		fmt.Fprintf(w, "tree root: %s\n", res.Root)
+	}
+	for _, cp := range res.Checkpoints {
+		fmt.Fprintf(w, "checkpoint (%s) of %s events: consistent, signature %s\n", cp.Source, ledger.Thousands(cp.Size), cp.Signature)
+	}
+	if len(certPaths) == 0 && len(res.Checkpoints) > 0 {
+		fmt.Fprintln(w, "checkpoint signatures not checked: no signing certificate (give --trusted CERT)")
+	} else if len(certPaths) > 0 && len(res.Checkpoints) > 0 {
+		fmt.Fprintf(w, "signatures checked with %s\n", strings.Join(certPaths, ", "))
+	}
+	printPinning(w, res)
 }
 
 var checkpointCommand = &cli.Command{
@@ -162,8 +154,10 @@ var checkpointCommand = &cli.Command{
 	ArgsUsage: " ",
 	Description: "Verifies the ledger, then signs a checkpoint (C2SP tlog-checkpoint signed note) with the\n" +
 		"certificate signing key and records it. Keep copies of checkpoints elsewhere ('itad checkpoint\n" +
-		"export -o FILE'): 'itad verify --checkpoint FILE' then proves that the ledger still extends\n" +
-		"them, even against someone who can rewrite the database file.",
+		"export -o FILE', or 'itad settings set checkpoint_dir DIR' to have every new one written there):\n" +
+		"'itad verify' then proves that the ledger still extends them, even against someone who can\n" +
+		"rewrite the database file. With checkpoint_dir set, no checkpoint is signed (exit 3) unless the\n" +
+		"ledger extends the newest one there.",
 	Flags: []cli.Flag{&cli.StringFlag{Name: "reason", Usage: "why, recorded in the audit trail"}},
 	Subcommands: []*cli.Command{
 		{
@@ -217,7 +211,7 @@ var checkpointCommand = &cli.Command{
 			return err
 		}
 		name := ledger.NoteKeyName(sig.Cert)
-		ns, err := ledger.NewNoteSigner(name, sig.Key)
+		ns, err := noteSigner(sig)
 		if err != nil {
 			return err
 		}
@@ -227,18 +221,26 @@ var checkpointCommand = &cli.Command{
 			return err
 		}
 		cp, err := s.CreateCheckpoint(ns, c.String("reason"))
-		if err != nil {
-			return err
+		var de *ledger.CheckpointDirError
+		if err != nil && !errors.As(err, &de) {
+			return checkpointErr(err)
 		}
 		if c.Bool("json") {
-			return printJSON(c, cp)
+			if perr := printJSON(c, cp); perr != nil {
+				return perr
+			}
+			return checkpointErr(err)
 		}
 		vkey, _ := ledger.NoteVerifierKey(name, sig.Cert.PublicKey)
 		w := c.App.Writer
 		fmt.Fprintf(w, "checkpoint of %s events signed and recorded (event #%d):\n\n%s\n", ledger.Thousands(cp.Size), cp.Seq, cp.Note)
 		fmt.Fprintf(w, "verifier key: %s\n", vkey)
-		fmt.Fprintln(w, "keep a copy elsewhere: itad checkpoint export -o FILE")
-		return nil
+		if dir, _ := s.Setting(ledger.SettingCheckpointDir); dir != "" && err == nil {
+			fmt.Fprintf(w, "written to %s\n", dir)
+		} else if dir == "" {
+			fmt.Fprintf(w, "keep a copy elsewhere: itad checkpoint export -o FILE (or 'itad settings set %s DIR' to keep every new one there)\n", ledger.SettingCheckpointDir)
+		}
+		return checkpointErr(err)
 	},
 }
 

@@ -221,7 +221,7 @@ func TestAudit_Checkpoint(t *testing.T) {
 	mustItad(t, other, "init", "--org", "Other")
 	mustItad(t, other, "key", "init")
 	out, errOut, code = itad(t, db, "verify", "--checkpoint", cpFile, "--trusted", filepath.Join(filepath.Dir(other), "itad-signing-cert.pem"))
-	if code != exitVerifyFailed || !strings.Contains(errOut, "not signed by key") {
+	if code != exitVerifyFailed || !strings.Contains(errOut, "not signed by a trusted key") || !strings.Contains(errOut, "itad: hint: after a key change") {
 		t.Fatalf("verify --trusted other: exit %d %s%s", code, out, errOut)
 	}
 }
@@ -440,11 +440,15 @@ func TestAudit_KeyRotation(t *testing.T) {
 	if strings.Count(out, "signature verified") != 3 || strings.Contains(out, "not signed") {
 		t.Fatalf("verify with the recorded certificates:\n%s", out)
 	}
-	out = mustItad(t, db, "verify", "--trusted", cert)
-	if !strings.Contains(out, "signature not signed by a trusted key") || !strings.Contains(out, "signature verified") {
-		t.Fatalf("verify with the new key only:\n%s", out)
+	// Trusting the new key only, the checkpoint stored before the change
+	// is signed by a key that is not trusted: a problem, with a hint to
+	// trust the old key too.
+	out, errOut, code := itad(t, db, "verify", "--trusted", cert)
+	if code != exitVerifyFailed || !strings.Contains(out, "consistent with the log, but not signed by a trusted key") ||
+		!strings.Contains(errOut, "itad: hint: after a key change, pass the earlier certificate with --trusted") {
+		t.Fatalf("verify with the new key only: exit %d\n%s%s", code, out, errOut)
 	}
-	if out, errOut, code := itad(t, db, "verify", "--checkpoint", cp1, "--trusted", cert); code != exitVerifyFailed || !strings.Contains(errOut, "not signed by key") {
+	if out, errOut, code := itad(t, db, "verify", "--checkpoint", cp1, "--trusted", cert); code != exitVerifyFailed || !strings.Contains(errOut, "not signed by a trusted key") {
 		t.Fatalf("old checkpoint, new key only: exit %d\n%s%s", code, out, errOut)
 	}
 	out = mustItad(t, db, "verify", "--checkpoint", cp1, "--checkpoint", cp2, "--trusted", cert, "--trusted", oldCert, "--trusted", cert)

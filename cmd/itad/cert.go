@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +11,6 @@ import (
 	"github.com/itad/itad/certificate"
 	"github.com/itad/itad/ledger"
 	"github.com/urfave/cli/v2"
-	"golang.org/x/mod/sumdb/note"
 )
 
 var certCommand = &cli.Command{
@@ -24,7 +24,8 @@ var certCommand = &cli.Command{
 			Description: "Renders the certificate from the ledger (NIST SP 800-88 Rev. 1 Appendix G fields), signs\n" +
 				"it with the signing key (see 'itad key') and records it: number, devices, content hash,\n" +
 				"signer fingerprint. Issuing again for the same device or run supersedes the earlier\n" +
-				"certificate. The file is DIR/<number>_<serial or reference>.pdf.",
+				"certificate, and takes a signed checkpoint in the same transaction (also written to\n" +
+				"checkpoint_dir when set). The file is DIR/<number>_<serial or reference>.pdf.",
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "batch", Usage: "certify every disposal of this closed destruction run"},
 				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: ".", Usage: "folder to write the certificate to"},
@@ -35,8 +36,11 @@ var certCommand = &cli.Command{
 			Name:      "revoke",
 			Usage:     "revoke a certificate",
 			ArgsUsage: "NUMBER",
-			Flags:     []cli.Flag{&cli.StringFlag{Name: "reason", Required: true, Usage: "why it is revoked (recorded)"}},
-			Action:    certRevoke,
+			Description: "Records the revocation and, in the same transaction, a checkpoint covering it, signed with\n" +
+				"the signing key (also written to checkpoint_dir when set), so that the revocation cannot be\n" +
+				"deleted later without verify noticing.",
+			Flags:  []cli.Flag{&cli.StringFlag{Name: "reason", Required: true, Usage: "why it is revoked (recorded)"}},
+			Action: certRevoke,
 		},
 		{
 			Name:      "list",
@@ -53,15 +57,17 @@ var certCommand = &cli.Command{
 				"signing identity the ledger's key events recorded (current, or retired since), or one in\n" +
 				"--trusted (a signer certificate or an issuing root), and is the one the ledger recorded for\n" +
 				"this certificate; that the certificate number is in the ledger and neither revoked nor\n" +
-				"superseded; and that the ledger's current data still gives exactly this\n" +
-				"document. Exit status 3 when a check fails.\n\n" +
-				"--proof also proves that the certificate's issue is included in the latest signed checkpoint\n" +
-				"(or in --checkpoint FILE, exported earlier): an RFC 6962 audit path from the issue event to\n" +
-				"the checkpoint's root, whose signature is checked with the ledger's recorded signing\n" +
-				"certificates (the current one, and those 'itad key rotate' kept beside the ledger) or --trusted.",
+				"superseded (checked against its events); that the ledger's current data still gives exactly\n" +
+				"this document; and, with checkpoint_dir set, that the ledger extends the newest checkpoint\n" +
+				"there (so a revocation deleted behind itad's back is caught). Exit status 3 when a check fails.\n\n" +
+				"--proof also proves that the certificate's issue is included in the newest signed checkpoint\n" +
+				"(in checkpoint_dir or the ledger, or --checkpoint FILE exported earlier): an RFC 6962 audit\n" +
+				"path from the issue event to the checkpoint's root, whose signature is checked with the\n" +
+				"ledger's recorded signing certificates (the current one, and those 'itad key rotate' kept\n" +
+				"beside the ledger) or --trusted.",
 			Flags: []cli.Flag{
 				&cli.BoolFlag{Name: "proof", Usage: "prove the issue is included in a signed checkpoint"},
-				&cli.StringFlag{Name: "checkpoint", Usage: "with --proof: a checkpoint file exported earlier (default: the latest in the ledger)"},
+				&cli.StringFlag{Name: "checkpoint", Usage: "with --proof: a checkpoint file exported earlier, or a folder of them (default: the newest in checkpoint_dir or the ledger)"},
 				&cli.StringFlag{Name: "trusted", Usage: "PEM file of further trusted signing or root certificates"},
 				&cli.StringFlag{Name: "reason", Usage: "why the certificate is checked (logged)"},
 			},
@@ -96,13 +102,17 @@ func certIssue(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	ns, err := noteSigner(signer)
+	if err != nil {
+		return err
+	}
 	// The signed file is written to a temporary file while the ledger's
 	// write lock is held, and renamed to its final name once the
 	// certificate is recorded: a failure before the commit leaves neither
 	// a record nor a file; a crash after it leaves the record and the
 	// hidden temporary file (re-issue to get a fresh certificate).
 	var tmp string
-	cert, err := s.IssueCertificate(kind, subject, func(d ledger.CertificateDraft) (ledger.CertificateHashes, error) {
+	cert, err := s.IssueCertificate(kind, subject, ns, func(d ledger.CertificateDraft) (ledger.CertificateHashes, error) {
 		bar := newProgress(c, "certificate", int64(len(d.Data.Items)))
 		iss, err := certificate.IssueProgress(d, signer, bar.Set)
 		bar.Set(int64(len(d.Data.Items)))
@@ -115,28 +125,43 @@ func certIssue(c *cli.Context) error {
 		}
 		return iss.Hashes(), nil
 	})
-	if err != nil {
+	// A checkpoint that could not be written to checkpoint_dir leaves the
+	// certificate recorded: publish it, then say so.
+	var dirErr *ledger.CheckpointDirError
+	if err != nil && !errors.As(err, &dirErr) {
 		if tmp != "" {
 			os.Remove(tmp)
 		}
-		return issueError(err)
+		return checkpointErr(issueError(err))
 	}
-	path, err := certificate.Publish(tmp, certificate.FileName(cert.UUID, cert.Subject))
-	if err != nil {
-		return fmt.Errorf("certificate %s is recorded but its file was left at %s: %w", cert.UUID, tmp, err)
+	path, perr := certificate.Publish(tmp, certificate.FileName(cert.UUID, cert.Subject))
+	if perr != nil {
+		return fmt.Errorf("certificate %s is recorded but its file was left at %s: %w", cert.UUID, tmp, perr)
 	}
 	if c.Bool("json") {
-		return printJSON(c, struct {
+		if perr := printJSON(c, struct {
 			ledger.Certificate
 			File string `json:"file"`
-		}{cert, path})
+		}{cert, path}); perr != nil {
+			return perr
+		}
+		return checkpointErr(err)
 	}
 	fmt.Fprintf(c.App.Writer, "certificate %s issued for %s %s (%d %s): %s\n", cert.UUID, cert.Kind, cert.Subject,
 		cert.Devices, pluralWord(cert.Devices, "device", "devices"), path)
 	for _, old := range cert.Supersedes {
 		fmt.Fprintf(c.App.Writer, "it supersedes certificate %s\n", old)
 	}
-	return nil
+	printTakenCheckpoint(c.App.Writer, cert.Checkpoint)
+	return checkpointErr(err)
+}
+
+// printTakenCheckpoint reports the checkpoint a revocation or a
+// supersession took.
+func printTakenCheckpoint(w io.Writer, cp *ledger.Checkpoint) {
+	if cp != nil {
+		fmt.Fprintf(w, "checkpoint of %s events signed and recorded (event #%d)\n", ledger.Thousands(cp.Size), cp.Seq)
+	}
 }
 
 // issueError adds hints to the refusals of IssueCertificate.
@@ -169,15 +194,29 @@ func certRevoke(c *cli.Context) error {
 		return err
 	}
 	defer s.Close()
-	cert, err := s.RevokeCertificate(number, c.String("reason"))
+	// Revoking takes a checkpoint signed with the ledger's key.
+	signer, err := loadSigner(c, s)
 	if err != nil {
 		return err
 	}
+	ns, err := noteSigner(signer)
+	if err != nil {
+		return err
+	}
+	cert, err := s.RevokeCertificate(number, c.String("reason"), ns)
+	var dirErr *ledger.CheckpointDirError
+	if err != nil && !errors.As(err, &dirErr) {
+		return checkpointErr(err)
+	}
 	if c.Bool("json") {
-		return printJSON(c, cert)
+		if perr := printJSON(c, cert); perr != nil {
+			return perr
+		}
+		return checkpointErr(err)
 	}
 	fmt.Fprintf(c.App.Writer, "certificate %s (%s %s) revoked: %s\n", cert.UUID, cert.Kind, cert.Subject, cert.RevokeReason)
-	return nil
+	printTakenCheckpoint(c.App.Writer, cert.Checkpoint)
+	return checkpointErr(err)
 }
 
 // certRow is a certificate in list output.
@@ -248,6 +287,16 @@ func certVerify(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	cpCerts, err := proofCerts(c, s)
+	if err != nil {
+		return err
+	}
+	// The ledger must extend the newest checkpoint in checkpoint_dir:
+	// deleting the events after an earlier checkpoint (a revocation, say)
+	// shows here.
+	if err := checkDirExtended(c, s, cpCerts); err != nil {
+		return err
+	}
 	number, v, verr := certificate.Verify(pdf, trust, s)
 	if number != "" {
 		// Looking a certificate up is a consultation of the ledger.
@@ -262,7 +311,7 @@ func certVerify(c *cli.Context) error {
 	var cp ledger.Checkpoint
 	var path int
 	if c.Bool("proof") {
-		if cp, path, err = proveIssue(c, s, ct.Seq); err != nil {
+		if cp, path, err = proveIssue(c, s, ct.Seq, cpCerts); err != nil {
 			return err
 		}
 	} else if c.IsSet("checkpoint") {
@@ -288,56 +337,43 @@ func certVerify(c *cli.Context) error {
 }
 
 // proveIssue proves that event seq (a certificate's issue) is included in
-// the checkpoint from --checkpoint, else the latest stored one, after
-// checking the checkpoint's signature with the ledger's recorded signing
-// certificates (recordedCerts) and --trusted. It returns the checkpoint
-// and the audit path's length.
-func proveIssue(c *cli.Context, s *ledger.Store, seq int64) (ledger.Checkpoint, int, error) {
+// the checkpoint from --checkpoint, else the newer of the newest in
+// checkpoint_dir and the latest stored one, after checking the
+// checkpoint's signature with the ledger's signing certificate (or one in
+// --trusted). It returns the checkpoint and the audit path's length.
+func proveIssue(c *cli.Context, s *ledger.Store, seq int64, certs []*x509.Certificate) (ledger.Checkpoint, int, error) {
 	var cp ledger.Checkpoint
-	certs, err := recordedCerts(c, s)
-	if err != nil {
-		return cp, 0, err
-	}
-	// After a key change, a checkpoint signed by an earlier key verifies
-	// with its certificate kept by key rotate, or given with --trusted.
-	if f := c.String("trusted"); f != "" {
-		more, err := certificate.LoadCertificates(f)
-		if err != nil {
-			return cp, 0, err
-		}
-		certs = append(certs, more...)
-	}
 	if len(certs) == 0 {
-		return cp, 0, withHint(errors.New("--proof needs the signing certificate, and none the ledger recorded is beside it"),
-			"point --cert at the ledger's signing certificate, or pass it with --trusted")
+		return cp, 0, withHint(errors.New("--proof needs the signing certificate"), "point --cert at the ledger's signing certificate")
 	}
-	var vs []note.Verifier
-	for _, cert := range certs {
-		if v, err := ledger.NewNoteVerifier(ledger.NoteKeyName(cert), cert.PublicKey); err == nil {
-			vs = append(vs, v)
-		}
-	}
-	if len(vs) == 0 {
-		return cp, 0, errors.New("--proof: no usable signing certificate")
-	}
-	v, earlier := vs[0], vs[1:]
-	var text []byte
+	var x ledger.ExternalCheckpoint
 	if f := c.String("checkpoint"); f != "" {
-		if text, err = ledger.ReadFileLimit(f, ledger.MaxCheckpointSize, "checkpoint"); err != nil {
+		var err error
+		if x, err = readCheckpointArg(f); err != nil {
 			return cp, 0, err
 		}
 	} else {
-		stored, err := s.LatestCheckpoint()
-		if errors.Is(err, ledger.ErrNoCheckpoint) {
-			return cp, 0, withHint(err, "sign one with 'itad checkpoint', then verify again")
-		}
+		dir, inDir, err := dirCheckpoint(c, s)
 		if err != nil {
 			return cp, 0, err
 		}
-		text = []byte(stored.Note)
+		stored, err := s.LatestCheckpoint()
+		if err != nil && !errors.Is(err, ledger.ErrNoCheckpoint) {
+			return cp, 0, err
+		}
+		dirCP, _ := ledger.ParseCheckpointText(dir.Note)
+		switch {
+		case inDir && (err != nil || dirCP.Size >= stored.Size):
+			x = dir
+		case err == nil:
+			x = ledger.ExternalCheckpoint{Source: "ledger", Note: []byte(stored.Note)}
+		default:
+			return cp, 0, withHint(err, "sign one with 'itad checkpoint', then verify again")
+		}
 	}
-	if cp, err = ledger.ParseCheckpoint(text, v, earlier...); err != nil {
-		return cp, 0, &userError{err: fmt.Errorf("checkpoint: %w", err), code: exitVerifyFailed}
+	cp, err := openCheckpoint(x, certs)
+	if err != nil {
+		return cp, 0, err
 	}
 	if seq > cp.Size {
 		return cp, 0, withHint(fmt.Errorf("the certificate was issued in event #%d, after the checkpoint of %d events", seq, cp.Size),

@@ -619,7 +619,7 @@ func TestCLI_CertVerifyProofAfterKeyChange(t *testing.T) {
 	if err := os.Rename(oldCert, moved); err != nil {
 		t.Fatal(err)
 	}
-	if _, errOut, code := itad(t, f.db, "cert", "verify", "--proof", "--checkpoint", cpFile, path); code != exitVerifyFailed || !strings.Contains(errOut, "not signed by key") {
+	if _, errOut, code := itad(t, f.db, "cert", "verify", "--proof", "--checkpoint", cpFile, path); code != exitVerifyFailed || !strings.Contains(errOut, "not signed by a trusted key") {
 		t.Fatalf("old checkpoint, new key: exit %d\n%s", code, errOut)
 	}
 	out = mustItad(t, f.db, "cert", "verify", "--proof", "--checkpoint", cpFile, "--trusted", moved, path)
