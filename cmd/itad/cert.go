@@ -298,42 +298,52 @@ func certVerify(c *cli.Context) error {
 		return err
 	}
 	number, v, verr := certificate.Verify(pdf, trust, s)
-	if number != "" {
-		// Looking a certificate up is a consultation of the ledger.
-		if err := s.LogAccess("cert.verify", number, c.String("reason"), nil); err != nil {
-			return err
+	if number == "" {
+		return &userError{err: fmt.Errorf("%s: %w", filepath.Base(file), verr), code: exitVerifyFailed, hint: verifyHint(verr)}
+	}
+	// Looking a certificate up is a consultation of the ledger: a failed
+	// check is recorded as it is refused, a verdict before it is printed.
+	consult := ledger.Disclosure{Action: "cert.verify", Subject: number, Reason: c.String("reason"),
+		Payload: map[string]any{"file": filepath.Base(file), "valid": verr == nil}}
+	refuse := func(err error) error {
+		if lerr := s.Disclose(consult, ledger.Sink{W: io.Discard}, func(io.Writer) error { return nil }); lerr != nil {
+			return lerr
 		}
+		return err
 	}
 	if verr != nil {
-		return &userError{err: fmt.Errorf("%s: %w", filepath.Base(file), verr), code: exitVerifyFailed, hint: verifyHint(verr)}
+		return refuse(&userError{err: fmt.Errorf("%s: %w", filepath.Base(file), verr), code: exitVerifyFailed, hint: verifyHint(verr)})
 	}
 	ct := v.Certificate
 	var cp ledger.Checkpoint
 	var path int
 	if c.Bool("proof") {
 		if cp, path, err = proveIssue(c, s, ct.Seq, cpCerts); err != nil {
-			return err
+			consult.Payload["valid"] = false
+			return refuse(err)
 		}
 	} else if c.IsSet("checkpoint") {
 		return usageErr("--checkpoint goes with --proof")
 	}
-	if c.Bool("json") {
-		out := map[string]any{"valid": true, "file": file, "certificate": certRow{ct, ct.Status()},
-			"signer": certificate.SignerName(v.Signature.Signer)}
-		if c.Bool("proof") {
-			out["included_in_checkpoint"] = map[string]any{"size": cp.Size, "root_hash": cp.Root.String(), "event": ct.Seq, "audit_path": path}
+	return s.Disclose(consult, ledger.Sink{W: c.App.Writer}, func(w io.Writer) error {
+		if c.Bool("json") {
+			out := map[string]any{"valid": true, "file": file, "certificate": certRow{ct, ct.Status()},
+				"signer": certificate.SignerName(v.Signature.Signer)}
+			if c.Bool("proof") {
+				out["included_in_checkpoint"] = map[string]any{"size": cp.Size, "root_hash": cp.Root.String(), "event": ct.Seq, "audit_path": path}
+			}
+			return writeJSON(w, out)
 		}
-		return printJSON(c, out)
-	}
-	fmt.Fprintf(c.App.Writer, "%s: valid certificate %s for %s %s (%d %s), issued %s by %s\n", file, ct.UUID, ct.Kind, ct.Subject,
-		ct.Devices, pluralWord(ct.Devices, "device", "devices"), ct.IssuedAt, ct.IssuedBy)
-	fmt.Fprintf(c.App.Writer, "signed by %s (SHA-256 %s); content hash %s matches the ledger\n",
-		certificate.SignerName(v.Signature.Signer), ct.SignerFingerprint, ct.ContentHash)
-	if c.Bool("proof") {
-		fmt.Fprintf(c.App.Writer, "issue (event #%d) included in the signed checkpoint of %d events, root %s: audit path of %d hashes verified\n",
-			ct.Seq, cp.Size, cp.Root, path)
-	}
-	return nil
+		fmt.Fprintf(w, "%s: valid certificate %s for %s %s (%d %s), issued %s by %s\n", file, ct.UUID, ct.Kind, ct.Subject,
+			ct.Devices, pluralWord(ct.Devices, "device", "devices"), ct.IssuedAt, ct.IssuedBy)
+		fmt.Fprintf(w, "signed by %s (SHA-256 %s); content hash %s matches the ledger\n",
+			certificate.SignerName(v.Signature.Signer), ct.SignerFingerprint, ct.ContentHash)
+		if c.Bool("proof") {
+			fmt.Fprintf(w, "issue (event #%d) included in the signed checkpoint of %d events, root %s: audit path of %d hashes verified\n",
+				ct.Seq, cp.Size, cp.Root, path)
+		}
+		return nil
+	})
 }
 
 // proveIssue proves that event seq (a certificate's issue) is included in
