@@ -148,3 +148,10 @@ ALTER TABLE checkpoints ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
 -- and itad device show find their events without reading the whole log.
 CREATE INDEX events_subject ON events(subject);
 CREATE INDEX events_action ON events(action);
+
+-- migration 5: corrections: a disposal voided, never deleted
+-- A voided disposal stays in its table and in the history, and leaves
+-- reports, exports, FOI answers and certificates: voided_seq is the
+-- disposal.void event that voided it (0 while it stands). A voided
+-- disposal is never a device's final disposition (ledger/correct.go).
+ALTER TABLE disposals ADD COLUMN voided_seq INTEGER NOT NULL DEFAULT 0;
