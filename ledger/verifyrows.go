@@ -1108,7 +1108,8 @@ func (v *verifier) settleDevices() error {
 			}
 		}
 		if why := devProblem(&p.row, &exp); why != "" {
-			v.tableProblem(p.seq, &TableError{Table: "devices", RowID: id, Key: "serial " + p.row.serial, Seq: p.seq, Problem: why})
+			v.tableProblem(p.seq, &TableError{Table: "devices", RowID: id, Key: "serial " + p.row.serial, Seq: p.seq,
+				Problem: why + amendedBy(v.devMods[exp.UUID], p.seq)})
 		}
 	}
 	return nil
@@ -1158,10 +1159,30 @@ func (v *verifier) settleDisposals() error {
 			}
 		}
 		if why := v.dispProblem(&p.row, &x); why != "" {
-			v.tableProblem(p.seq, &TableError{Table: "disposals", RowID: id, Key: "uuid " + p.row.uuid, Seq: p.seq, Problem: why})
+			v.tableProblem(p.seq, &TableError{Table: "disposals", RowID: id, Key: "uuid " + p.row.uuid, Seq: p.seq,
+				Problem: why + amendedBy(v.dispMods[x.f.UUID], p.seq)})
 		}
 	}
 	return nil
+}
+
+// amendedBy names the amendments and corrections replayed on a row
+// created by event created, for a message: " (as corrected by event 12)",
+// " (as corrected by events 12, 15)", or "".
+func amendedBy(ops []amendOp, created int64) string {
+	var seqs []string
+	for _, op := range ops {
+		if op.seq > created {
+			seqs = append(seqs, strconv.FormatInt(op.seq, 10))
+		}
+	}
+	if len(seqs) == 0 {
+		return ""
+	}
+	if len(seqs) == 1 {
+		return " (as corrected by event " + seqs[0] + ")"
+	}
+	return " (as corrected by events " + strings.Join(seqs, ", ") + ")"
 }
 
 // applyDisposalChanges replays one disposal.amend on x, checking that
