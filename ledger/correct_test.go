@@ -100,6 +100,11 @@ func TestVoidDisposal(t *testing.T) {
 		if f := finals(t, s, "SN-2"); len(f) != 0 {
 			t.Fatalf("finals %v", f)
 		}
+		// Re-importing the row that recorded it does not bring it back.
+		res, err := importString(s, "a.csv", header+"SN-2,,ssd,Samsung,MZ7,960,DC-North,shred,,,yes,Shredwell,2021-03-01,0.058,SR-1,A. Patel,M. Lewis,\n")
+		if err != nil || res.Unchanged != 1 || len(finals(t, s, "SN-2")) != 0 {
+			t.Fatalf("re-import after a void: %+v %v", res, err)
+		}
 		if _, err := s.CertificateData(CertDevice, "SN-2"); !errors.Is(err, ErrNoDisposal) {
 			t.Fatalf("certificate data of a device with only a void disposal: %v", err)
 		}
