@@ -156,3 +156,10 @@ CREATE INDEX events_action ON events(action);
 -- and recorded by a keys.refold event (ledger/refold.go).
 CREATE TABLE key_fold (version INTEGER PRIMARY KEY);
 INSERT INTO key_fold(version) VALUES (2);
+
+-- migration 6: corrections: a disposal voided, never deleted
+-- A voided disposal stays in its table and in the history, and leaves
+-- reports, exports, FOI answers and certificates: voided_seq is the
+-- disposal.void event that voided it (0 while it stands). A voided
+-- disposal is never a device's final disposition (ledger/correct.go).
+ALTER TABLE disposals ADD COLUMN voided_seq INTEGER NOT NULL DEFAULT 0;

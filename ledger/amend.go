@@ -44,8 +44,9 @@ type amendPayload struct {
 	Changes  []Change `json:"changes"`
 }
 
-// DeviceAmendFields are the device fields an amendment may change (the
-// serial, the device's identity, may not).
+// DeviceAmendFields are the device fields a device.amend may change (the
+// serial, the device's identity, is corrected by its own event,
+// device.serial: correct.go).
 var DeviceAmendFields = []string{"asset_tag", "type", "make", "model", "capacity_gb", "site"}
 
 // DisposalAmendFields are the disposal fields an amendment may change.
@@ -119,18 +120,33 @@ func deviceField(d *Device, f string) string {
 }
 
 // AmendDevice corrects the device with serial: set maps fields of
-// DeviceAmendFields to new values ("" clears an optional one). It returns
-// the corrected device and the changes recorded. It returns ErrNotFound
-// for an unknown serial and ErrInvalid for an empty reason, an unknown
-// field, an invalid value, no actual change, or a type that a recorded
-// disposal's method cannot sanitise.
+// DeviceAmendFields to new values ("" clears an optional one), and
+// "serial" to a corrected serial, recorded first as its own device.serial
+// event (correct.go), in the same transaction. It returns the corrected
+// device and the changes recorded. It returns ErrNotFound for an unknown
+// serial, ErrDuplicateSerial for a new serial another device has, and
+// ErrInvalid for an empty reason, an unknown field, an invalid value, no
+// actual change, or a type that a recorded disposal's method cannot
+// sanitise.
 func (s *Store) AmendDevice(serial string, set map[string]string, reason string) (Device, []Change, error) {
 	reason, err := amendReason(reason)
 	if err != nil {
 		return Device{}, nil, err
 	}
-	if err := checkAmendFields(set, DeviceAmendFields); err != nil {
-		return Device{}, nil, err
+	newSerial, reserial := set[serialField]
+	if reserial {
+		rest := map[string]string{}
+		for k, v := range set {
+			if k != serialField {
+				rest[k] = v
+			}
+		}
+		set = rest
+	}
+	if !reserial || len(set) > 0 {
+		if err := checkAmendFields(set, DeviceAmendFields); err != nil {
+			return Device{}, nil, err
+		}
 	}
 	var next Device
 	var changes []Change
@@ -138,6 +154,17 @@ func (s *Store) AmendDevice(serial string, set map[string]string, reason string)
 		cur, id, err := t.deviceBySerial(serial)
 		if err != nil {
 			return err
+		}
+		if reserial {
+			c, err := t.correctSerial(&cur, id, newSerial)
+			if err != nil {
+				return err
+			}
+			changes = append(changes, c)
+			if len(set) == 0 {
+				next = cur
+				return nil
+			}
 		}
 		next = cur
 		for f, v := range set {
@@ -172,15 +199,17 @@ func (s *Store) AmendDevice(serial string, set map[string]string, reason string)
 				}
 			}
 		}
+		var amended []Change
 		for _, f := range DeviceAmendFields {
 			if o, n := deviceField(&cur, f), deviceField(&next, f); o != n {
-				changes = append(changes, Change{Field: f, Old: o, New: n})
+				amended = append(amended, Change{Field: f, Old: o, New: n})
 			}
 		}
-		if len(changes) == 0 {
+		if len(amended) == 0 {
 			return fmt.Errorf("%w: device %s already has those values: nothing to change", ErrInvalid, cur.Serial)
 		}
-		if _, err := t.appendEvent("device.amend", cur.Serial, amendPayload{Device: cur.UUID, Changes: changes}); err != nil {
+		changes = append(changes, amended...)
+		if _, err := t.appendEvent("device.amend", cur.Serial, amendPayload{Device: cur.UUID, Changes: amended}); err != nil {
 			return err
 		}
 		_, err = t.exec(`UPDATE devices SET asset_tag = ?, type = ?, make = ?, model = ?, capacity_gb = ?, site = ? WHERE id = ?`,
@@ -247,6 +276,10 @@ func (s *Store) AmendDisposal(uuid string, set map[string]string, reason string)
 			return notFound("disposal", uuid)
 		}
 		cur := ps[0]
+		if cur.Void != nil {
+			return fmt.Errorf("disposal %s of %s: %w (event #%d): a void disposal cannot be amended; record a new one with 'itad dispose'",
+				uuid, cur.Serial, ErrVoided, cur.Void.Seq)
+		}
 		var id, devID int64
 		var devUUID string
 		var devType DeviceType
@@ -328,13 +361,22 @@ func (s *Store) AmendDisposal(uuid string, set map[string]string, reason string)
 	return next, changes, err
 }
 
-// EventChanges returns the changes an amendment event records (false for
-// any other event).
+// EventChanges returns the changes an amendment or correction event
+// records (device.amend, disposal.amend, device.serial, batch.amend;
+// false for any other event).
 func EventChanges(e Event) ([]Change, bool) {
-	if e.Action != "device.amend" && e.Action != "disposal.amend" {
+	var p amendPayload
+	switch e.Action {
+	case "device.amend", "disposal.amend", SerialAction:
+	case BatchAmendAction:
+		var b batchAmendPayload
+		if err := json.Unmarshal(e.Payload, &b); err != nil {
+			return nil, false
+		}
+		return b.Changes, true
+	default:
 		return nil, false
 	}
-	var p amendPayload
 	if err := json.Unmarshal(e.Payload, &p); err != nil {
 		return nil, false
 	}
@@ -353,12 +395,17 @@ func FormatChanges(cs []Change) string {
 // ---- replay (Verify) ----
 
 // applyDeviceChanges replays one device.amend on d, checking each old
-// value against the ledger's.
-func applyDeviceChanges(d *devFields, cs []Change) string {
+// value against the ledger's; with serial, one device.serial (correct.go).
+func applyDeviceChanges(d *devFields, cs []Change, serial bool) string {
 	for _, c := range cs {
 		var cur string
 		var target *string
 		switch c.Field {
+		case serialField:
+			if !serial {
+				return fmt.Sprintf("unknown field %q", c.Field)
+			}
+			target = &d.Serial
 		case "asset_tag":
 			target = &d.AssetTag
 		case "type":

@@ -58,7 +58,7 @@ func TestAmendDevice(t *testing.T) {
 		text         string
 	}{
 		{"ErrNoReason", "SN-1", map[string]string{"model": "X"}, "  ", ErrInvalid, "reason is required"},
-		{"ErrUnknownField", "SN-1", map[string]string{"serial": "X"}, "r", ErrInvalid, `cannot amend "serial"`},
+		{"ErrUnknownField", "SN-1", map[string]string{"uuid": "X"}, "r", ErrInvalid, `cannot amend "uuid"`},
 		{"ErrNothing", "SN-1", map[string]string{"model": "ST1"}, "r", ErrInvalid, "nothing to change"},
 		{"ErrNoFields", "SN-1", map[string]string{}, "r", ErrInvalid, "nothing to change"},
 		{"ErrNotFound", "SN-9", map[string]string{"model": "X"}, "r", ErrNotFound, "not found"},

@@ -100,8 +100,10 @@ type LogFilter struct {
 	Actor  string
 	Action string
 	// Serial selects the events about a device: those whose subject is
-	// its serial (added, disposed of, amended, shown), the import.rows
-	// event that imported it, and those of the certificates that cover it.
+	// its serial (added, disposed of, amended, voided, shown), under each
+	// serial it has had, the import.rows event that imported it, and those
+	// of the certificates that cover it. A serial a correction took away
+	// selects the corrected device (unless a device has it now).
 	Serial string
 }
 
@@ -113,6 +115,11 @@ func (s *Store) AuditLog(f LogFilter, fn func(Event) error) error {
 	if err != nil {
 		return err
 	}
+	return s.eachEvent(q, args, fn)
+}
+
+// eachEvent calls fn with each event an events query returns.
+func (s *Store) eachEvent(q string, args []any, fn func(Event) error) error {
 	rows, err := s.db.Query(q, args...)
 	if err != nil {
 		return fmt.Errorf("read events: %w", err)
@@ -164,14 +171,19 @@ func (s *Store) auditQuery(f LogFilter) (string, []any, error) {
 		args = append(args, f.Action)
 	}
 	if f.Serial != "" {
-		d, err := s.Device(f.Serial)
+		// A serial a correction took away finds the corrected device,
+		// and a device's events under every serial it has had.
+		d, id, err := deviceByAnySerial(s.db, f.Serial)
 		if err != nil {
 			return "", nil, err
 		}
-		q += ` AND (subject = ? OR seq = (SELECT seq FROM devices WHERE uuid = ?) OR subject IN (SELECT c.uuid FROM certificates c
-			JOIN certificate_devices cd ON cd.certificate_id = c.id JOIN devices d ON d.id = cd.device_id
-			WHERE d.uuid = ?))`
-		args = append(args, d.Serial, d.UUID, d.UUID)
+		where, wargs, err := deviceEventsWhere(s.db, id, d)
+		if err != nil {
+			return "", nil, err
+		}
+		q += ` AND (` + where + ` OR subject IN (SELECT c.uuid FROM certificates c
+			JOIN certificate_devices cd ON cd.certificate_id = c.id WHERE cd.device_id = ?))`
+		args = append(append(args, wargs...), id)
 	}
 	return q + ` ORDER BY seq`, args, nil
 }

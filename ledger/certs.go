@@ -188,7 +188,7 @@ func loadCertificateData(q querier, kind, subject string) (CertificateData, []in
 			return data, nil, fmt.Errorf("batch %s: %w: close it before certifying it, so that no device joins it later", b.Ref, ErrBatchOpen)
 		}
 		data.Subject, data.Batch = b.Ref, &b
-		where, arg = `WHERE x.batch_id = ?`, id
+		where, arg = `WHERE x.batch_id = ? AND x.voided_seq = 0`, id // a voided disposal is no longer certified
 	default:
 		return data, nil, fmt.Errorf("%w: certificate kind %q (device or batch)", ErrInvalid, kind)
 	}

@@ -575,6 +575,9 @@ type Disposal struct {
 	Witness    string   `json:"witness"`
 	Notes      string   `json:"notes"`
 	Final      bool     `json:"final"`
+	// Void is set on a disposal read back from the ledger that was
+	// voided (correct.go); never when recording one.
+	Void *Void `json:"void,omitempty"`
 }
 
 // Validate checks and normalises p in place (not the device type check,

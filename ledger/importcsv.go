@@ -109,6 +109,11 @@ func (s *Store) Import(name string, r io.Reader, opts ImportOptions) (ImportResu
 		if err := t.loadHead(); err != nil {
 			return err
 		}
+		former, err := formerSerials(t.tx)
+		if err != nil {
+			return err
+		}
+		im.former = former
 		chunk := make([]parsedRow, 0, importChunk)
 		for {
 			rec, err := rd.Read()
@@ -160,7 +165,7 @@ func (s *Store) Import(name string, r io.Reader, opts ImportOptions) (ImportResu
 		if res.DevicesAdded+res.DisposalsAdded == 0 {
 			return nil // nothing changed: record nothing
 		}
-		_, err := t.appendEvent("import.file", name, res)
+		_, err = t.appendEvent("import.file", name, res)
 		return err
 	})
 	if opts.Progress != nil {
@@ -202,6 +207,7 @@ type importer struct {
 	batches     map[string]batchInfo
 
 	pendingKeys           map[string]bool
+	former                map[string]serialCorrection // serials corrections took away (correct.go)
 	devArgs, dispArgs     []any
 	devHashes, dispHashes []byte // 32 bytes a pending row
 	hbuf                  []byte
@@ -257,6 +263,11 @@ func (im *importer) chunk(rows []parsedRow) error {
 		}
 		k := SerialKey(r.dev.Serial)
 		if !exists[k] && !exists[legacySerialKey(r.dev.Serial)] && !im.pendingKeys[k] {
+			if c, ok := im.former[k]; ok {
+				im.errOut(r.line, "serial", fmt.Errorf("serial %s was corrected to %s (event #%d): this row is that device under its old serial; "+
+					"correct the file, or if it is another device with that serial record it with 'itad device add' first", r.dev.Serial, c.new, c.seq))
+				continue
+			}
 			if batchClosed {
 				im.errOut(r.line, "batch", fmt.Errorf("batch %s is closed: a new disposal cannot join it", r.disp.Batch))
 				continue

@@ -30,9 +30,11 @@ import (
 // named but not the column that changed. The file itself is committed
 // too: the import.file event records its SHA-256.
 //
-// Corrections keep working: a row changed by device.amend or
-// disposal.amend is hashed again after undoing its amendments, newest
+// Corrections keep working: a row changed by device.amend, device.serial
+// or disposal.amend is hashed again after undoing its amendments, newest
 // first, each of which must find the value it set (settle, verifyrows.go).
+// A voided row hashes as imported: voided_seq, like is_final, is outside
+// the hash and checked on its own (settleVoids, correct.go).
 
 // ImportRowsAction is the action of the events that commit to the rows an
 // import adds.
@@ -146,7 +148,7 @@ func (v *verifier) dispExpOf(r *dispRow) dispExp {
 // inverse undoes an amendment: its changes in reverse order, each from
 // its new value back to its old one.
 func (op amendOp) inverse() amendOp {
-	inv := amendOp{seq: op.seq, device: op.device, changes: make([]Change, len(op.changes))}
+	inv := amendOp{seq: op.seq, action: op.action, device: op.device, changes: make([]Change, len(op.changes))}
 	for i, c := range op.changes {
 		inv.changes[len(op.changes)-1-i] = Change{Field: c.Field, Old: c.New, New: c.Old}
 	}
@@ -288,7 +290,7 @@ func (v *verifier) unamendDevice(id int64, p *devPending, exp *devFields) bool {
 	ok := true
 	for i := len(ops) - 1; i >= 0 && ok; i-- {
 		if ops[i].seq > p.seq {
-			ok = applyDeviceChanges(&d, ops[i].inverse().changes) == ""
+			ok = applyDeviceChanges(&d, ops[i].inverse().changes, ops[i].action == SerialAction) == ""
 		}
 	}
 	if h, _ := deviceRowHash(nil, &d); !ok || h != *p.hash {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Settings keys.
@@ -290,13 +291,14 @@ func (t *txn) insertDisposalRow(p *Disposal, devID, cID int64, batchID *int64, s
 	return nil
 }
 
-// refreshFinal marks the device's final disposition: its latest
-// destroy-category disposal, else its latest disposal (by date, then by
-// the order they were recorded).
+// refreshFinal marks the device's final disposition: of its disposals
+// not voided, its latest destroy-category disposal, else its latest
+// disposal (by date, then by the order they were recorded). A device
+// whose every disposal is void has none.
 func (t *txn) refreshFinal(devID int64) error {
-	_, err := t.exec(`UPDATE disposals SET is_final = (id = (
-		SELECT id FROM disposals WHERE device_id = ?1
-		ORDER BY category = 'destroy' DESC, disposed_on DESC, id DESC LIMIT 1))
+	_, err := t.exec(`UPDATE disposals SET is_final = coalesce(id = (
+		SELECT id FROM disposals WHERE device_id = ?1 AND voided_seq = 0
+		ORDER BY category = 'destroy' DESC, disposed_on DESC, id DESC LIMIT 1), 0)
 		WHERE device_id = ?1`, devID)
 	if err != nil {
 		return fmt.Errorf("final disposition: %w", err)
@@ -305,17 +307,24 @@ func (t *txn) refreshFinal(devID int64) error {
 }
 
 const disposalSelect = `SELECT x.uuid, d.serial, x.method, x.category, x.standard, x.tool, x.verified, c.name,
-	x.disposed_on, x.weight_g, coalesce(b.ref, ''), x.operator, x.witness, x.notes, x.is_final
+	x.disposed_on, x.weight_g, coalesce(b.ref, ''), x.operator, x.witness, x.notes, x.is_final,
+	x.voided_seq, coalesce(v.at, ''), coalesce(v.actor, ''), coalesce(v.reason, '')
 	FROM disposals x JOIN devices d ON d.id = x.device_id JOIN contractors c ON c.id = x.contractor_id
-	LEFT JOIN batches b ON b.id = x.batch_id`
+	LEFT JOIN batches b ON b.id = x.batch_id LEFT JOIN events v ON x.voided_seq > 0 AND v.seq = x.voided_seq`
 
 func scanDisposal(sc interface{ Scan(...any) error }) (Disposal, error) {
 	var p Disposal
 	var w sql.NullInt64
+	var void Void
+	var at string
 	err := sc.Scan(&p.UUID, &p.Serial, &p.Method, &p.Category, &p.Standard, &p.Tool, &p.Verified, &p.Contractor,
-		&p.DisposedOn, &w, &p.Batch, &p.Operator, &p.Witness, &p.Notes, &p.Final)
+		&p.DisposedOn, &w, &p.Batch, &p.Operator, &p.Witness, &p.Notes, &p.Final, &void.Seq, &at, &void.Actor, &void.Reason)
 	if w.Valid {
 		p.WeightG = &w.Int64
+	}
+	if err == nil && void.Seq != 0 {
+		void.At, _ = time.Parse(TimeFormat, at)
+		p.Void = &void
 	}
 	return p, err
 }
@@ -341,34 +350,44 @@ func queryDisposals(q interface {
 
 // DeviceHistory is a device with every disposal and event that names it.
 type DeviceHistory struct {
-	Device       Device        `json:"device"`
+	Device Device `json:"device"`
+	// FormerSerials are the serials the device had before corrections,
+	// oldest first.
+	FormerSerials []string `json:"former_serials,omitempty"`
+	// Disposals include voided ones (Disposal.Void).
 	Disposals    []Disposal    `json:"disposals"`
 	Certificates []Certificate `json:"certificates"`
 	Events       []Event       `json:"events"`
 }
 
-// History returns a device and its whole history, or ErrNotFound.
+// History returns a device and its whole history, or ErrNotFound. A
+// serial that a correction took away finds the corrected device, unless
+// another device has that serial now.
 func (s *Store) History(serial string) (DeviceHistory, error) {
 	var h DeviceHistory
-	d, id, err := scanDevice(s.db.QueryRow(`SELECT `+deviceCols+` FROM devices WHERE serial_key IN (?, ?) ORDER BY serial_key <> ? LIMIT 1`, legacySerialKey(serial), SerialKey(serial), legacySerialKey(serial)))
-	if errors.Is(err, sql.ErrNoRows) {
-		return h, notFound("device", serial)
-	}
+	d, id, err := deviceByAnySerial(s.db, serial)
 	if err != nil {
 		return h, err
 	}
 	h.Device = d
+	if h.FormerSerials, err = s.FormerSerials(d.UUID); err != nil {
+		return h, err
+	}
 	if h.Disposals, err = queryDisposals(s.db, `WHERE x.device_id = ? ORDER BY x.disposed_on, x.id`, id); err != nil {
 		return h, err
 	}
 	if h.Certificates, err = deviceCertificates(s.db, id); err != nil {
 		return h, err
 	}
-	var created int64
-	if err := s.db.QueryRow(`SELECT seq FROM devices WHERE id = ?`, id).Scan(&created); err != nil {
+	where, args, err := deviceEventsWhere(s.db, id, d)
+	if err != nil {
 		return h, err
 	}
-	h.Events, err = s.Events(EventFilter{Subject: d.Serial, OrSeq: created})
+	err = s.eachEvent(`SELECT seq, at, actor, action, subject, reason, payload, prev_hash, hash FROM events WHERE `+where+` ORDER BY seq`, args,
+		func(e Event) error {
+			h.Events = append(h.Events, e)
+			return nil
+		})
 	return h, err
 }
 
@@ -468,7 +487,8 @@ type BatchDetail struct {
 	Devices   []Device   `json:"devices"` // parallel to Disposals
 }
 
-// Batch returns a batch with its disposals (and their devices), or ErrNotFound.
+// Batch returns a batch with its disposals (and their devices), or
+// ErrNotFound. Voided disposals are left out.
 func (s *Store) Batch(ref string) (BatchDetail, error) {
 	var bd BatchDetail
 	b, id, err := scanBatch(s.db.QueryRow(batchSelect+` WHERE b.ref_key IN (?, ?) ORDER BY b.ref_key <> ? LIMIT 1`, legacyNameKey(ref), NameKey(ref), legacyNameKey(ref)))
@@ -479,7 +499,7 @@ func (s *Store) Batch(ref string) (BatchDetail, error) {
 		return bd, err
 	}
 	bd.Batch = b
-	if bd.Disposals, err = queryDisposals(s.db, `WHERE x.batch_id = ? ORDER BY d.serial_key`, id); err != nil {
+	if bd.Disposals, err = queryDisposals(s.db, `WHERE x.batch_id = ? AND x.voided_seq = 0 ORDER BY d.serial_key`, id); err != nil {
 		return bd, err
 	}
 	for _, p := range bd.Disposals {

@@ -382,7 +382,7 @@ const (
 
 // DataAsOf returns the time of the latest change to the data that reports
 // are computed from: the newest event recorded on a contractor, device,
-// batch, disposal or setting, or a batch closing. Consultations
+// batch, disposal or setting, amendment or correction, or a batch closing. Consultations
 // (reports, exports, FOI answers) do not change it, so a report of an
 // unchanged ledger can carry the same date every time. It returns the zero
 // time for an empty ledger.
@@ -391,8 +391,9 @@ func (s *Store) DataAsOf() (time.Time, error) {
 	err := s.db.QueryRow(`SELECT (SELECT at FROM events WHERE seq = (SELECT max(m) FROM (
 			SELECT max(seq) AS m FROM contractors UNION ALL SELECT max(seq) FROM devices
 			UNION ALL SELECT max(seq) FROM batches UNION ALL SELECT max(seq) FROM disposals
-			UNION ALL SELECT max(seq) FROM settings))),
-		(SELECT max(closed_at) FROM batches)`).Scan(&at, &closed)
+			UNION ALL SELECT max(seq) FROM settings
+			UNION ALL SELECT max(seq) FROM events WHERE action IN (?, ?, ?, ?, ?)))),
+		(SELECT max(closed_at) FROM batches)`, "device.amend", "disposal.amend", VoidAction, SerialAction, BatchAmendAction).Scan(&at, &closed)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("ledger date: %w", err)
 	}

@@ -40,8 +40,12 @@ import (
 //	disposal.record    disposals row; the device's final disposition recomputed
 //	device.amend       the device's row updated (amend.go)
 //	disposal.amend     the disposal's row updated; final disposition recomputed
+//	disposal.void      voided_seq of the disposal; final disposition recomputed
+//	                   without it (correct.go)
+//	device.serial      serial and serial_key of the device (correct.go)
 //	batch.add          batches row; its contractor named by name, if any
 //	batch.close        closed_at and gross_weight_g of the batch
+//	batch.amend        the batch's fields it changes (correct.go)
 //	exempt.set         exemptions row (field, sections joined with ", ", seq)
 //	exempt.clear       the exemptions row deleted
 //	certificate.issue  certificates row, one certificate_devices row per device,
@@ -308,7 +312,7 @@ var (
 		"setting.set": true, "contractor.add": true, "device.add": true, "device.import": true, ImportRowsAction: true,
 		"disposal.record": true, "device.amend": true, "disposal.amend": true, "batch.add": true,
 		"batch.close": true, "exempt.set": true, "exempt.clear": true, "certificate.issue": true,
-		"certificate.revoke": true, CheckpointAction: true,
+		"certificate.revoke": true, CheckpointAction: true, VoidAction: true, SerialAction: true, BatchAmendAction: true,
 	}
 )
 
@@ -342,8 +346,7 @@ func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
 	}
 	stop := make(chan struct{})
 	v.devs = startStream(conns[1], `SELECT id, uuid, serial, serial_key, asset_tag, type, make, model, capacity_gb, site, seq FROM devices ORDER BY id`, stop, scanDevRow)
-	v.disps = startStream(conns[2], `SELECT id, uuid, device_id, method, category, standard, tool, verified, contractor_id, disposed_on,
-		year, fin_year, weight_g, batch_id, operator, witness, notes, is_final, seq FROM disposals ORDER BY id`, stop, scanDispRow)
+	v.disps = startStream(conns[2], `SELECT `+dispCols+` FROM disposals ORDER BY id`, stop, scanDispRow)
 	v.certs = startStream(conns[3], `SELECT id, uuid, kind, subject, content_hash, pdf_sha256, signer_fingerprint, issued_at, issued_by,
 		superseded_by, revoked_at, revoke_reason, seq FROM certificates ORDER BY id`, stop, scanCertRow)
 	v.certDevs = startStream(conns[4], `SELECT certificate_id, device_id FROM certificate_devices ORDER BY certificate_id, device_id`, stop, scanCertDevRow)
@@ -513,6 +516,10 @@ type verifier struct {
 	devMods     map[string][]amendOp
 	dispMods    map[string][]amendOp
 	certMods    map[string][]certMod
+	// Corrections (correct.go): disposal.void events by disposal uuid,
+	// and the disposals rows marked void.
+	voids    map[string]voidOp
+	voidRows map[int64]voidRow
 	// Devices whose final disposition must be recomputed.
 	finalCheck map[int64]bool
 	groups     map[int64][]dispMini // devices with more than one disposal
@@ -545,6 +552,7 @@ func (v *verifier) prepare() error {
 	v.pendingDev, v.pendingDisp, v.pendingCert = map[int64]*devPending{}, map[int64]*dispPending{}, map[int64]*certPending{}
 	v.devMods, v.dispMods, v.certMods = map[string][]amendOp{}, map[string][]amendOp{}, map[string][]certMod{}
 	v.finalCheck, v.groups = map[int64]bool{}, map[int64][]dispMini{}
+	v.voids, v.voidRows = map[string]voidOp{}, map[int64]voidRow{}
 	var err error
 	if v.settingRows, err = v.readKeyed("settings", `SELECT key, value, seq, typeof(value), typeof(seq) FROM settings`); err != nil {
 		return err
@@ -767,8 +775,12 @@ func (v *verifier) apply(b *evBatch, e *evRec) {
 		} else {
 			v.exemptions[p.Field] = settingRow{value: strings.Join(p.Sections, ", "), seq: e.seq}
 		}
-	case "device.amend", "disposal.amend":
+	case "device.amend", "disposal.amend", SerialAction:
 		v.amended(e)
+	case VoidAction:
+		v.voided(e)
+	case BatchAmendAction:
+		v.batchAmended(e)
 	case "certificate.issue":
 		v.certificateIssued(e)
 	case "certificate.revoke":

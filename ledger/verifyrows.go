@@ -250,6 +250,7 @@ func cloneDevRow(r devRow) devRow {
 
 type dispRow struct {
 	id, seq, deviceID, contractorID, year, finYear, weight, batchID, isFinal int64
+	voidedSeq                                                                int64
 	uuid, method, category, standard, tool, verified, disposedOn             string
 	operator, witness, notes                                                 string
 	weightNull, batchNull                                                    bool
@@ -266,6 +267,7 @@ func scanDispRow(st *rawStmt, a *arena, r *dispRow) {
 	r.batchID, r.batchNull = c.nullInt(13, "batch_id")
 	r.operator, r.witness, r.notes = c.text(14, "operator"), c.text(15, "witness"), c.text(16, "notes")
 	r.isFinal, r.seq = c.int(17, "is_final"), c.int(18, "seq")
+	r.voidedSeq = c.int(19, "voided_seq")
 	r.bad = c.bad
 }
 
@@ -442,12 +444,17 @@ func (v *verifier) disposalChecked(e *evRec, r *dispRow, x *dispExp, hash *[32]b
 		v.pendingDisp[r.id] = &dispPending{seq: e.seq, exp: cloneDispExp(*x), row: cloneDispRow(*r), hash: hash}
 	}
 	// A device's only disposal is final; with more, settleFinal decides.
-	m := dispMini{id: r.id, seq: r.seq, final: r.isFinal, dest: r.category == string(Destroy), date: dateKey(r.disposedOn)}
+	// A void one never is (settleVoids checks voided_seq).
+	m := dispMini{id: r.id, seq: r.seq, final: r.isFinal, dest: r.category == string(Destroy), date: dateKey(r.disposedOn),
+		void: r.voidedSeq != 0}
+	if m.void {
+		v.voidRows[r.id] = voidRow{uuid: strings.Clone(r.uuid), seq: r.seq, voidedSeq: r.voidedSeq}
+	}
 	if i := v.devIndex.find(r.deviceID); i >= 0 {
 		switch first := &v.devIndex.first[i]; {
 		case first.id == 0:
 			*first = m
-			if r.isFinal != 1 {
+			if r.isFinal != 1 || m.void {
 				v.finalCheck[r.deviceID] = true
 			}
 		default:
@@ -482,6 +489,7 @@ func cloneDispRow(r dispRow) dispRow {
 // amendOp is one device.amend or disposal.amend event.
 type amendOp struct {
 	seq     int64
+	action  string // device.amend, device.serial or disposal.amend
 	device  string // device uuid (disposal.amend)
 	changes []Change
 }
@@ -491,8 +499,12 @@ func (v *verifier) amended(e *evRec) {
 	if !v.decode(e, &p) {
 		return
 	}
-	op := amendOp{seq: e.seq, device: p.Device, changes: p.Changes}
-	if e.action == "device.amend" {
+	op := amendOp{seq: e.seq, action: e.action, device: p.Device, changes: p.Changes}
+	if e.action == SerialAction && (len(p.Changes) != 1 || p.Changes[0].Field != serialField) {
+		v.chainProblem(e.seq, "%s must change the serial and nothing else", e.action)
+		return
+	}
+	if e.action != "disposal.amend" {
 		v.devMods[p.Device] = append(v.devMods[p.Device], op)
 	} else {
 		v.dispMods[p.Disposal] = append(v.dispMods[p.Disposal], op)
@@ -572,6 +584,10 @@ type batchExp struct {
 	seq                                                 int64
 	uuid, ref, site, runOn, witness, closed, contractor string
 	contractorID, gross                                 *int64
+	// setBy names the batch.amend event that last set a field, by field
+	// name, for messages (a value set by batch.add or batch.close is
+	// named by batch.add's seq).
+	setBy map[string]int64
 }
 
 func (v *verifier) readBatches() error {
@@ -640,6 +656,7 @@ func (v *verifier) batchClosed(e *evRec) {
 		return
 	}
 	x.closed, x.gross = p.ClosedAt, p.Gross
+	delete(x.setBy, grossWeightField)
 }
 
 func eqIntPtr(a, b *int64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
@@ -1035,6 +1052,9 @@ func (v *verifier) finish() error {
 	if err := v.settleCertificates(); err != nil {
 		return err
 	}
+	if err := v.settleVoids(); err != nil {
+		return err
+	}
 	return v.settleFinal()
 }
 
@@ -1044,7 +1064,7 @@ func (v *verifier) settleBatches() {
 		if r == nil {
 			continue
 		}
-		why := r.order
+		why, field := r.order, ""
 		switch {
 		case why != "":
 		case r.uuid != x.uuid:
@@ -1054,20 +1074,27 @@ func (v *verifier) settleBatches() {
 		case r.refKey != NameKey(x.ref) && r.refKey != legacyNameKey(x.ref):
 			why = colMismatch("ref_key", r.refKey, NameKey(x.ref))
 		case r.site != x.site:
-			why = colMismatch("site", r.site, x.site)
+			why, field = colMismatch("site", r.site, x.site), "site"
 		case !eqIntPtr(r.contractorID, x.contractorID):
 			why = fmt.Sprintf("contractor_id is %s, events say contractor %q", showValue(r.contractorID), x.contractor)
+			field = contractorFieldBA
 		case r.runOn != x.runOn:
-			why = colMismatch("run_on", r.runOn, x.runOn)
+			why, field = colMismatch("run_on", r.runOn, x.runOn), "run_on"
 		case r.witness != x.witness:
-			why = colMismatch("witness", r.witness, x.witness)
+			why, field = colMismatch("witness", r.witness, x.witness), "witness"
 		case !eqIntPtr(r.gross, x.gross):
-			why = colMismatch("gross_weight_g", r.gross, x.gross)
+			why, field = colMismatch("gross_weight_g", r.gross, x.gross), grossWeightField
 		case r.closed != x.closed:
-			why = colMismatch("closed_at", r.closed, x.closed)
+			why, field = colMismatch("closed_at", r.closed, x.closed), "closed_at"
+		}
+		seq := x.seq
+		if s, ok := x.setBy[field]; ok {
+			// Named by the event that set the value last.
+			why += fmt.Sprintf(" (set by event %d)", s)
+			seq = s
 		}
 		if why != "" {
-			v.tableProblem(x.seq, &TableError{Table: "batches", RowID: r.id, Key: "ref " + r.ref, Seq: x.seq, Problem: why})
+			v.tableProblem(seq, &TableError{Table: "batches", RowID: r.id, Key: "ref " + r.ref, Seq: seq, Problem: why})
 		}
 	}
 	for _, r := range v.batches {
@@ -1115,7 +1142,7 @@ func (v *verifier) settleDevices() error {
 			return fmt.Errorf("verify: %w", err)
 		}
 		if !found {
-			v.chainProblem(ops[0].seq, "device.amend names device %s, which has no row", uuid)
+			v.chainProblem(ops[0].seq, "%s names device %s, which has no row", ops[0].action, uuid)
 			continue
 		}
 		byUUID[uuid] = r.id
@@ -1134,22 +1161,23 @@ func (v *verifier) settleDevices() error {
 		}
 		for _, op := range v.devMods[exp.UUID] {
 			if op.seq < p.seq {
-				v.chainProblem(op.seq, "device.amend of %s comes before the device was recorded (event %d)", exp.Serial, p.seq)
+				v.chainProblem(op.seq, "%s of %s comes before the device was recorded (event %d)", op.action, exp.Serial, p.seq)
 				continue
 			}
-			if why := applyDeviceChanges(&exp, op.changes); why != "" {
-				v.chainProblem(op.seq, "device.amend of %s: %s", exp.Serial, why)
+			if why := applyDeviceChanges(&exp, op.changes, op.action == SerialAction); why != "" {
+				v.chainProblem(op.seq, "%s of %s: %s", op.action, exp.Serial, why)
 			}
 		}
 		if why := devProblem(&p.row, &exp); why != "" {
-			v.tableProblem(p.seq, &TableError{Table: "devices", RowID: id, Key: "serial " + p.row.serial, Seq: p.seq, Problem: why})
+			v.tableProblem(p.seq, &TableError{Table: "devices", RowID: id, Key: "serial " + p.row.serial, Seq: p.seq,
+				Problem: why + amendedBy(v.devMods[exp.UUID], p.seq)})
 		}
 	}
 	return nil
 }
 
 const dispCols = `id, uuid, device_id, method, category, standard, tool, verified, contractor_id, disposed_on,
-	year, fin_year, weight_g, batch_id, operator, witness, notes, is_final, seq`
+	year, fin_year, weight_g, batch_id, operator, witness, notes, is_final, seq, voided_seq`
 
 func (v *verifier) settleDisposals() error {
 	check := map[int64]bool{}
@@ -1192,10 +1220,30 @@ func (v *verifier) settleDisposals() error {
 			}
 		}
 		if why := v.dispProblem(&p.row, &x); why != "" {
-			v.tableProblem(p.seq, &TableError{Table: "disposals", RowID: id, Key: "uuid " + p.row.uuid, Seq: p.seq, Problem: why})
+			v.tableProblem(p.seq, &TableError{Table: "disposals", RowID: id, Key: "uuid " + p.row.uuid, Seq: p.seq,
+				Problem: why + amendedBy(v.dispMods[x.f.UUID], p.seq)})
 		}
 	}
 	return nil
+}
+
+// amendedBy names the amendments and corrections replayed on a row
+// created by event created, for a message: " (as corrected by event 12)",
+// " (as corrected by events 12, 15)", or "".
+func amendedBy(ops []amendOp, created int64) string {
+	var seqs []string
+	for _, op := range ops {
+		if op.seq > created {
+			seqs = append(seqs, strconv.FormatInt(op.seq, 10))
+		}
+	}
+	if len(seqs) == 0 {
+		return ""
+	}
+	if len(seqs) == 1 {
+		return " (as corrected by event " + seqs[0] + ")"
+	}
+	return " (as corrected by events " + strings.Join(seqs, ", ") + ")"
 }
 
 // applyDisposalChanges replays one disposal.amend on x, checking that
@@ -1307,6 +1355,7 @@ type dispMini struct {
 	id, seq, final int64
 	date           uint32 // YYYYMMDD, for ordering
 	dest           bool   // destroy category
+	void           bool   // voided: never final
 }
 
 // dateKey orders ISO dates as their text does.
@@ -1321,9 +1370,10 @@ func dateKey(s string) uint32 {
 }
 
 // settleFinal recomputes the final disposition of every device that had
-// more than one disposal, an amended one, or a row not marked final: its
-// latest destroy-category disposal, else its latest by date, then id. The
-// rows' other columns have been checked by now.
+// more than one disposal, an amended one, or a row not marked final: of
+// its disposals not void, its latest destroy-category disposal, else its
+// latest by date, then id (none when all are void). The rows' other
+// columns have been checked by now.
 func (v *verifier) settleFinal() error {
 	for _, dev := range sortedIDs(v.finalCheck) {
 		ds := v.groups[dev]
@@ -1334,8 +1384,15 @@ func (v *verifier) settleFinal() error {
 			}
 			ds = []dispMini{v.devIndex.first[i]}
 		}
-		best := 0
+		best := -1
 		for i, x := range ds {
+			if x.void {
+				continue
+			}
+			if best < 0 {
+				best = i
+				continue
+			}
 			b := ds[best]
 			if x.dest != b.dest {
 				if x.dest {

@@ -8,7 +8,8 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// Corrections (device amend, disposal amend) and ledger settings.
+// Corrections (device amend, disposal amend, disposal void) and ledger
+// settings; batch amend is in batch.go.
 
 // amendFlags maps flags to the fields they set.
 type amendFlag struct{ flag, field string }
@@ -20,13 +21,14 @@ func collectAmend(c *cli.Context, fs []amendFlag) (map[string]string, error) {
 			continue
 		}
 		v := c.String(f.flag)
-		if f.field == "weight_grams" && strings.TrimSpace(v) != "" && strings.ToLower(strings.TrimSpace(v)) != "none" {
+		weight := f.field == "weight_grams" || f.field == "gross_weight_grams"
+		if weight && strings.TrimSpace(v) != "" && strings.ToLower(strings.TrimSpace(v)) != "none" {
 			g, err := ledger.ParseWeight(v, "kg")
 			if err != nil {
-				return nil, usageErr("--weight: %v", err)
+				return nil, usageErr("--%s: %v", f.flag, err)
 			}
 			v = fmt.Sprint(g)
-		} else if f.field == "weight_grams" {
+		} else if weight {
 			v = ""
 		}
 		set[f.field] = v
@@ -49,16 +51,21 @@ func printChanges(c *cli.Context, what string, cs []ledger.Change) error {
 	return nil
 }
 
-var deviceAmendFlags = []amendFlag{{"asset-tag", "asset_tag"}, {"type", "type"}, {"make", "make"}, {"model", "model"},
-	{"capacity", "capacity_gb"}, {"site", "site"}}
+var deviceAmendFlags = []amendFlag{{"serial", "serial"}, {"asset-tag", "asset_tag"}, {"type", "type"}, {"make", "make"},
+	{"model", "model"}, {"capacity", "capacity_gb"}, {"site", "site"}}
 
 var deviceAmendCommand = &cli.Command{
 	Name:      "amend",
 	Usage:     "correct a device's record (the correction and its reason are kept in its history)",
 	ArgsUsage: "SERIAL",
 	Description: "Records a device.amend event with each changed field's old and new value and updates the\n" +
-		"device. The serial cannot be changed. An empty value (--asset-tag \"\") clears an optional field.",
+		"device. An empty value (--asset-tag \"\") clears an optional field.\n\n" +
+		"--serial NEW corrects a mistyped serial (its own device.serial event). The old serial still\n" +
+		"finds the device in 'itad device show' and 'itad log --serial'; an import naming the old serial\n" +
+		"is refused for that row. Another device may then be recorded with the old serial ('itad device\n" +
+		"add'); the old serial then finds that one.",
 	Flags: []cli.Flag{
+		&cli.StringFlag{Name: "serial", Usage: "the correct serial"},
 		&cli.StringFlag{Name: "type"}, &cli.StringFlag{Name: "make"}, &cli.StringFlag{Name: "model"},
 		&cli.StringFlag{Name: "asset-tag"}, &cli.StringFlag{Name: "capacity", Usage: "capacity in GB (\"\" when not known)"},
 		&cli.StringFlag{Name: "site"},
@@ -129,6 +136,38 @@ var disposalCommand = &cli.Command{
 					return err
 				}
 				return printChanges(c, "disposal "+p.UUID+" of "+p.Serial, cs)
+			},
+		},
+		{
+			Name:      "void",
+			Usage:     "void a disposal recorded in error (it stays in the history, marked void)",
+			ArgsUsage: "UUID",
+			Description: "Records a disposal.void event. The disposal is not deleted: 'itad device show' lists it\n" +
+				"marked void, with who voided it, when and why. It leaves every report, export, FOI answer,\n" +
+				"certificate and batch total, and the device's final disposition is recomputed from its\n" +
+				"other disposals (none if it has no other). A void cannot be undone: record the disposal\n" +
+				"again with 'itad dispose'. Find the UUID with 'itad device show SERIAL'.",
+			Flags: []cli.Flag{&cli.StringFlag{Name: "reason", Required: true, Usage: "why the disposal was recorded in error (required)"}},
+			Action: func(c *cli.Context) error {
+				uuid, err := oneArg(c, "UUID")
+				if err != nil {
+					return err
+				}
+				s, err := openLedger(c)
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				p, err := s.VoidDisposal(uuid, c.String("reason"))
+				if err != nil {
+					return err
+				}
+				if c.Bool("json") {
+					return printJSON(c, p)
+				}
+				fmt.Fprintf(c.App.Writer, "disposal %s of %s voided (%s on %s, event #%d): reports now use the device's other disposals (see 'itad device show %s')\n",
+					p.UUID, p.Serial, p.Method, p.DisposedOn, p.Void.Seq, p.Serial)
+				return nil
 			},
 		},
 	},

@@ -140,7 +140,11 @@ func hintFor(err error) string {
 			return "record it first with 'itad device add SERIAL --type TYPE', or import a CSV"
 		case "batch":
 			return "open it first with 'itad batch add REF'"
+		case "disposal":
+			return "find the disposal's UUID with 'itad device show SERIAL'"
 		}
+	case errors.Is(err, ledger.ErrVoided):
+		return "a void disposal stays in the history as it was: record the right one with 'itad dispose'"
 	case errors.Is(err, ledger.ErrNewerSchema):
 		return "install the newer itad that wrote this ledger"
 	case errors.Is(err, ledger.ErrTampered):

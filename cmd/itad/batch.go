@@ -80,6 +80,7 @@ var batchCommand = &cli.Command{
 				return nil
 			},
 		},
+		batchAmendCommand,
 		{
 			Name:      "show",
 			Usage:     "show a destruction run and its devices",
@@ -141,6 +142,45 @@ var batchCommand = &cli.Command{
 				return strings.Join([]string{b.Ref, dash(b.RunOn), dash(b.Site), dash(b.Contractor), g, dash(displayTime(b.ClosedAt))}, "\t")
 			}),
 		},
+	},
+}
+
+var batchAmendFlags = []amendFlag{{"site", "site"}, {"contractor", "contractor"}, {"on", "run_on"}, {"witness", "witness"},
+	{"gross-weight", "gross_weight_grams"}}
+
+var batchAmendCommand = &cli.Command{
+	Name:      "amend",
+	Usage:     "correct a destruction run, open or closed (the correction and its reason are kept)",
+	ArgsUsage: "REF",
+	Description: "Records a batch.amend event with each changed field's old and new value and updates the\n" +
+		"batch, whether it is open or closed; closing it is not undone. Reports, FOI answers and exports\n" +
+		"use the corrected values (a changed --gross-weight changes the share of each unweighed item).\n" +
+		"--gross-weight \"\" records that the run was not weighed; --contractor \"\" names none.",
+	Flags: []cli.Flag{
+		&cli.StringFlag{Name: "gross-weight", Usage: "weighed output, e.g. 412.5kg"},
+		&cli.StringFlag{Name: "witness"}, &cli.StringFlag{Name: "on", Usage: "date of the run, YYYY-MM-DD"},
+		&cli.StringFlag{Name: "site"}, &cli.StringFlag{Name: "contractor", Usage: "a recorded contractor"},
+		&cli.StringFlag{Name: "reason", Required: true, Usage: "why the record was wrong (required)"},
+	},
+	Action: func(c *cli.Context) error {
+		ref, err := oneArg(c, "REF")
+		if err != nil {
+			return err
+		}
+		set, err := collectAmend(c, batchAmendFlags)
+		if err != nil {
+			return err
+		}
+		s, err := openLedger(c)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		b, cs, err := s.AmendBatch(ref, set, c.String("reason"))
+		if err != nil {
+			return err
+		}
+		return printChanges(c, "batch "+b.Ref, cs)
 	},
 }
 

@@ -12,8 +12,9 @@ var disposeCommand = &cli.Command{
 	Usage:     "record that a device was wiped or destroyed",
 	ArgsUsage: "SERIAL",
 	Description: "Records a disposal of a device already in the ledger. A device may have several\n" +
-		"(wiped, later shredded); its latest destroy-category disposal, else its latest, is final\n" +
-		"and only that one counts in reports.\n\n" +
+		"(wiped, later shredded); of those not voided, its latest destroy-category disposal, else its\n" +
+		"latest, is final and only that one counts in reports. A disposal recorded in error is voided\n" +
+		"with 'itad disposal void UUID --reason R', never deleted.\n\n" +
 		"Methods (NIST SP 800-88 category): overwrite (clear); block-erase, crypto-erase, degauss\n" +
 		"(purge); shred, disintegrate, pulverise, incinerate (destroy). Degauss is refused for flash\n" +
 		"and optical media.",

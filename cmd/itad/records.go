@@ -234,8 +234,13 @@ func printHistory(w io.Writer, h ledger.DeviceHistory) error {
 	if d.CapacityGB != nil {
 		capStr = strconv.FormatInt(*d.CapacityGB, 10) + " GB"
 	}
-	for _, kv := range [][2]string{{"Serial", d.Serial}, {"Asset tag", d.AssetTag}, {"Type", string(d.Type)},
-		{"Make", d.Make}, {"Model", d.Model}, {"Capacity", capStr}, {"Site", d.Site}, {"UUID", d.UUID}} {
+	rows := [][2]string{{"Serial", d.Serial}}
+	if len(h.FormerSerials) > 0 {
+		rows = append(rows, [2]string{"Former serials", strings.Join(h.FormerSerials, ", ") + " (corrected)"})
+	}
+	rows = append(rows, [][2]string{{"Asset tag", d.AssetTag}, {"Type", string(d.Type)},
+		{"Make", d.Make}, {"Model", d.Model}, {"Capacity", capStr}, {"Site", d.Site}, {"UUID", d.UUID}}...)
+	for _, kv := range rows {
 		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
 	}
 	tw.Flush()
@@ -251,10 +256,18 @@ func printHistory(w io.Writer, h ledger.DeviceHistory) error {
 		if p.Final {
 			final = "final"
 		}
+		if p.Void != nil {
+			final = "VOID"
+		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.DisposedOn, p.Method, p.Category, p.Contractor, wt,
 			dash(p.Batch), dash(p.Verified), dash(p.Operator), dash(p.Witness), final, p.UUID)
 	}
 	tw.Flush()
+	for _, p := range h.Disposals {
+		if v := p.Void; v != nil {
+			fmt.Fprintf(w, "  %s voided by %s at %s (event #%d): %s\n", p.UUID, v.Actor, v.At.Format("2006-01-02 15:04:05Z"), v.Seq, v.Reason)
+		}
+	}
 	fmt.Fprintf(w, "\nCertificates (%d):\n", len(h.Certificates))
 	if len(h.Certificates) > 0 {
 		if err := printCertificates(w, h.Certificates, "  "); err != nil {
