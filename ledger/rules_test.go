@@ -455,3 +455,41 @@ func TestImport_Rules(t *testing.T) {
 		}
 	})
 }
+
+// TestDemo_FollowsTheRules: the demo imports under every rule, and on a
+// clock before the end of its last year its years move back rather than
+// record the future.
+func TestDemo_FollowsTheRules(t *testing.T) {
+	s := mustOpen(t)
+	s.Now = func() time.Time { return time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC) }
+	res, err := Demo(s, 60, 2021, 2025)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.FromTo != [2]int{2020, 2024} {
+		t.Fatalf("years %v, want 2020-2024", res.FromTo)
+	}
+	var latest string
+	must(t, s.DB().QueryRow(`SELECT max(disposed_on) FROM disposals`).Scan(&latest))
+	if latest > "2024-12-31" {
+		t.Fatalf("latest disposal %s", latest)
+	}
+}
+
+// FuzzCheckRecordDate: no panic; a date accepted parses, is not before
+// 1990 and not after tomorrow.
+func FuzzCheckRecordDate(f *testing.F) {
+	for _, s := range []string{"2021-02-28", "2026-12-02", "2026-12-03", "1989-12-31", "", "2021-1-1", "9999-12-31"} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		if CheckRecordDate("date", s, now) != nil {
+			return
+		}
+		d, err := ParseDate(s)
+		if err != nil || d.Year() < EarliestRecordYear || d.After(time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)) {
+			t.Fatalf("CheckRecordDate accepted %q (%v, %v)", s, d, err)
+		}
+	})
+}

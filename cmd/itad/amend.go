@@ -21,9 +21,9 @@ func collectAmend(c *cli.Context, fs []amendFlag) (map[string]string, error) {
 		}
 		v := c.String(f.flag)
 		if f.field == "weight_grams" && strings.TrimSpace(v) != "" && strings.ToLower(strings.TrimSpace(v)) != "none" {
-			g, err := ledger.ParseWeight(v, "kg")
+			g, err := ledger.ParseWeight(v, "")
 			if err != nil {
-				return nil, usageErr("--weight: %v", err)
+				return nil, usageErr("--weight: %s", strings.TrimPrefix(err.Error(), ledger.ErrInvalid.Error()+": "))
 			}
 			v = fmt.Sprint(g)
 		} else if f.field == "weight_grams" {
@@ -105,7 +105,8 @@ var disposalCommand = &cli.Command{
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "method"}, &cli.StringFlag{Name: "on", Usage: "date, YYYY-MM-DD"},
 				&cli.StringFlag{Name: "contractor"}, &cli.StringFlag{Name: "standard"}, &cli.StringFlag{Name: "tool"},
-				&cli.StringFlag{Name: "verified", Usage: "yes, no or sample"}, &cli.StringFlag{Name: "weight", Usage: "e.g. 0.62kg or 620g"},
+				&cli.StringFlag{Name: "verified", Usage: "yes, no or sample"}, &cli.StringFlag{Name: "weight", Usage: "with its unit, e.g. 0.62kg or 620g"},
+				&cli.BoolFlag{Name: "allow-unusual-weight", Usage: "accept a weight outside the plausible range for the device's type"},
 				&cli.StringFlag{Name: "batch"}, &cli.StringFlag{Name: "operator"}, &cli.StringFlag{Name: "witness"},
 				&cli.StringFlag{Name: "notes"},
 				&cli.StringFlag{Name: "reason", Required: true, Usage: "why the record was wrong (required)"},
@@ -124,7 +125,7 @@ var disposalCommand = &cli.Command{
 					return err
 				}
 				defer s.Close()
-				p, cs, err := s.AmendDisposal(uuid, set, c.String("reason"))
+				p, cs, err := s.AmendDisposalOpts(uuid, set, c.String("reason"), ledger.RecordOptions{AllowUnusualWeight: c.Bool("allow-unusual-weight")})
 				if err != nil {
 					return err
 				}
