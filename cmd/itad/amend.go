@@ -101,7 +101,10 @@ var disposalCommand = &cli.Command{
 			Description: "Records a disposal.amend event with each changed field's old and new value, updates the\n" +
 				"disposal and recomputes the device's final disposition; reports use the corrected values.\n" +
 				"Find the UUID with 'itad device show SERIAL'. --weight \"\" records that it was not weighed;\n" +
-				"--batch \"\" takes the disposal out of its batch.",
+				"--batch \"\" takes the disposal out of its batch.\n\n" +
+				"A corrected weight or date passes the checks of 'itad dispose'. A correction may move a date\n" +
+				"backwards, but a device keeps at most one destruction, nothing dated after it, and no two\n" +
+				"disposals by the same method on the same day.",
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "method"}, &cli.StringFlag{Name: "on", Usage: "date, YYYY-MM-DD"},
 				&cli.StringFlag{Name: "contractor"}, &cli.StringFlag{Name: "standard"}, &cli.StringFlag{Name: "tool"},
