@@ -255,8 +255,17 @@ func disposalField(p *Disposal, f string) string {
 // recorded, and recomputes the device's final disposition. It returns
 // ErrNotFound for an unknown disposal, contractor or batch, and
 // ErrInvalid for an empty reason, an unknown field, an invalid value, no
-// actual change, or a method that cannot sanitise the device's type.
+// actual change, or a method that cannot sanitise the device's type. See
+// AmendDisposalOpts for the rules a correction keeps.
 func (s *Store) AmendDisposal(uuid string, set map[string]string, reason string) (Disposal, []Change, error) {
+	return s.AmendDisposalOpts(uuid, set, reason, RecordOptions{})
+}
+
+// AmendDisposalOpts is AmendDisposal with options. A corrected weight or
+// date must pass the rules a new one does (CheckWeight, CheckRecordDate),
+// and a corrected method or date the life rules a correction keeps
+// (checkLifeAmend); a date may move backwards. A refusal is a *RuleError.
+func (s *Store) AmendDisposalOpts(uuid string, set map[string]string, reason string, opts RecordOptions) (Disposal, []Change, error) {
 	reason, err := amendReason(reason)
 	if err != nil {
 		return Disposal{}, nil, err
@@ -321,6 +330,25 @@ func (s *Store) AmendDisposal(uuid string, set map[string]string, reason string)
 		}
 		if err := CheckMethodForType(next.Method, devType); err != nil {
 			return err
+		}
+		if next.DisposedOn != cur.DisposedOn {
+			if err := CheckRecordDate("date", next.DisposedOn, t.now); err != nil {
+				return err
+			}
+		}
+		if _, ok := set["weight_grams"]; ok && fmtOptInt(next.WeightG) != fmtOptInt(cur.WeightG) {
+			if err := CheckWeight(devType, next.WeightG, opts.AllowUnusualWeight || hasUnusualMarker(next.Notes)); err != nil {
+				return err
+			}
+		}
+		if next.Method != cur.Method || next.DisposedOn != cur.DisposedOn {
+			life, err := t.lifeOf(devID)
+			if err != nil {
+				return err
+			}
+			if err := checkLifeAmend(cur.Serial, life, id, &next); err != nil {
+				return err
+			}
 		}
 		// The contractor and batch as their tables spell them.
 		var cID int64

@@ -11,8 +11,8 @@ func amendFixture(t *testing.T) (*Store, Disposal, Disposal) {
 	t.Helper()
 	s := mustOpen(t)
 	if _, err := importString(s, "a.csv", header+
-		"SN-1,,hdd,Seagate,ST1,4000,DC-North,overwrite,,nwipe,yes,Albion,2021-03-01,,,A. Patel,,\n"+
-		"SN-1,,hdd,Seagate,ST1,4000,DC-North,shred,,,yes,Albion,2021-02-01,0.650,SR-1,A. Patel,M. Lewis,\n"+
+		"SN-1,,hdd,Seagate,ST1,4000,DC-North,overwrite,,nwipe,yes,Albion,2021-02-01,,,A. Patel,,\n"+
+		"SN-1,,hdd,Seagate,ST1,4000,DC-North,shred,,,yes,Albion,2021-03-01,0.650,SR-1,A. Patel,M. Lewis,\n"+
 		"SN-2,,ssd,Samsung,MZ7,960,DC-North,shred,,,yes,Shredwell,2021-03-01,0.058,SR-1,A. Patel,M. Lewis,\n"); err != nil {
 		t.Fatal(err)
 	}
@@ -20,8 +20,8 @@ func amendFixture(t *testing.T) (*Store, Disposal, Disposal) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Ordered by date: the shredding (February), then the wipe (March).
-	return s, h.Disposals[0], h.Disposals[1]
+	// Ordered by date: the wipe (February), then the shredding (March).
+	return s, h.Disposals[1], h.Disposals[0]
 }
 
 func TestAmendDevice(t *testing.T) {
@@ -94,13 +94,14 @@ func TestAmendDisposal(t *testing.T) {
 		if !shred.Final || wipe.Final {
 			t.Fatalf("before: the shredding is final: %+v %+v", shred, wipe)
 		}
-		// The shredding was really a wipe: the later wipe becomes final.
+		// The shredding was really an earlier wipe: the other wipe, now the
+		// later, becomes final.
 		p, cs, err := s.AmendDisposal(shred.UUID, map[string]string{"method": "overwrite", "weight_grams": "", "batch": "",
 			"contractor": "shredwell", "disposed_on": "2021-01-15"}, "recorded against the wrong run")
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := `method "shred" -> "overwrite"; disposed_on "2021-02-01" -> "2021-01-15"; contractor "Albion" -> "Shredwell"; weight_grams "650" -> ""; batch "SR-1" -> ""`
+		want := `method "shred" -> "overwrite"; disposed_on "2021-03-01" -> "2021-01-15"; contractor "Albion" -> "Shredwell"; weight_grams "650" -> ""; batch "SR-1" -> ""`
 		if FormatChanges(cs) != want {
 			t.Fatalf("changes\n%s\nwant\n%s", FormatChanges(cs), want)
 		}
@@ -136,7 +137,7 @@ func TestAmendDisposal(t *testing.T) {
 			t.Fatalf("verify after amendments: %v", err)
 		}
 		// A second amendment of the same disposal replays in order.
-		if _, _, err := s.AmendDisposal(shred.UUID, map[string]string{"method": "shred", "batch": "SR-1"}, "it was shredded after all"); err != nil {
+		if _, _, err := s.AmendDisposal(shred.UUID, map[string]string{"method": "shred", "batch": "SR-1", "disposed_on": "2021-03-01"}, "it was shredded after all"); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Verify(VerifyOptions{}); err != nil {

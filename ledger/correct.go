@@ -342,6 +342,13 @@ func setBatchField(b *Batch, f, v string) error {
 // unknown batch or contractor and ErrInvalid for an empty reason, an
 // unknown field, an invalid value or no actual change.
 func (s *Store) AmendBatch(ref string, set map[string]string, reason string) (Batch, []Change, error) {
+	return s.AmendBatchOpts(ref, set, reason, false)
+}
+
+// AmendBatchOpts is AmendBatch with the override of the weight rules
+// (rules.go): a corrected date must be plausible, and a corrected gross
+// weight plausible for the run's items unless allowUnusualWeight.
+func (s *Store) AmendBatchOpts(ref string, set map[string]string, reason string, allowUnusualWeight bool) (Batch, []Change, error) {
 	reason, err := amendReason(reason)
 	if err != nil {
 		return Batch{}, nil, err
@@ -382,6 +389,22 @@ func (s *Store) AmendBatch(ref string, set map[string]string, reason string) (Ba
 		}
 		if len(changes) == 0 {
 			return fmt.Errorf("%w: batch %s already has those values: nothing to change", ErrInvalid, cur.Ref)
+		}
+		for _, ch := range changes {
+			switch {
+			case ch.Field == "run_on" && ch.New != "":
+				if err := CheckRecordDate("run_on", ch.New, t.now); err != nil {
+					return err
+				}
+			case ch.Field == grossWeightField:
+				items, err := t.batchItemTypes(id)
+				if err != nil {
+					return err
+				}
+				if err := checkGross(next.GrossWeightG, items, allowUnusualWeight); err != nil {
+					return err
+				}
+			}
 		}
 		if _, err := t.appendEvent(BatchAmendAction, cur.Ref, batchAmendPayload{Batch: cur.UUID, Changes: changes}); err != nil {
 			return err

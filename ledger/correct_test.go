@@ -52,8 +52,8 @@ func TestVoidDisposal(t *testing.T) {
 		// the wipe is now the final disposition.
 		h, err := s.History("SN-1")
 		must(t, err)
-		if len(h.Disposals) != 2 || h.Disposals[0].UUID != shred.UUID || h.Disposals[0].Void == nil ||
-			h.Disposals[0].Void.Seq != p.Void.Seq || h.Disposals[0].Void.At.IsZero() {
+		if len(h.Disposals) != 2 || h.Disposals[1].UUID != shred.UUID || h.Disposals[1].Void == nil ||
+			h.Disposals[1].Void.Seq != p.Void.Seq || h.Disposals[1].Void.At.IsZero() {
 			t.Fatalf("history %+v", h.Disposals)
 		}
 		if f := finals(t, s, "SN-1"); len(f) != 1 || f[0] != wipe.UUID {
@@ -281,28 +281,28 @@ func TestCorrectSerial(t *testing.T) {
 func TestAmendBatch(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		s, _, _ := amendFixture(t)
-		gross := int64(150_000)
+		gross := int64(1_500)
 		_, err := s.CloseBatch("SR-1", &gross)
 		must(t, err)
 		if _, err := s.CloseBatch("SR-1", &gross); !errors.Is(err, ErrBatchClosed) {
 			t.Fatalf("close twice: %v", err)
 		}
-		b, cs, err := s.AmendBatch("sr-1", map[string]string{"gross_weight_grams": "152000", "witness": "R. Hughes",
-			"run_on": "2021-02-01", "contractor": "shredwell"}, "weighbridge ticket misread")
+		b, cs, err := s.AmendBatch("sr-1", map[string]string{"gross_weight_grams": "1520", "witness": "R. Hughes",
+			"run_on": "2021-03-01", "contractor": "shredwell"}, "weighbridge ticket misread")
 		if err != nil {
 			t.Fatal(err)
 		}
 		got := FormatChanges(cs) // run_on is unchanged: not listed
-		if !strings.Contains(got, `gross_weight_grams "150000" -> "152000"`) || !strings.Contains(got, `witness "M. Lewis" -> "R. Hughes"`) ||
+		if !strings.Contains(got, `gross_weight_grams "1500" -> "1520"`) || !strings.Contains(got, `witness "M. Lewis" -> "R. Hughes"`) ||
 			!strings.Contains(got, `contractor "Albion" -> "Shredwell"`) || strings.Contains(got, "run_on") {
 			t.Fatalf("changes %s", got)
 		}
-		if *b.GrossWeightG != 152000 || b.ClosedAt == "" || b.Contractor != "Shredwell" {
+		if *b.GrossWeightG != 1520 || b.ClosedAt == "" || b.Contractor != "Shredwell" {
 			t.Fatalf("batch %+v", b)
 		}
 		bd, err := s.Batch("SR-1")
 		must(t, err)
-		if *bd.Batch.GrossWeightG != 152000 || bd.Batch.Witness != "R. Hughes" || bd.Batch.Contractor != "Shredwell" {
+		if *bd.Batch.GrossWeightG != 1520 || bd.Batch.Witness != "R. Hughes" || bd.Batch.Contractor != "Shredwell" {
 			t.Fatalf("stored batch %+v", bd.Batch)
 		}
 		evs, _ := s.Events(EventFilter{Action: BatchAmendAction})

@@ -277,8 +277,11 @@ const MaxWeightGrams = 100_000_000
 
 // ParseWeight parses a weight as exact integer grams, never through
 // floating point. Accepted: "0.618kg", "618g", "618 g", "1.5 t" is not
-// accepted. A bare number is in defaultUnit ("kg" or "g"). Kilograms take
-// at most three decimals (grams are the unit of record); "" is an error.
+// accepted. A bare number is in defaultUnit ("kg" or "g"); with
+// defaultUnit "" a bare number is an error naming both ways to write it
+// (the command line requires the unit; the CSV column weight_kg does not).
+// Kilograms take at most three decimals (grams are the unit of record);
+// "" is an error.
 func ParseWeight(s, defaultUnit string) (int64, error) {
 	orig := s
 	s = strings.ToLower(strings.TrimSpace(s))
@@ -295,6 +298,13 @@ func ParseWeight(s, defaultUnit string) (int64, error) {
 	intPart, frac, hasDot := strings.Cut(s, ".")
 	if intPart == "" || !digits(intPart) || (hasDot && (frac == "" || !digits(frac))) {
 		return 0, fmt.Errorf("%w: weight %q is not a plain decimal number (like 0.618kg or 618g)", ErrInvalid, orig)
+	}
+	if unit == "" && !hasDot {
+		return 0, fmt.Errorf("%w: weight %q has no unit: write %sg or %skg", ErrInvalid, orig, s, s)
+	}
+	noUnit := unit == "" // a decimal: say how it reads in kg and in g
+	if noUnit {
+		unit = "kg"
 	}
 	maxFrac := 0 // grams are the unit of record: kg take 3 decimals, g none
 	if unit == "kg" {
@@ -315,6 +325,9 @@ func ParseWeight(s, defaultUnit string) (int64, error) {
 	}
 	if g > MaxWeightGrams {
 		return 0, fmt.Errorf("%w: weight %q is over 100 tonnes", ErrInvalid, orig)
+	}
+	if noUnit {
+		return 0, fmt.Errorf("%w: weight %q has no unit: write %skg or %dg", ErrInvalid, orig, s, g)
 	}
 	return g, nil
 }

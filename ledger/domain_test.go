@@ -130,6 +130,13 @@ func TestParseWeight(t *testing.T) {
 		{"kg", "kg", 0, "has no number"},
 		{"", "kg", 0, "has no number"},
 		{"99999999999999999999", "kg", 0, "implausibly large"},
+		// The command line: the unit is required, and the error names both ways.
+		{"620", "", 0, `weight "620" has no unit: write 620g or 620kg`},
+		{"0.62", "", 0, `weight "0.62" has no unit: write 0.62kg or 620g`},
+		{"0.0001", "", 0, "finer than a gram"},
+		{"abc", "", 0, "not a plain decimal"},
+		{"0.62kg", "", 620, ""},
+		{"620 G", "", 620, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -244,6 +251,11 @@ func FuzzParseWeight(f *testing.F) {
 		g, err := ParseWeight(s, "kg")
 		if err == nil && (g < 0 || g > MaxWeightGrams) {
 			t.Fatalf("ParseWeight(%q) = %d out of range", s, g)
+		}
+		// Without a default unit, only a weight that names its unit parses,
+		// to the same grams.
+		if g2, err2 := ParseWeight(s, ""); err2 == nil && (err != nil || g2 != g || !strings.HasSuffix(strings.ToLower(strings.TrimSpace(s)), "g")) {
+			t.Fatalf("ParseWeight(%q, \"\") = %d, %v; with kg %d, %v", s, g2, err2, g, err)
 		}
 		if err == nil {
 			// Round trip: the grams formatted as kg parse back to the same value.

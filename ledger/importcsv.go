@@ -9,6 +9,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ImportColumns is the header of an import file. Every column must be
@@ -55,6 +56,10 @@ type ImportResult struct {
 // ImportOptions tune an import.
 type ImportOptions struct {
 	Reason string
+	// AllowUnusualWeight accepts weights outside the plausible range of
+	// their device type in every row (a row can say so itself with
+	// "unusual" in its notes).
+	AllowUnusualWeight bool
 	// Progress, when set, is called every few thousand rows with the number
 	// of bytes read so far.
 	Progress func(bytesRead int64)
@@ -106,6 +111,7 @@ func (s *Store) Import(name string, r io.Reader, opts ImportOptions) (ImportResu
 	im := &importer{file: name, res: &res, ie: ie, contractors: map[string]int64{}, batches: map[string]batchInfo{}}
 	err = s.write(opts.Reason, func(t *txn) error {
 		im.t = t
+		rules := rowRules{now: t.now, allowUnusual: opts.AllowUnusualWeight}
 		if err := t.loadHead(); err != nil {
 			return err
 		}
@@ -139,7 +145,7 @@ func (s *Store) Import(name string, r io.Reader, opts ImportOptions) (ImportResu
 				im.errOut(line, "csv", fmt.Errorf("%d fields, expected %d", len(rec), len(ImportColumns)))
 				continue
 			}
-			dev, disp, field, err := parseImportRow(func(c string) string { return rec[col[c]] })
+			dev, disp, field, err := parseImportRow(func(c string) string { return rec[col[c]] }, rules)
 			if err != nil {
 				im.errOut(line, field, err)
 				continue
@@ -217,8 +223,19 @@ type importer struct {
 
 func (im *importer) errOut(line int, field string, err error) {
 	if len(im.ie.Errors) < maxImportErrors {
-		im.ie.Errors = append(im.ie.Errors, RowError{line, field, strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": ")})
+		im.ie.Errors = append(im.ie.Errors, RowError{line, field, rowProblem(err)})
 	}
+}
+
+// rowProblem is an error as one line of an import report: a rule's
+// refusal with its hint, a validation error without its "invalid value"
+// prefix.
+func rowProblem(err error) string {
+	var re *RuleError
+	if errors.As(err, &re) {
+		return re.Problem()
+	}
+	return strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": ")
 }
 
 // chunk processes parsed rows in file order.
@@ -471,6 +488,20 @@ func (im *importer) existing(r parsedRow, cID int64, batchID *int64, batchClosed
 		im.errOut(r.line, "batch", fmt.Errorf("batch %s is closed: a new disposal cannot join it", disp.Batch))
 		return nil
 	}
+	// The device's life in order, rows of one file in file order: earlier
+	// rows for this device are already written (flush above).
+	life, err := t.lifeOf(existingID)
+	if err != nil {
+		return err
+	}
+	if err := checkLife(existing.Serial, life, &disp); err != nil {
+		field := "method"
+		if errors.Is(err, ErrOutOfOrder) {
+			field = "disposed_on"
+		}
+		im.errOut(r.line, field, err)
+		return nil
+	}
 	if err := t.insertDisposal(&disp, existingID, existing.UUID, cID, batchID, "disposal.record", false); err != nil {
 		return err
 	}
@@ -508,9 +539,17 @@ func mapHeader(h []string) (map[string]int, []string) {
 	return col, problems
 }
 
+// rowRules is what the rules need to check one import row: the clock
+// (for dates) and whether unusual weights are accepted.
+type rowRules struct {
+	now          time.Time
+	allowUnusual bool
+}
+
 // parseImportRow turns one CSV row into a device and a disposal, or names
-// the first bad field.
-func parseImportRow(get func(string) string) (Device, Disposal, string, error) {
+// the first bad field. Weights and dates go through the rules a disposal
+// recorded on the command line does (CheckWeight, CheckRecordDate).
+func parseImportRow(get func(string) string, rules rowRules) (Device, Disposal, string, error) {
 	dev := Device{Serial: get("serial"), AssetTag: get("asset_tag"), Type: DeviceType(get("type")),
 		Make: get("make"), Model: get("model"), Site: get("site")}
 	disp := Disposal{Method: Method(get("method")), Standard: get("standard"), Tool: get("tool"),
@@ -550,6 +589,12 @@ func parseImportRow(get func(string) string) (Device, Disposal, string, error) {
 	}
 	if err := CheckMethodForType(disp.Method, dev.Type); err != nil {
 		return dev, disp, "method", err
+	}
+	if err := CheckRecordDate("date", disp.DisposedOn, rules.now); err != nil {
+		return dev, disp, "disposed_on", err
+	}
+	if err := CheckWeight(dev.Type, disp.WeightG, rules.allowUnusual || hasUnusualMarker(disp.Notes)); err != nil {
+		return dev, disp, "weight_kg", err
 	}
 	return dev, disp, "", nil
 }

@@ -219,21 +219,50 @@ func (s *Store) Device(serial string) (Device, error) {
 	return d, err
 }
 
+// RecordOptions tune the recording of a disposal or a batch.
+type RecordOptions struct {
+	// AllowUnusualWeight accepts a weight outside the plausible range of
+	// its device type (PlausibleWeights) or of a destruction run.
+	AllowUnusualWeight bool
+}
+
 // RecordDisposal records a disposal of an existing device by a known
+// contractor, optionally in an open batch, with RecordOptions{}. See
+// RecordDisposalOpts.
+func (s *Store) RecordDisposal(p Disposal) (Disposal, error) {
+	return s.RecordDisposalOpts(p, RecordOptions{})
+}
+
+// RecordDisposalOpts records a disposal of an existing device by a known
 // contractor, optionally in an open batch. It returns ErrNotFound for an
 // unknown device, contractor or batch, ErrBatchClosed for a closed batch,
-// and ErrInvalid for a method that cannot sanitise the device's type.
-func (s *Store) RecordDisposal(p Disposal) (Disposal, error) {
+// ErrInvalid for a method that cannot sanitise the device's type, and a
+// *RuleError for a weight or date the rules refuse (rules.go) or a
+// disposal out of order in the device's life (checkLife).
+func (s *Store) RecordDisposalOpts(p Disposal, opts RecordOptions) (Disposal, error) {
 	if err := p.Validate(); err != nil {
 		return p, err
 	}
 	err := s.write("", func(t *txn) error {
+		if err := CheckRecordDate("date", p.DisposedOn, t.now); err != nil {
+			return err
+		}
 		d, devID, err := t.deviceBySerial(p.Serial)
 		if err != nil {
 			return err
 		}
 		p.Serial = d.Serial
 		if err := CheckMethodForType(p.Method, d.Type); err != nil {
+			return err
+		}
+		if err := CheckWeight(d.Type, p.WeightG, opts.AllowUnusualWeight || hasUnusualMarker(p.Notes)); err != nil {
+			return err
+		}
+		life, err := t.lifeOf(devID)
+		if err != nil {
+			return err
+		}
+		if err := checkLife(d.Serial, life, &p); err != nil {
 			return err
 		}
 		cID, err := t.contractorID(p.Contractor)
@@ -391,13 +420,26 @@ func (s *Store) History(serial string) (DeviceHistory, error) {
 	return h, err
 }
 
-// AddBatch records a new destruction run. The contractor, if named, must
-// exist. It returns ErrConflict for a reference already used.
-func (s *Store) AddBatch(b Batch) (Batch, error) {
+// AddBatch records a new destruction run with RecordOptions{}. See
+// AddBatchOpts.
+func (s *Store) AddBatch(b Batch) (Batch, error) { return s.AddBatchOpts(b, RecordOptions{}) }
+
+// AddBatchOpts records a new destruction run. The contractor, if named,
+// must exist. It returns ErrConflict for a reference already used, and a
+// *RuleError for a date or gross weight the rules refuse (rules.go).
+func (s *Store) AddBatchOpts(b Batch, opts RecordOptions) (Batch, error) {
 	if err := b.Validate(); err != nil {
 		return b, err
 	}
 	err := s.write("", func(t *txn) error {
+		if b.RunOn != "" {
+			if err := CheckRecordDate("date", b.RunOn, t.now); err != nil {
+				return err
+			}
+		}
+		if err := checkGross(b.GrossWeightG, nil, opts.AllowUnusualWeight); err != nil {
+			return err
+		}
 		var cID *int64
 		if b.Contractor != "" {
 			id, err := t.contractorID(b.Contractor)
@@ -451,9 +493,16 @@ func (t *txn) batchByRef(ref string) (Batch, int64, error) {
 	return b, id, err
 }
 
-// CloseBatch closes a batch so that no more disposals join it, recording
-// its weighed gross output when given. Closing twice is ErrBatchClosed.
+// CloseBatch closes a batch with RecordOptions{}. See CloseBatchOpts.
 func (s *Store) CloseBatch(ref string, grossWeightG *int64) (Batch, error) {
+	return s.CloseBatchOpts(ref, grossWeightG, RecordOptions{})
+}
+
+// CloseBatchOpts closes a batch so that no more disposals join it,
+// recording its weighed gross output when given. Closing twice is
+// ErrBatchClosed; a gross weight the rules refuse (checkGross: zero, or
+// implausible for the run's items) is a *RuleError.
+func (s *Store) CloseBatchOpts(ref string, grossWeightG *int64, opts RecordOptions) (Batch, error) {
 	var b Batch
 	err := s.write("", func(t *txn) error {
 		var id int64
@@ -467,6 +516,13 @@ func (s *Store) CloseBatch(ref string, grossWeightG *int64) (Batch, error) {
 		if grossWeightG != nil {
 			if *grossWeightG < 0 || *grossWeightG > MaxWeightGrams {
 				return fmt.Errorf("%w: gross weight out of range", ErrInvalid)
+			}
+			items, err := t.batchItemTypes(id)
+			if err != nil {
+				return err
+			}
+			if err := checkGross(grossWeightG, items, opts.AllowUnusualWeight); err != nil {
+				return err
 			}
 			b.GrossWeightG = grossWeightG
 		}

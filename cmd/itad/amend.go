@@ -23,9 +23,9 @@ func collectAmend(c *cli.Context, fs []amendFlag) (map[string]string, error) {
 		v := c.String(f.flag)
 		weight := f.field == "weight_grams" || f.field == "gross_weight_grams"
 		if weight && strings.TrimSpace(v) != "" && strings.ToLower(strings.TrimSpace(v)) != "none" {
-			g, err := ledger.ParseWeight(v, "kg")
+			g, err := ledger.ParseWeight(v, "")
 			if err != nil {
-				return nil, usageErr("--%s: %v", f.flag, err)
+				return nil, usageErr("--%s: %s", f.flag, strings.TrimPrefix(err.Error(), ledger.ErrInvalid.Error()+": "))
 			}
 			v = fmt.Sprint(g)
 		} else if weight {
@@ -108,11 +108,15 @@ var disposalCommand = &cli.Command{
 			Description: "Records a disposal.amend event with each changed field's old and new value, updates the\n" +
 				"disposal and recomputes the device's final disposition; reports use the corrected values.\n" +
 				"Find the UUID with 'itad device show SERIAL'. --weight \"\" records that it was not weighed;\n" +
-				"--batch \"\" takes the disposal out of its batch.",
+				"--batch \"\" takes the disposal out of its batch.\n\n" +
+				"A corrected weight or date passes the checks of 'itad dispose'. A correction may move a date\n" +
+				"backwards, but a device keeps at most one destruction, nothing dated after it, and no two\n" +
+				"disposals by the same method on the same day.",
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "method"}, &cli.StringFlag{Name: "on", Usage: "date, YYYY-MM-DD"},
 				&cli.StringFlag{Name: "contractor"}, &cli.StringFlag{Name: "standard"}, &cli.StringFlag{Name: "tool"},
-				&cli.StringFlag{Name: "verified", Usage: "yes, no or sample"}, &cli.StringFlag{Name: "weight", Usage: "e.g. 0.62kg or 620g"},
+				&cli.StringFlag{Name: "verified", Usage: "yes, no or sample"}, &cli.StringFlag{Name: "weight", Usage: "with its unit, e.g. 0.62kg or 620g"},
+				&cli.BoolFlag{Name: "allow-unusual-weight", Usage: "accept a weight outside the plausible range for the device's type"},
 				&cli.StringFlag{Name: "batch"}, &cli.StringFlag{Name: "operator"}, &cli.StringFlag{Name: "witness"},
 				&cli.StringFlag{Name: "notes"},
 				&cli.StringFlag{Name: "reason", Required: true, Usage: "why the record was wrong (required)"},
@@ -131,7 +135,7 @@ var disposalCommand = &cli.Command{
 					return err
 				}
 				defer s.Close()
-				p, cs, err := s.AmendDisposal(uuid, set, c.String("reason"))
+				p, cs, err := s.AmendDisposalOpts(uuid, set, c.String("reason"), ledger.RecordOptions{AllowUnusualWeight: c.Bool("allow-unusual-weight")})
 				if err != nil {
 					return err
 				}

@@ -129,6 +129,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 // hintFor suggests the next step for common errors.
 func hintFor(err error) string {
 	var nf *ledger.NotFoundError
+	var re *ledger.RuleError
 	switch {
 	case errors.Is(err, ledger.ErrNotInitialised):
 		return "create one with 'itad init --org NAME', or point --db (ITAD_DB) at your ledger"
@@ -153,6 +154,8 @@ func hintFor(err error) string {
 		return "drop --read-only: a ledger that can be written records every consultation; to consult a copy, put it on read-only media or make it unwritable"
 	case errors.Is(err, ledger.ErrReasonRequired):
 		return "give --reason WHY: this ledger records why it is consulted (settings require_reason)"
+	case errors.As(err, &re): // refused by a rule: its hint says how to proceed
+		return re.Hint
 	case errors.Is(err, ledger.ErrReadOnly):
 		return "the ledger file or its folder cannot be written (or --read-only was given): make changes to the live ledger"
 	}

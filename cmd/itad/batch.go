@@ -22,7 +22,8 @@ var batchCommand = &cli.Command{
 				&cli.StringFlag{Name: "contractor", Usage: "a recorded contractor"},
 				&cli.StringFlag{Name: "on", Usage: "date of the run, YYYY-MM-DD"},
 				&cli.StringFlag{Name: "witness"},
-				&cli.StringFlag{Name: "gross-weight", Usage: "weighed output, e.g. 412.5kg"},
+				&cli.StringFlag{Name: "gross-weight", Usage: "weighed output with its unit, e.g. 412.5kg"},
+				&cli.BoolFlag{Name: "allow-unusual-weight", Usage: "accept a gross weight outside the plausible range"},
 			},
 			Action: func(c *cli.Context) error {
 				ref, err := oneArg(c, "REF")
@@ -38,8 +39,9 @@ var batchCommand = &cli.Command{
 					return err
 				}
 				defer s.Close()
-				b, err := s.AddBatch(ledger.Batch{Ref: ref, Site: c.String("site"), Contractor: c.String("contractor"),
-					RunOn: c.String("on"), Witness: c.String("witness"), GrossWeightG: w})
+				b, err := s.AddBatchOpts(ledger.Batch{Ref: ref, Site: c.String("site"), Contractor: c.String("contractor"),
+					RunOn: c.String("on"), Witness: c.String("witness"), GrossWeightG: w},
+					ledger.RecordOptions{AllowUnusualWeight: c.Bool("allow-unusual-weight")})
 				if err != nil {
 					return err
 				}
@@ -54,7 +56,8 @@ var batchCommand = &cli.Command{
 			Name:      "close",
 			Usage:     "close a destruction run, optionally recording its weighed output",
 			ArgsUsage: "REF",
-			Flags:     []cli.Flag{&cli.StringFlag{Name: "gross-weight", Usage: "weighed output, e.g. 412.5kg"}},
+			Flags: []cli.Flag{&cli.StringFlag{Name: "gross-weight", Usage: "weighed output with its unit, e.g. 412.5kg"},
+				&cli.BoolFlag{Name: "allow-unusual-weight", Usage: "accept a gross weight outside the plausible range for the run's items"}},
 			Action: func(c *cli.Context) error {
 				ref, err := oneArg(c, "REF")
 				if err != nil {
@@ -69,7 +72,7 @@ var batchCommand = &cli.Command{
 					return err
 				}
 				defer s.Close()
-				b, err := s.CloseBatch(ref, w)
+				b, err := s.CloseBatchOpts(ref, w, ledger.RecordOptions{AllowUnusualWeight: c.Bool("allow-unusual-weight")})
 				if err != nil {
 					return err
 				}
@@ -161,6 +164,7 @@ var batchAmendCommand = &cli.Command{
 		&cli.StringFlag{Name: "witness"}, &cli.StringFlag{Name: "on", Usage: "date of the run, YYYY-MM-DD"},
 		&cli.StringFlag{Name: "site"}, &cli.StringFlag{Name: "contractor", Usage: "a recorded contractor"},
 		&cli.StringFlag{Name: "reason", Required: true, Usage: "why the record was wrong (required)"},
+		&cli.BoolFlag{Name: "allow-unusual-weight", Usage: "accept a gross weight outside the plausible range for the run's items"},
 	},
 	Action: func(c *cli.Context) error {
 		ref, err := oneArg(c, "REF")
@@ -176,7 +180,7 @@ var batchAmendCommand = &cli.Command{
 			return err
 		}
 		defer s.Close()
-		b, cs, err := s.AmendBatch(ref, set, c.String("reason"))
+		b, cs, err := s.AmendBatchOpts(ref, set, c.String("reason"), c.Bool("allow-unusual-weight"))
 		if err != nil {
 			return err
 		}

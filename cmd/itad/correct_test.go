@@ -86,8 +86,8 @@ func TestCLI_Corrections(t *testing.T) {
 	}
 
 	// batch amend, on a closed batch
-	mustItad(t, db, "batch", "close", "SR-2021-012", "--gross-weight", "150kg")
-	if _, errOut, code := itad(t, db, "batch", "close", "SR-2021-012", "--gross-weight", "152kg"); code != exitFailure || !strings.Contains(errOut, "batch is closed") {
+	mustItad(t, db, "batch", "close", "SR-2021-012", "--gross-weight", "0.9kg")
+	if _, errOut, code := itad(t, db, "batch", "close", "SR-2021-012", "--gross-weight", "0.92kg"); code != exitFailure || !strings.Contains(errOut, "batch is closed") {
 		t.Fatalf("close twice: exit %d %s", code, errOut)
 	}
 	if _, errOut, code := itad(t, db, "batch", "amend", "SR-2021-012", "--reason", "r"); code != exitUsage || !strings.Contains(errOut, "nothing to amend") {
@@ -96,14 +96,14 @@ func TestCLI_Corrections(t *testing.T) {
 	if _, errOut, code := itad(t, db, "batch", "amend", "SR-2021-012", "--gross-weight", "lots", "--reason", "r"); code != exitUsage || !strings.Contains(errOut, "--gross-weight: ") {
 		t.Fatalf("batch amend with a bad weight: exit %d %s", code, errOut)
 	}
-	out = mustItad(t, db, "batch", "amend", "sr-2021-012", "--gross-weight", "152kg", "--witness", "R. Hughes", "--reason", "ticket misread")
-	if out != `batch SR-2021-012 amended: witness "M. Lewis" -> "R. Hughes"; gross_weight_grams "150000" -> "152000"`+"\n" {
+	out = mustItad(t, db, "batch", "amend", "sr-2021-012", "--gross-weight", "0.92kg", "--witness", "R. Hughes", "--reason", "ticket misread")
+	if out != `batch SR-2021-012 amended: witness "M. Lewis" -> "R. Hughes"; gross_weight_grams "900" -> "920"`+"\n" {
 		t.Fatalf("batch amend: %q", out)
 	}
-	if show := mustItad(t, db, "batch", "show", "SR-2021-012"); !strings.Contains(show, "152.000 kg") || !strings.Contains(show, "R. Hughes") {
+	if show := mustItad(t, db, "batch", "show", "SR-2021-012"); !strings.Contains(show, "0.920 kg") || !strings.Contains(show, "R. Hughes") {
 		t.Fatalf("batch show:\n%s", show)
 	}
-	if out := mustItad(t, db, "log", "--action", "batch.amend"); !strings.Contains(out, `gross_weight_grams "150000" -> "152000"`) {
+	if out := mustItad(t, db, "log", "--action", "batch.amend"); !strings.Contains(out, `gross_weight_grams "900" -> "920"`) {
 		t.Fatalf("log:\n%s", out)
 	}
 	mustItad(t, db, "verify")

@@ -17,7 +17,11 @@ var disposeCommand = &cli.Command{
 		"with 'itad disposal void UUID --reason R', never deleted.\n\n" +
 		"Methods (NIST SP 800-88 category): overwrite (clear); block-erase, crypto-erase, degauss\n" +
 		"(purge); shred, disintegrate, pulverise, incinerate (destroy). Degauss is refused for flash\n" +
-		"and optical media.",
+		"and optical media.\n\n" +
+		"A device's life in order: nothing follows a destroy-category disposal; the same method on\n" +
+		"the same day twice is a duplicate; a new disposal is not dated before the device's latest.\n" +
+		"Dates after tomorrow (UTC) or before 1990 are refused. --weight carries its unit (0.62kg,\n" +
+		"620g) and must be plausible for the type (see README) unless --allow-unusual-weight.",
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "method", Required: true, Usage: "overwrite, block-erase, crypto-erase, degauss, shred, disintegrate, pulverise or incinerate"},
 		&cli.StringFlag{Name: "on", Required: true, Usage: "date, YYYY-MM-DD"},
@@ -25,7 +29,8 @@ var disposeCommand = &cli.Command{
 		&cli.StringFlag{Name: "standard", Usage: "e.g. \"NIST SP 800-88 Rev. 2\", \"DIN 66399 H-5\""},
 		&cli.StringFlag{Name: "tool", Usage: "tool and version, e.g. \"nwipe 0.35\""},
 		&cli.StringFlag{Name: "verified", Usage: "yes, no or sample"},
-		&cli.StringFlag{Name: "weight", Usage: "e.g. 0.62kg or 620g"},
+		&cli.StringFlag{Name: "weight", Usage: "with its unit, e.g. 0.62kg or 620g"},
+		&cli.BoolFlag{Name: "allow-unusual-weight", Usage: "accept a weight outside the plausible range for the device's type"},
 		&cli.StringFlag{Name: "batch", Usage: "destruction run reference (an open batch)"},
 		&cli.StringFlag{Name: "operator", Usage: "who carried out the sanitisation"},
 		&cli.StringFlag{Name: "witness", Usage: "who witnessed it"},
@@ -49,7 +54,7 @@ var disposeCommand = &cli.Command{
 			return err
 		}
 		defer s.Close()
-		p, err = s.RecordDisposal(p)
+		p, err = s.RecordDisposalOpts(p, ledger.RecordOptions{AllowUnusualWeight: c.Bool("allow-unusual-weight")})
 		if err != nil {
 			return err
 		}

@@ -19,10 +19,14 @@ var importCommand = &cli.Command{
 	Description: "The file must have this header (columns in any order; optional ones may be empty):\n\n  " +
 		strings.Join(ledger.ImportColumns, ",") + "\n\n" +
 		"weight_kg is kilograms with up to three decimals; disposed_on is YYYY-MM-DD.\n" +
+		"Each row is checked as 'itad dispose' checks one: dates, plausible weights, and each\n" +
+		"device's life in order (rows for one device in file order).\n" +
 		"The whole file is checked: if any row is bad, nothing is imported and every problem is\n" +
 		"listed as FILE:LINE: field: problem. Rows already in the ledger are skipped, so importing\n" +
 		"the same file twice changes nothing. New contractors and batches are created and reported.",
-	Flags: []cli.Flag{&cli.StringFlag{Name: "reason", Usage: "why, recorded in the audit trail"}},
+	Flags: []cli.Flag{&cli.StringFlag{Name: "reason", Usage: "why, recorded in the audit trail"},
+		&cli.BoolFlag{Name: "allow-unusual-weight", Usage: "accept weights outside the plausible range for their type in every row " +
+			"(one row says so with \"unusual\" in its notes)"}},
 	Action: func(c *cli.Context) error {
 		name, err := oneArg(c, "FILE.csv")
 		if err != nil {
@@ -39,7 +43,8 @@ var importCommand = &cli.Command{
 		}
 		defer s.Close()
 		bar := newProgress(c, fileLabel("import", name), fileSize(f)).Bytes()
-		res, err := s.Import(name, f, ledger.ImportOptions{Reason: c.String("reason"), Progress: bar.Set})
+		res, err := s.Import(name, f, ledger.ImportOptions{Reason: c.String("reason"), Progress: bar.Set,
+			AllowUnusualWeight: c.Bool("allow-unusual-weight")})
 		bar.Done()
 		var ie *ledger.ImportError
 		if errors.As(err, &ie) {

@@ -24,14 +24,15 @@ func table(w io.Writer) *tabwriter.Writer {
 	return tabwriter.NewWriter(ledger.PrintableWriter{W: w}, 0, 0, 2, ' ', 0)
 }
 
-// optWeight parses an optional weight flag ("0.62kg", "620g"; bare numbers are kg).
+// optWeight parses an optional weight flag: it must carry its unit
+// ("0.62kg", "620g"); a bare number is a usage error.
 func optWeight(c *cli.Context, name string) (*int64, error) {
 	if !c.IsSet(name) {
 		return nil, nil
 	}
-	g, err := ledger.ParseWeight(c.String(name), "kg")
+	g, err := ledger.ParseWeight(c.String(name), "")
 	if err != nil {
-		return nil, usageErr("--%s: %v", name, err)
+		return nil, usageErr("--%s: %s", name, strings.TrimPrefix(err.Error(), ledger.ErrInvalid.Error()+": "))
 	}
 	return &g, nil
 }
