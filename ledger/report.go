@@ -332,7 +332,7 @@ func weightCell(g, weighed int64) string {
 // coverage says how many items a weight covers, and how many of those
 // take their weight from a destruction run's gross weight.
 func coverage(weighed, batch, count int64) string {
-	s := fmt.Sprintf("weight recorded for %s of %s items", Thousands(weighed), Thousands(count))
+	s := fmt.Sprintf("weight recorded for %s of %s", Thousands(weighed), CountOf(count, "item", "items"))
 	if batch > 0 {
 		s += fmt.Sprintf(", %s of them from a run's gross weight", Thousands(batch))
 	}
