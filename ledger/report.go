@@ -255,7 +255,11 @@ func writeReportText(w io.Writer, by []string, rows []ReportRow) error {
 	for i, r := range rows {
 		line := []string{r.YearLabel()}
 		for _, f := range by {
-			line = append(line, orDash(r.Fields[f]))
+			v := r.Fields[f]
+			if f == "type" {
+				v = DeviceType(v).Label() // the codes stay in csv and json
+			}
+			line = append(line, orDash(v))
 		}
 		cells = append(cells, append(line, Thousands(r.Count), weightCell(r.WeightG, r.WeighedCount), coverage(r.WeighedCount, r.BatchWeighedCount, r.Count)))
 		if i == 0 || rows[i-1].Year != r.Year {

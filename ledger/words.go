@@ -121,6 +121,17 @@ var typeTable = map[DeviceType]typeWords{
 	OtherType:  {"Other", "device", "other devices"},
 }
 
+// Every label is also a spelling of its type: what device show prints
+// can be typed back, as in "--type 'Magnetic tape'".
+func init() {
+	for t, w := range typeTable {
+		if _, ok := typeAliases[key(w.label)]; !ok {
+			typeAliases[key(w.label)] = t
+		}
+	}
+	typeAliases["printer-mfd"] = Printer // "Printer / MFD" without the spaced slash
+}
+
 // Label is the name of the type in tables, fields and lists, the same in
 // certificates, their schedules, reports, FOI answers and device show:
 // "Hard disk drive", "Network equipment". An unknown type shows its code.

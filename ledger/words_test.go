@@ -92,3 +92,14 @@ func TestWords_Statement(t *testing.T) {
 		}
 	}
 }
+
+// TestWords_LabelsParse: every label, as device show prints it, is a
+// spelling of its type.
+func TestWords_LabelsParse(t *testing.T) {
+	for _, ty := range DeviceTypes {
+		got, err := ParseDeviceType(ty.Label())
+		if err != nil || got != ty {
+			t.Errorf("ParseDeviceType(%q) = %q, %v; want %s", ty.Label(), got, err, ty)
+		}
+	}
+}

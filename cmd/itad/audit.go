@@ -116,7 +116,7 @@ var verifyCommand = &cli.Command{
 				printJSON(c, map[string]any{"verified": false, "problems": probs, "more": ve.More})
 			} else {
 				w := c.App.Writer
-				fmt.Fprintf(w, "ledger %s does NOT verify: %d problem(s)\n", s.Path(), len(ve.Problems)+ve.More)
+				fmt.Fprintf(w, "ledger %s does NOT verify: %s\n", s.Path(), ledger.CountOf(int64(len(ve.Problems)+ve.More), "problem", "problems"))
 				for i, p := range ve.Problems {
 					if i == 20 {
 						fmt.Fprintf(w, "  ... and %d more\n", len(ve.Problems)+ve.More-20)
@@ -134,7 +134,7 @@ var verifyCommand = &cli.Command{
 			return printJSON(c, map[string]any{"verified": true, "result": res})
 		}
 		w := c.App.Writer
-		fmt.Fprintf(w, "ledger %s verified: %s events, hash chain intact, every table matches its events\n", s.Path(), ledger.Thousands(res.Events))
+		fmt.Fprintf(w, "ledger %s verified: %s, hash chain intact, every table matches its events\n", s.Path(), ledger.CountOf(res.Events, "event", "events"))
 		if res.Events > 0 {
 			fmt.Fprintf(w, "head hash: %s\norigin:    %s\n", res.Head, res.Origin)
 		}
@@ -142,7 +142,7 @@ var verifyCommand = &cli.Command{
 			fmt.Fprintf(w, "tree root: %s\n", res.Root)
 		}
 		for _, cp := range res.Checkpoints {
-			fmt.Fprintf(w, "checkpoint (%s) of %s events: consistent, signature %s\n", cp.Source, ledger.Thousands(cp.Size), cp.Signature)
+			fmt.Fprintf(w, "checkpoint (%s) of %s: consistent, signature %s\n", cp.Source, ledger.CountOf(cp.Size, "event", "events"), cp.Signature)
 		}
 		if v == nil && len(res.Checkpoints) > 0 {
 			fmt.Fprintln(w, "checkpoint signatures not checked: no signing certificate (give --trusted CERT)")
@@ -185,7 +185,7 @@ var checkpointCommand = &cli.Command{
 					if err := os.WriteFile(out, []byte(cp.Note), 0o644); err != nil {
 						return err
 					}
-					fmt.Fprintf(c.App.Writer, "checkpoint of %s events written to %s\n", ledger.Thousands(cp.Size), out)
+					fmt.Fprintf(c.App.Writer, "checkpoint of %s written to %s\n", ledger.CountOf(cp.Size, "event", "events"), out)
 					return nil
 				}
 				_, err = io.WriteString(c.App.Writer, cp.Note)
@@ -232,7 +232,7 @@ var checkpointCommand = &cli.Command{
 		}
 		vkey, _ := ledger.NoteVerifierKey(name, sig.Cert.PublicKey)
 		w := c.App.Writer
-		fmt.Fprintf(w, "checkpoint of %s events signed and recorded (event #%d):\n\n%s\n", ledger.Thousands(cp.Size), cp.Seq, cp.Note)
+		fmt.Fprintf(w, "checkpoint of %s signed and recorded (event #%d):\n\n%s\n", ledger.CountOf(cp.Size, "event", "events"), cp.Seq, cp.Note)
 		fmt.Fprintf(w, "verifier key: %s\n", vkey)
 		fmt.Fprintln(w, "keep a copy elsewhere: itad checkpoint export -o FILE")
 		return nil

@@ -130,8 +130,8 @@ func certIssue(c *cli.Context) error {
 			File string `json:"file"`
 		}{cert, path})
 	}
-	fmt.Fprintf(c.App.Writer, "certificate %s issued for %s %s (%d %s): %s\n", cert.UUID, cert.Kind, cert.Subject,
-		cert.Devices, pluralWord(cert.Devices, "device", "devices"), path)
+	fmt.Fprintf(c.App.Writer, "certificate %s issued for %s %s (%s): %s\n", cert.UUID, cert.Kind, cert.Subject,
+		ledger.CountOf(int64(cert.Devices), "device", "devices"), path)
 	for _, old := range cert.Supersedes {
 		fmt.Fprintf(c.App.Writer, "it supersedes certificate %s\n", old)
 	}
@@ -151,12 +151,6 @@ func issueError(err error) error {
 	return err
 }
 
-func pluralWord(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
 
 func certRevoke(c *cli.Context) error {
 	number, err := oneArg(c, "NUMBER")
@@ -275,13 +269,13 @@ func certVerify(c *cli.Context) error {
 		}
 		return printJSON(c, out)
 	}
-	fmt.Fprintf(c.App.Writer, "%s: valid certificate %s for %s %s (%d %s), issued %s by %s\n", file, ct.UUID, ct.Kind, ct.Subject,
-		ct.Devices, pluralWord(ct.Devices, "device", "devices"), ct.IssuedAt, ct.IssuedBy)
+	fmt.Fprintf(c.App.Writer, "%s: valid certificate %s for %s %s (%s), issued %s by %s\n", file, ct.UUID, ct.Kind, ct.Subject,
+		ledger.CountOf(int64(ct.Devices), "device", "devices"), ct.IssuedAt, ct.IssuedBy)
 	fmt.Fprintf(c.App.Writer, "signed by %s (SHA-256 %s); content hash %s matches the ledger\n",
 		certificate.SignerName(v.Signature.Signer), ct.SignerFingerprint, ct.ContentHash)
 	if c.Bool("proof") {
-		fmt.Fprintf(c.App.Writer, "issue (event #%d) included in the signed checkpoint of %d events, root %s: audit path of %d hashes verified\n",
-			ct.Seq, cp.Size, cp.Root, path)
+		fmt.Fprintf(c.App.Writer, "issue (event #%d) included in the signed checkpoint of %s, root %s: audit path of %s verified\n",
+			ct.Seq, ledger.CountOf(cp.Size, "event", "events"), cp.Root, ledger.CountOf(int64(path), "hash", "hashes"))
 	}
 	return nil
 }
@@ -330,7 +324,7 @@ func proveIssue(c *cli.Context, s *ledger.Store, seq int64) (ledger.Checkpoint, 
 		return cp, 0, &userError{err: fmt.Errorf("checkpoint: %w", err), code: exitVerifyFailed}
 	}
 	if seq > cp.Size {
-		return cp, 0, withHint(fmt.Errorf("the certificate was issued in event #%d, after the checkpoint of %d events", seq, cp.Size),
+		return cp, 0, withHint(fmt.Errorf("the certificate was issued in event #%d, after the checkpoint of %s", seq, ledger.CountOf(cp.Size, "event", "events")),
 			"sign a newer checkpoint with 'itad checkpoint', then verify again")
 	}
 	proof, err := s.ProveEventIncluded(seq, cp)
