@@ -151,7 +151,6 @@ func issueError(err error) error {
 	return err
 }
 
-
 func certRevoke(c *cli.Context) error {
 	number, err := oneArg(c, "NUMBER")
 	if err != nil {
