@@ -91,20 +91,20 @@ func RenderAnnualReport(r AnnualReport) ([]byte, error) {
 	pdf.CellFormat(0, 7, tr(r.Org), "", 1, "L", false, 0, "")
 	pdf.SetFont(fontSans, "", 9)
 	pdf.SetTextColor(80, 80, 80)
-	kind := "Calendar years"
+	var ys []int
+	for _, y := range years {
+		ys = append(ys, y.year)
+	}
+	span := ledger.YearsPhrase(ys, r.FinancialYear) // "Calendar years 2021 to 2025"
+	if len(ys) == 0 {
+		span = strings.TrimSuffix(span, ": none") + ": none recorded"
+	}
 	if r.FinancialYear {
-		kind = "UK financial years (1 April to 31 March)"
+		span = "UK f" + strings.TrimPrefix(span, "F") + " (1 April to 31 March)"
 	}
-	span := "none recorded"
-	if len(years) > 0 {
-		span = years[0].label
-		if len(years) > 1 {
-			span += " to " + years[len(years)-1].label
-		}
-	}
-	pdf.MultiCell(0, 4.5, tr(fmt.Sprintf("%s %s. Figures as of %s, the latest change to the ledger. "+
+	pdf.MultiCell(0, 4.5, tr(fmt.Sprintf("%s. Figures as of %s, the latest change to the ledger. "+
 		"Each device is counted once, by its final disposition: its latest destruction, else its latest wipe.",
-		kind, span, asOf.Format("2 January 2006 15:04 MST"))), "", "L", false)
+		span, asOf.Format("2 January 2006 15:04 MST"))), "", "L", false)
 	pdf.SetTextColor(0, 0, 0)
 	pdf.Ln(4)
 
@@ -147,11 +147,12 @@ func RenderAnnualReport(r AnnualReport) ([]byte, error) {
 		for _, part := range []struct {
 			heading, field, first string
 			rows                  []ledger.ReportRow
+			label                 func(string) string
 		}{
-			{"Items by type", "type", "Type", r.ByType},
-			{"Items by method", "method", "Method", r.ByMethod},
+			{"Items by type", "type", "Type", r.ByType, func(v string) string { return ledger.DeviceType(v).Label() }},
+			{"Items by method", "method", "Method", r.ByMethod, func(v string) string { return v }},
 		} {
-			annualPivotTables(pdf, tr, part.heading, part.first, annualPivot(part.rows, part.field), years)
+			annualPivotTables(pdf, tr, part.heading, part.first, annualPivot(part.rows, part.field), years, part.label)
 		}
 	}
 
@@ -254,7 +255,7 @@ func annualKg(r ledger.ReportRow) string {
 }
 
 func annualCoverage(r ledger.ReportRow) string {
-	return fmt.Sprintf("%s of %s items", ledger.Thousands(r.WeighedCount), ledger.Thousands(r.Count))
+	return fmt.Sprintf("%s of %s", ledger.Thousands(r.WeighedCount), ledger.CountOf(r.Count, "item", "items"))
 }
 
 func annualHeading(pdf *gofpdf.Fpdf, s string) {
@@ -307,7 +308,8 @@ func annualTable(pdf *gofpdf.Fpdf, tr func(string) string, head []string, widths
 // annualPivotTables draws items per value (type or method) and year, with
 // a total, the weight of all the years shown and its coverage. Years are
 // split evenly into tables of at most six.
-func annualPivotTables(pdf *gofpdf.Fpdf, tr func(string) string, heading, first string, p annualCounts, years []annualYear) {
+// label shows a value of the grouped field (a type's label for a code).
+func annualPivotTables(pdf *gofpdf.Fpdf, tr func(string) string, heading, first string, p annualCounts, years []annualYear, label func(string) string) {
 	// At most six year columns fit: more years are split evenly.
 	const maxPerTable = 6
 	tables := (len(years) + maxPerTable - 1) / maxPerTable
@@ -335,7 +337,7 @@ func annualPivotTables(pdf *gofpdf.Fpdf, tr func(string) string, heading, first 
 		var rows [][]string
 		for _, name := range p.names {
 			var sum ledger.ReportRow
-			row := []string{name}
+			row := []string{label(name)}
 			if name == "" {
 				row[0] = "not recorded"
 			}

@@ -67,10 +67,10 @@ func TestRenderAnnualReport(t *testing.T) {
 	}
 	for _, want := range []string{
 		"Annual disposal report", "Gwent Police – Heddlu Gwent, Café Unit, Tŷ Gwŷn, Łódź, Ελλάδα",
-		"Calendar years 2020 to 2021. Figures as of 2 April 2024 09:30 UTC",
+		"Calendar years 2020 and 2021. Figures as of 2 April 2024 09:30 UTC",
 		"Totals by year", "90.500", "50 of 60 items", "All", "271.500", "150 of 180 items",
 		"Items disposed of per year by NIST SP 800-88 category", "Clear", "Purge", "Destroy", "Year", "Items (final disposition)",
-		"Items by type", "hdd", "laptop", "phone", "not recorded", "Items by method", "shred", "overwrite",
+		"Items by type", "Hard disk drive", "Laptop", "Mobile phone", "not recorded", "Items by method", "shred", "overwrite",
 		"Notes", "Page 1 of 2", "Page 2 of 2",
 	} {
 		if !strings.Contains(text, want) {
@@ -78,7 +78,7 @@ func TestRenderAnnualReport(t *testing.T) {
 		}
 	}
 	// Types in the ledger's order: storage media first.
-	if strings.Index(text, "hdd") > strings.Index(text, "laptop") {
+	if strings.Index(text, "Hard disk drive") > strings.Index(text, "Laptop") {
 		t.Error("types are not in the ledger's order")
 	}
 	requireTool(t, "pdftoppm")
@@ -94,9 +94,9 @@ func TestRenderAnnualReport_Shapes(t *testing.T) {
 		wants []string
 	}{
 		{"Empty", AnnualReport{Org: "Empty Org", WeightRule: ledger.WeightRule}, []string{"No disposals are recorded for the years asked", "none recorded"}},
-		{"OneYear", annualSample("One", 2021), []string{"Calendar years 2021.", "Items by type"}},
+		{"OneYear", annualSample("One", 2021), []string{"Calendar year 2021.", "Items by type"}},
 		{"TwelveYears", annualSample("Twelve", 2010, 2011, 2012, 2013, 2014, 2015, 2016, 2017, 2018, 2019, 2020, 2021),
-			[]string{"Items by type (2010 to 2015)", "Items by type (2016 to 2021)"}},
+			[]string{"Calendar years 2010 to 2021.", "Items by type (2010 to 2015)", "Items by type (2016 to 2021)"}},
 		{"Financial", func() AnnualReport {
 			r := annualSample("Fin", 2020, 2021)
 			r.FinancialYear = true
@@ -106,7 +106,7 @@ func TestRenderAnnualReport_Shapes(t *testing.T) {
 				}
 			}
 			return r
-		}(), []string{"UK financial years (1 April to 31 March) 2020/21 to 2021/22", "Financial year", "2021/22"}},
+		}(), []string{"UK financial years 2020/21 and 2021/22 (1 April to 31 March)", "Financial year", "2021/22"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pdf, err := RenderAnnualReport(tc.r)

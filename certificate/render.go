@@ -17,8 +17,32 @@ import (
 // SHA-256 of every unsigned PDF and `itad cert verify` regenerates it, so
 // any change to the bytes Render writes for the same Content (layout,
 // wording, gofpdf version) makes earlier certificates irreproducible: keep
-// the old layout reachable, bump this and update the golden test.
-const RenderVersion = 1
+// the old layout reachable (RenderLayout), bump this and add a golden test.
+// Every PDF names its layout in its /Creator, "itad certificate layout N",
+// from which Verify picks the layout to regenerate.
+//
+//	1  the first layout
+//	2  the ledger's words (ledger/words.go): type labels ("Solid-state
+//	   drive") in the schedule and totals, one capacity format
+//	   (ledger.FormatCapacity: "4 TB", "960 GB") on the device page and in
+//	   the schedule, method names in the schedule, type nouns in the
+//	   statement ("USB flash drive"), counts agreeing with their nouns
+//	   ("1 item ... was")
+const RenderVersion = 2
+
+// layoutCreator is the /Creator of a PDF of layout N, as gofpdf writes it.
+var layoutCreator = regexp.MustCompile(`/Creator \(itad certificate layout ([0-9]{1,4})\)`)
+
+// PDFLayout returns the layout named by an unsigned certificate PDF's
+// /Creator, or 0 when it names none.
+func PDFLayout(pdf []byte) int {
+	m := layoutCreator.FindSubmatch(pdf)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(string(m[1]))
+	return n
+}
 
 // Page geometry in millimetres (A4 portrait).
 const (
@@ -47,11 +71,12 @@ var (
 
 // renderer draws one certificate.
 type renderer struct {
-	pdf   *gofpdf.Fpdf
-	c     Content
-	hash  string // content hash
-	title string
-	cat   ledger.Category // common category of the items, "" when mixed
+	pdf    *gofpdf.Fpdf
+	layout int // 1 to RenderVersion
+	c      Content
+	hash   string // content hash
+	title  string
+	cat    ledger.Category // common category of the items, "" when mixed
 	// progress, when set, is told how many schedule rows are drawn.
 	progress func(done int64)
 }
@@ -75,6 +100,18 @@ func Render(c Content) ([]byte, error) { return RenderProgress(c, nil) }
 // of a batch certificate's schedule are drawn, with how many are done.
 // The output does not depend on it.
 func RenderProgress(c Content, progress func(done int64)) ([]byte, error) {
+	return renderLayout(c, RenderVersion, progress)
+}
+
+// RenderLayout is Render in an earlier layout (1 to RenderVersion), to
+// reproduce a certificate issued by an earlier itad. It returns an error
+// for a layout this itad does not know.
+func RenderLayout(c Content, layout int) ([]byte, error) { return renderLayout(c, layout, nil) }
+
+func renderLayout(c Content, layout int, progress func(done int64)) ([]byte, error) {
+	if layout < 1 || layout > RenderVersion {
+		return nil, fmt.Errorf("render certificate %s: layout %d is unknown to this itad (it knows 1 to %d): upgrade itad", c.Number, layout, RenderVersion)
+	}
 	d := c.Data
 	if len(d.Items) == 0 {
 		return nil, fmt.Errorf("render certificate %s: no items", c.Number)
@@ -85,7 +122,7 @@ func RenderProgress(c Content, progress func(done int64)) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("render certificate %s: inconsistent %q certificate data", c.Number, d.Kind)
 	}
-	r := &renderer{c: c, hash: ContentHash(c), cat: commonCategory(d.Items), progress: progress}
+	r := &renderer{c: c, layout: layout, hash: ContentHash(c), cat: commonCategory(d.Items), progress: progress}
 	r.title = certificateTitle(r.cat, d.Items)
 	pdf := gofpdf.New("P", "mm", "A4", "")
 	r.pdf = pdf
@@ -97,7 +134,7 @@ func RenderProgress(c Content, progress func(done int64)) ([]byte, error) {
 	pdf.SetSubject(d.Kind+" "+d.Subject, true)
 	pdf.SetAuthor(d.Org, true)
 	pdf.SetKeywords("itad:cert:"+c.Number, false)
-	pdf.SetCreator(fmt.Sprintf("itad certificate layout %d", RenderVersion), false)
+	pdf.SetCreator(fmt.Sprintf("itad certificate layout %d", layout), false)
 	pdf.SetProducer("itad (gofpdf)", false)
 	pdf.SetMargins(marginX, bodyTop, marginX)
 	pdf.SetAutoPageBreak(true, 297-bodyBottom)
@@ -453,8 +490,8 @@ func (r *renderer) deviceFront() {
 	v, p := it.Device, it.Disposal
 	r.section("Media", 20)
 	r.pair(kv{"Serial number", v.Serial, false}, kv{"Asset tag", v.AssetTag, false})
-	r.pair(kv{"Media type", typeName(v.Type), false}, kv{"Make / model", joinNonEmpty(" ", v.Make, v.Model), false})
-	r.pair(kv{"Capacity", capacity(v.CapacityGB), false}, kv{"Source site", v.Site, false})
+	r.pair(kv{"Media type", r.typeName(v.Type), false}, kv{"Make / model", joinNonEmpty(" ", v.Make, v.Model), false})
+	r.pair(kv{"Capacity", r.capacity(v.CapacityGB), false}, kv{"Source site", v.Site, false})
 
 	r.section("Sanitisation", 30)
 	r.pair(kv{"Method", methodName(p.Method), false}, kv{"NIST SP 800-88 category", categoryName(p.Category), false})
@@ -468,7 +505,7 @@ func (r *renderer) deviceFront() {
 	}
 
 	r.section("Statement", 20)
-	r.paragraph(deviceStatement(d, p, v))
+	r.paragraph(deviceStatement(d, p, v, r.layout))
 	r.signatureBoxes(p.Operator, p.DisposedOn, p.Witness, p.DisposedOn)
 	r.signatureBlock()
 }
@@ -508,7 +545,7 @@ func (r *renderer) batchFront() {
 
 	r.totals()
 	r.section("Statement", 20)
-	r.paragraph(batchStatement(d, r.cat))
+	r.paragraph(batchStatement(d, r.cat, r.layout))
 	performer := summariseNames(items, func(it ledger.CertificateItem) string { return it.Disposal.Operator })
 	validator := b.Witness
 	if validator == "" {
@@ -580,11 +617,14 @@ func (r *renderer) totals() {
 		if v == nil {
 			continue
 		}
-		row([]string{typeName(t), ledger.Thousands(v.n), ledger.Thousands(v.weighed), kgOrDash(v.weighed, v.grams)}, false, false)
+		row([]string{r.typeName(t), ledger.Thousands(v.n), ledger.Thousands(v.weighed), kgOrDash(v.weighed, v.grams)}, false, false)
 	}
 	row([]string{"Total", ledger.Thousands(all.n), ledger.Thousands(all.weighed), kgOrDash(all.weighed, all.grams)}, true, true)
 	pdf.SetFont("Helvetica", "", 8.5)
 	cover := fmt.Sprintf("Weight recorded for %s of %s items (%s kg).", ledger.Thousands(all.weighed), ledger.Thousands(all.n), ledger.FormatKg(all.grams))
+	if r.layout >= 2 {
+		cover = fmt.Sprintf("Weight recorded for %s of %s (%s kg).", ledger.Thousands(all.weighed), ledger.CountOf(all.n, "item", "items"), ledger.FormatKg(all.grams))
+	}
 	if g := d.Batch.GrossWeightG; g != nil {
 		cover += fmt.Sprintf(" Weighed gross output of the run: %s kg.", ledger.FormatKg(*g))
 	} else {
@@ -638,6 +678,31 @@ var scheduleColumns = []column{
 	}, false},
 }
 
+// columns returns the schedule's columns in r's layout: from layout 2 the
+// type and method are named as everywhere else, capacities written as
+// ledger.FormatCapacity, and the type column is wider (the make and model
+// narrower) to hold the labels.
+func (r *renderer) columns() []column {
+	if r.layout < 2 {
+		return scheduleColumns
+	}
+	cols := append([]column(nil), scheduleColumns...)
+	for i := range cols {
+		switch cols[i].title {
+		case "Type": // wider, for labels such as "Solid-state drive"
+			cols[i].w += 4
+			cols[i].value = func(_ int, it ledger.CertificateItem) string { return it.Device.Type.Label() }
+		case "Make / model":
+			cols[i].w -= 4
+		case "Capacity":
+			cols[i].value = func(_ int, it ledger.CertificateItem) string { return formatCapacity(it.Device.CapacityGB) }
+		case "Method":
+			cols[i].value = func(_ int, it ledger.CertificateItem) string { return methodName(it.Disposal.Method) }
+		}
+	}
+	return cols
+}
+
 const rowH = 4.3
 
 // schedule lists every item of a batch in a table that repeats its header
@@ -651,7 +716,8 @@ func (r *renderer) schedule() {
 	r.tableHeader()
 	pdf.SetFont("Helvetica", "", 7)
 	const lineH = 3.1 // line pitch of a wrapped cell
-	wrapped := make([][][]byte, len(scheduleColumns))
+	columns := r.columns()
+	wrapped := make([][][]byte, len(columns))
 	for i, it := range items {
 		if r.progress != nil && i%256 == 0 {
 			r.progress(int64(i))
@@ -659,7 +725,7 @@ func (r *renderer) schedule() {
 		// Wrap identifiers too wide for their column even at the
 		// smallest font cell() would use.
 		h := rowH
-		for j, col := range scheduleColumns {
+		for j, col := range columns {
 			wrapped[j] = nil
 			if !col.wrap {
 				continue
@@ -682,7 +748,7 @@ func (r *renderer) schedule() {
 			pdf.Rect(marginX, y, bodyW, h, "F")
 		}
 		x := marginX
-		for j, col := range scheduleColumns {
+		for j, col := range columns {
 			if wrapped[j] != nil {
 				for k, line := range wrapped[j] {
 					pdf.SetXY(x, y+float64(k)*lineH)
@@ -704,7 +770,11 @@ func (r *renderer) schedule() {
 	pdf.SetFont("Helvetica", "", 7.5)
 	r.text(grey)
 	pdf.SetX(marginX)
-	r.cell(bodyW, 4, fmt.Sprintf("End of schedule: %s items.", ledger.Thousands(int64(len(items)))), "L", 1)
+	end := fmt.Sprintf("End of schedule: %s items.", ledger.Thousands(int64(len(items))))
+	if r.layout >= 2 {
+		end = "End of schedule: " + ledger.CountOf(int64(len(items)), "item", "items") + "."
+	}
+	r.cell(bodyW, 4, end, "L", 1)
 	r.text(black)
 }
 
@@ -716,7 +786,7 @@ func (r *renderer) tableHeader() {
 	r.text(white)
 	pdf.SetFont("Helvetica", "B", 7)
 	pdf.SetX(marginX)
-	for _, col := range scheduleColumns {
+	for _, col := range r.columns() {
 		r.cell(col.w, 5.5, col.title, col.align, 0)
 	}
 	r.text(black)
@@ -732,11 +802,20 @@ var typeNames = map[ledger.DeviceType]string{
 	ledger.Tablet: "Tablet", ledger.Network: "Network equipment", ledger.Printer: "Printer / MFD", ledger.OtherType: "Other",
 }
 
+// typeName is layout 1's name of a type; later layouts use ledger's
+// DeviceType.Label.
 func typeName(t ledger.DeviceType) string {
 	if n, ok := typeNames[t]; ok {
 		return n
 	}
 	return string(t)
+}
+
+func (r *renderer) typeName(t ledger.DeviceType) string {
+	if r.layout >= 2 {
+		return t.Label()
+	}
+	return typeName(t)
 }
 
 var methodNames = map[ledger.Method][2]string{ // name, and as the object of "by"
@@ -801,13 +880,17 @@ func categoryEffect(c ledger.Category) string {
 	return ""
 }
 
-func deviceStatement(d ledger.CertificateData, p ledger.Disposal, v ledger.Device) string {
+func deviceStatement(d ledger.CertificateData, p ledger.Disposal, v ledger.Device, layout int) string {
 	verb := "sanitised"
 	if p.Category == ledger.Destroy {
 		verb = "physically destroyed"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "This is to certify that the %s with serial number %s was %s by %s on %s", strings.ToLower(typeNameShort(v.Type)), v.Serial, verb, methodBy(p.Method), p.DisposedOn)
+	noun := strings.ToLower(typeNameShort(v.Type))
+	if layout >= 2 {
+		noun = v.Type.Noun()
+	}
+	fmt.Fprintf(&b, "This is to certify that the %s with serial number %s was %s by %s on %s", noun, v.Serial, verb, methodBy(p.Method), p.DisposedOn)
 	if v.Site != "" {
 		fmt.Fprintf(&b, " at %s", v.Site)
 	}
@@ -831,17 +914,21 @@ func typeNameShort(t ledger.DeviceType) string {
 	return typeName(t)
 }
 
-func batchStatement(d ledger.CertificateData, cat ledger.Category) string {
+func batchStatement(d ledger.CertificateData, cat ledger.Category, layout int) string {
 	b := d.Batch
-	n := ledger.Thousands(int64(len(d.Items)))
+	n := ledger.Thousands(int64(len(d.Items))) + " items"
+	were := "were"
+	if layout >= 2 && len(d.Items) == 1 {
+		n, were = "1 item", "was"
+	}
 	var s strings.Builder
 	switch cat {
 	case ledger.Destroy:
-		fmt.Fprintf(&s, "This is to certify that the %s items listed in the schedule of this certificate were physically destroyed", n)
+		fmt.Fprintf(&s, "This is to certify that the %s listed in the schedule of this certificate %s physically destroyed", n, were)
 	case ledger.Clear, ledger.Purge:
-		fmt.Fprintf(&s, "This is to certify that the %s items listed in the schedule of this certificate were sanitised", n)
+		fmt.Fprintf(&s, "This is to certify that the %s listed in the schedule of this certificate %s sanitised", n, were)
 	default:
-		fmt.Fprintf(&s, "This is to certify that the %s items listed in the schedule of this certificate were sanitised or destroyed, each by the method shown,", n)
+		fmt.Fprintf(&s, "This is to certify that the %s listed in the schedule of this certificate %s sanitised or destroyed, each by the method shown,", n, were)
 	}
 	fmt.Fprintf(&s, " in destruction run %s", b.Ref)
 	if dr := dateRange(d.Items); dr != "" {
@@ -908,6 +995,22 @@ func capacity(gb *int64) string {
 		return ""
 	}
 	return ledger.Thousands(*gb) + " GB"
+}
+
+// capacity is the device page's capacity: from layout 2, as everywhere
+// else (ledger.FormatCapacity).
+func (r *renderer) capacity(gb *int64) string {
+	if r.layout >= 2 {
+		return formatCapacity(gb)
+	}
+	return capacity(gb)
+}
+
+func formatCapacity(gb *int64) string {
+	if gb == nil {
+		return ""
+	}
+	return ledger.FormatCapacity(*gb)
 }
 
 func shortCapacity(gb *int64) string {

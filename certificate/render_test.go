@@ -205,25 +205,40 @@ func TestRender_Reproducible(t *testing.T) {
 		name string
 		data ledger.CertificateData
 	}{{"device", sampleDevice()}, {"batch", sampleBatch(130)}} {
-		t.Run(tc.name, func(t *testing.T) {
-			c := sampleContent(tc.data, testFP)
-			a, err := Render(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := Render(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(a, b) {
-				t.Fatal("two renders differ")
-			}
-			sum := sha256.Sum256(a)
-			checkGolden(t, fmt.Sprintf("render-v%d-%s.sha256", RenderVersion, tc.name), []byte(hex.EncodeToString(sum[:])+"\n"))
-			if n, err := Number(a); err != nil || n != c.Number {
-				t.Errorf("Number = %q, %v; want %s", n, err, c.Number)
-			}
-		})
+		// Every layout stays reachable and pinned: certificates issued in
+		// an earlier layout must still verify.
+		for layout := 1; layout <= RenderVersion; layout++ {
+			t.Run(fmt.Sprintf("%s/layout-%d", tc.name, layout), func(t *testing.T) {
+				c := sampleContent(tc.data, testFP)
+				a, err := RenderLayout(c, layout)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := RenderLayout(c, layout)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(a, b) {
+					t.Fatal("two renders differ")
+				}
+				if layout == RenderVersion {
+					if cur, err := Render(c); err != nil || !bytes.Equal(cur, a) {
+						t.Fatalf("Render is not the latest layout (%v)", err)
+					}
+				}
+				if got := PDFLayout(a); got != layout {
+					t.Errorf("PDFLayout = %d, want %d", got, layout)
+				}
+				sum := sha256.Sum256(a)
+				checkGolden(t, fmt.Sprintf("render-v%d-%s.sha256", layout, tc.name), []byte(hex.EncodeToString(sum[:])+"\n"))
+				if n, err := Number(a); err != nil || n != c.Number {
+					t.Errorf("Number = %q, %v; want %s", n, err, c.Number)
+				}
+			})
+		}
+	}
+	if _, err := RenderLayout(sampleContent(sampleDevice(), testFP), RenderVersion+1); err == nil {
+		t.Error("an unknown layout rendered")
 	}
 }
 

@@ -118,8 +118,10 @@ func Number(unsigned []byte) (string, error) {
 //  6. the content hash of the ledger's current data for the certificate
 //     equals the recorded one (ErrContentChanged: the ledger was amended
 //     after issue);
-//  7. rendering the ledger's current data gives the recorded PDF byte for
-//     byte (ErrNotReproducible: this itad renders differently).
+//  7. rendering the ledger's current data in the layout the document
+//     names (PDFLayout; earlier layouts stay reachable, see RenderVersion)
+//     gives the recorded PDF byte for byte (ErrNotReproducible: this itad
+//     renders differently).
 //
 // Nothing the PDF says about itself is trusted: its number only selects
 // the ledger record, and every other check compares with that record.
@@ -178,14 +180,17 @@ func Verify(pdf []byte, trust Trust, recs Records) (number string, v *Verified, 
 		return number, nil, fmt.Errorf("%w: certificate %s: the ledger's records of %s %s were amended after the certificate was issued (content hash now %s, recorded %s)",
 			ErrContentChanged, number, rec.Kind, rec.Subject, h, rec.ContentHash)
 	}
-	regen, err := Render(c)
+	// The layout is the one the document names: its bytes are those the
+	// ledger recorded (step 5), so it is the layout the ledger issued.
+	layout := PDFLayout(sig.Unsigned)
+	regen, err := RenderLayout(c, layout)
 	if err != nil {
 		return number, nil, fmt.Errorf("%w: certificate %s: %v", ErrNotReproducible, number, err)
 	}
 	if !bytes.Equal(regen, sig.Unsigned) {
 		rs := sha256.Sum256(regen)
 		return number, nil, fmt.Errorf("%w: certificate %s: rendering the ledger's data gives SHA-256 %s, the ledger recorded %s (layout version %d)",
-			ErrNotReproducible, number, hex.EncodeToString(rs[:]), rec.PDFSHA256, RenderVersion)
+			ErrNotReproducible, number, hex.EncodeToString(rs[:]), rec.PDFSHA256, layout)
 	}
 	return number, &Verified{Certificate: rec, Signature: sig}, nil
 }

@@ -115,7 +115,7 @@ func TestVerify(t *testing.T) {
 		{"ErrNotReproducible", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
 			// A document the ledger recorded but this renderer would not
 			// write: same content, one byte of metadata different.
-			changed := bytes.Replace(iss.Unsigned, []byte("/Creator (itad certificate layout 1)"), []byte("/Creator (itad certificate layout 9)"), 1)
+			changed := bytes.Replace(iss.Unsigned, []byte(fmt.Sprintf("/Creator (itad certificate layout %d)", RenderVersion)), []byte("/Creator (itad certificate layout 9)"), 1)
 			if bytes.Equal(changed, iss.Unsigned) {
 				t.Fatal("creator not found")
 			}
@@ -123,6 +123,31 @@ func TestVerify(t *testing.T) {
 			recs.cert.PDFSHA256 = hex.EncodeToString(sum[:])
 			return signCertPDF(t, changed, s), ours
 		}, s, ErrNotReproducible},
+		{"ErrNotReproducible/ClaimsEarlierLayout", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
+			// The current layout's bytes naming layout 1: layout 1 renders
+			// other bytes.
+			changed := bytes.Replace(iss.Unsigned, []byte(fmt.Sprintf("/Creator (itad certificate layout %d)", RenderVersion)), []byte("/Creator (itad certificate layout 1)"), 1)
+			sum := sha256.Sum256(changed)
+			recs.cert.PDFSHA256 = hex.EncodeToString(sum[:])
+			return signCertPDF(t, changed, s), ours
+		}, s, ErrNotReproducible},
+		{"OK/IssuedInLayout1", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
+			// A certificate issued by an itad of layout 1 still verifies.
+			old, err := RenderLayout(iss.Content, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bytes.Equal(old, iss.Unsigned) {
+				t.Fatal("layout 1 renders the sample as the current layout does")
+			}
+			signed, err := SignPDF(old, s, SignOptions{Reason: "Certificate " + iss.Content.Number, Time: iss.Content.IssuedAt})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := sha256.Sum256(old)
+			recs.cert.PDFSHA256 = hex.EncodeToString(sum[:])
+			return signed, ours
+		}, s, nil},
 		{"ErrNotWholeFile", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
 			return append(bytes.Clone(iss.Signed), "% appended\n"...), ours
 		}, s, ErrNotWholeFile},

@@ -551,11 +551,7 @@ func (e *RestoreConflictError) Error() string {
 	if e.Newer != "" {
 		what += ": " + e.Newer
 	}
-	events := "events"
-	if n == 1 {
-		events = "event"
-	}
-	return fmt.Sprintf("%s has %d %s newer than the backup (%s): restoring would lose them", e.Ledger, n, events, what)
+	return fmt.Sprintf("%s has %s newer than the backup (%s): restoring would lose them", e.Ledger, CountOf(int64(n), "event", "events"), what)
 }
 
 // Restore replaces the ledger at ledgerPath with the backup at backupPath.

@@ -27,21 +27,11 @@ type Exemption struct {
 }
 
 // Statement is the sentence an FOI answer gives instead of the withheld
-// information: "Withheld under section 24(1) and 31(1) of the Freedom of
-// Information Act 2000".
+// information: "Withheld under section 24(1) of the Freedom of
+// Information Act 2000", or "under sections 24(1) and 31(1)" for several.
 func (e Exemption) Statement() string {
-	return "Withheld under section " + joinAnd(e.Sections) + " of the Freedom of Information Act 2000"
-}
-
-// joinAnd joins items as "a", "a and b", "a, b and c".
-func joinAnd(items []string) string {
-	switch len(items) {
-	case 0:
-		return ""
-	case 1:
-		return items[0]
-	}
-	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+	return "Withheld under " + Plural(int64(len(e.Sections)), "section", "sections") + " " + JoinAnd(e.Sections) +
+		" of the Freedom of Information Act 2000"
 }
 
 // exemptionEvent is the payload of exempt.set and exempt.clear, a format

@@ -2,12 +2,14 @@ package ledger
 
 import (
 	"bufio"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -35,25 +37,24 @@ func (t *Tally) add(o Tally) {
 
 // Answer states the tally with honest coverage: "3 items, 2,199.700 kg
 // (weight recorded for 2 of 3 items)", "3 items, weight not recorded for
-// any of the 3 items", or "none".
+// any of the 3 items", "1 item, weight not recorded", or a recorded zero,
+// "0 items" (a year the ledger holds no records for is not answered with
+// a tally: see FOIRecords).
 func (t Tally) Answer() string {
-	if t.Count == 0 {
-		return "none"
-	}
 	items := countItems(t.Count)
-	if t.WeighedCount == 0 {
+	switch {
+	case t.Count == 0:
+		return items
+	case t.WeighedCount == 0 && t.Count == 1:
+		return items + ", weight not recorded"
+	case t.WeighedCount == 0:
 		return items + ", weight not recorded for any of the " + items
 	}
 	return items + ", " + FormatKg(t.WeightG) + " kg (" + coverage(t.WeighedCount, t.BatchWeighedCount, t.Count) + ")"
 }
 
-// countItems says "1 item" or "1,942 items".
-func countItems(n int64) string {
-	if n == 1 {
-		return "1 item"
-	}
-	return Thousands(n) + " items"
-}
+// countItems says "0 items", "1 item" or "1,942 items".
+func countItems(n int64) string { return CountOf(n, "item", "items") }
 
 // FOICount is a named count in an FOI answer: a contractor, site, method
 // or standard and the items it accounts for.
@@ -65,10 +66,36 @@ type FOICount struct {
 	Wiped          int64  `json:"wiped"`
 }
 
+// FOIRecords says what the ledger holds for a year of an FOI answer. Under
+// the Act "no information is held" and "none were destroyed" are different
+// answers: a year outside the ledger's records is not answered with zeros.
+type FOIRecords string
+
+const (
+	// RecordsComplete: the year has ended and lies within the ledger's
+	// records; its figures are final (a zero is a recorded zero).
+	RecordsComplete FOIRecords = "complete"
+	// RecordsToDate: the year has not ended; its figures are to date, as
+	// of FOIAnswer.AsOf.
+	RecordsToDate FOIRecords = "to-date"
+	// RecordsNone: the year lies before the ledger's earliest disposal
+	// record or after its latest (or the ledger holds none): no records
+	// are held for it.
+	RecordsNone FOIRecords = "none"
+	// RecordsNotBegun: the year has not begun, so no records can be held.
+	RecordsNotBegun FOIRecords = "not-begun"
+)
+
+// Held reports whether the year is answered with figures.
+func (r FOIRecords) Held() bool { return r == RecordsComplete || r == RecordsToDate }
+
 // FOIYear holds the answers for one year. Contractors and Sites are nil
-// when the field is withheld.
+// when the field is withheld. When Records is not Held, every figure is
+// zero and the year is answered only with NoRecords.
 type FOIYear struct {
 	Year               int
+	Records            FOIRecords
+	InProgress         bool       // the year has begun and not ended on FOIAnswer.AsOf
 	StorageDestroyed   Tally      // storage media, category destroy
 	StorageByMethod    []FOICount // StorageDestroyed by method
 	StorageIncinerated Tally      // storage media, method incinerate
@@ -90,6 +117,12 @@ type FOIAnswer struct {
 	FinancialYear bool
 	Years         []FOIYear
 	Withheld      []Exemption
+	// AsOf is the date of the answer (YYYY-MM-DD, UTC, from Store.Now):
+	// the figures of a year not yet ended are to this date.
+	AsOf string
+	// First and Last are the earliest and latest disposal dates the
+	// ledger holds (YYYY-MM-DD), "" when it holds none.
+	First, Last string
 }
 
 // withheld returns the exemption of field, if it is withheld.
@@ -111,10 +144,14 @@ func (a FOIAnswer) Label(y int) string {
 }
 
 // FOI computes the answer for q from one snapshot of the ledger, applying
-// the exemptions in force. A year asked for with no disposals is answered
-// with zeros. It returns an error only if the ledger cannot be read.
+// the exemptions in force, as of today (Store.Now, UTC). Each year says
+// what is held for it (FOIRecords): a year within the ledger's records
+// with no disposals is answered with zeros; a year before its earliest or
+// after its latest disposal record, with no records held; a year not yet
+// begun, with none that can be held. It returns an error only if the
+// ledger cannot be read.
 func (s *Store) FOI(q FOIQuery) (FOIAnswer, error) {
-	a := FOIAnswer{FinancialYear: q.FinancialYear}
+	a := FOIAnswer{FinancialYear: q.FinancialYear, AsOf: s.Now().UTC().Format(time.DateOnly)}
 	err := s.readSnapshot(func(db readQuerier) error {
 		var err error
 		if a.Org, err = settingIn(db, SettingOrg); err != nil {
@@ -123,9 +160,82 @@ func (s *Store) FOI(q FOIQuery) (FOIAnswer, error) {
 		if a.Withheld, err = checkedExemptions(db); err != nil { // state.go
 			return err
 		}
-		return foiYears(db, &a, q)
+		var first, last sql.NullString
+		if err := db.QueryRow(foiHeldRange).Scan(&first, &last); err != nil {
+			return fmt.Errorf("foi: records held: %w", err)
+		}
+		a.First, a.Last = first.String, last.String
+		if err := foiYears(db, &a, q); err != nil {
+			return err
+		}
+		for i := range a.Years {
+			a.Years[i].Records, a.Years[i].InProgress = a.records(a.Years[i].Year)
+		}
+		return nil
 	})
 	return a, err
+}
+
+// foiHeldRange finds the earliest and latest disposal dates the ledger
+// holds: the span of its records, whatever each device's final disposition.
+const foiHeldRange = `SELECT min(disposed_on), max(disposed_on) FROM disposals`
+
+// period returns the first and last dates of year y (calendar, or the UK
+// financial year starting in April of y), as YYYY-MM-DD.
+func (a FOIAnswer) period(y int) (start, end string) {
+	if a.FinancialYear {
+		return fmt.Sprintf("%04d-04-01", y), fmt.Sprintf("%04d-03-31", y+1)
+	}
+	return fmt.Sprintf("%04d-01-01", y), fmt.Sprintf("%04d-12-31", y)
+}
+
+// records says what is held for year y, and whether it is in progress on
+// a.AsOf. Dates are YYYY-MM-DD, so text order is date order.
+func (a FOIAnswer) records(y int) (FOIRecords, bool) {
+	start, end := a.period(y)
+	inProgress := start <= a.AsOf && a.AsOf <= end
+	switch {
+	case start > a.AsOf:
+		return RecordsNotBegun, false
+	case a.First == "" || end < a.First || start > a.Last:
+		return RecordsNone, inProgress
+	case inProgress:
+		return RecordsToDate, true
+	}
+	return RecordsComplete, false
+}
+
+// Heading shows a year as it heads its answers: "2020", "2020/21", or
+// "2026 to date (as of 2026-03-01)" for a year not yet ended.
+func (a FOIAnswer) Heading(y FOIYear) string {
+	if y.InProgress {
+		return a.Label(y.Year) + " to date (as of " + a.AsOf + ")"
+	}
+	return a.Label(y.Year)
+}
+
+// NoRecords is the answer for a year whose records are not held: "No
+// records are held for 2019: the ledger's records begin on 2021-06-09",
+// "No records are held for 2026 to date (as of 2026-03-01): the ledger's
+// latest record is dated 2025-11-30", "No records can be held for 2027:
+// the year has not begun". It is "" for a held year.
+func (a FOIAnswer) NoRecords(y FOIYear) string {
+	switch y.Records {
+	case RecordsNotBegun:
+		return "No records can be held for " + a.Label(y.Year) + ": the year has not begun"
+	case RecordsNone:
+		start, _ := a.period(y.Year)
+		why := "the ledger holds no disposal records"
+		switch {
+		case a.First == "":
+		case start > a.Last:
+			why = "the ledger's latest record is dated " + a.Last
+		default:
+			why = "the ledger's records begin on " + a.First
+		}
+		return "No records are held for " + a.Heading(y) + ": " + why
+	}
+	return ""
 }
 
 func settingIn(db readQuerier, k string) (string, error) {
@@ -266,6 +376,7 @@ func foiYears(db readQuerier, a *FOIAnswer, q FOIQuery) error {
 	}
 
 	for _, fy := range years {
+		fy.Records = RecordsComplete // set by FOI, once the span of the records is known
 		sortCounts(fy.StorageByMethod)
 		sortCounts(fy.Contractors)
 		sortCounts(fy.Sites)
@@ -441,15 +552,16 @@ func (c FOICount) line(notRecorded string) string {
 	return fmt.Sprintf("%s: %s (%s destroyed, %s wiped)", name, countItems(c.Items), Thousands(c.Destroyed), Thousands(c.Wiped))
 }
 
-// foiStorageTypes names the storage media in the answer's wording.
+// foiStorageTypes names the storage media in the answer's wording: "hard
+// disk drives, solid-state drives, ... and memory cards".
 func foiStorageTypes() string {
 	var ts []string
 	for _, t := range DeviceTypes {
 		if t.StorageMedia() {
-			ts = append(ts, string(t))
+			ts = append(ts, t.Nouns())
 		}
 	}
-	return strings.Join(ts, ", ")
+	return JoinAnd(ts)
 }
 
 // The questions, in the order every format answers them.
@@ -491,8 +603,13 @@ func (a FOIAnswer) notes() []string {
 	if a.FinancialYear {
 		basis = "Years are UK financial years, 1 April to 31 March (2020/21 is 1 April 2020 to 31 March 2021)."
 	}
+	held := "The ledger holds no disposal records."
+	if a.First != "" {
+		held = "The ledger holds disposal records dated " + a.First + " to " + a.Last + "; a year outside them is answered \"no records are held\", not with zeros."
+	}
 	return []string{
 		basis + " Each device is counted once, by its final disposition: its latest destruction, else its latest wipe.",
+		held,
 		"Storage devices are " + foiStorageTypes() + ". Destroyed means shredded, disintegrated, pulverised or incinerated " +
 			"(NIST SP 800-88 destroy); wiped means overwritten (clear), block-erased, crypto-erased or degaussed (purge).",
 		"Weights: " + strings.ReplaceAll(WeightRule, "\n", " "),
@@ -500,22 +617,13 @@ func (a FOIAnswer) notes() []string {
 	}
 }
 
+// yearsText names the years answered: "Calendar years 2020 to 2025".
 func (a FOIAnswer) yearsText() string {
-	var ls []string
+	var ys []int
 	for _, y := range a.Years {
-		ls = append(ls, a.Label(y.Year))
+		ys = append(ys, y.Year)
 	}
-	kind := "Calendar year"
-	if a.FinancialYear {
-		kind = "Financial year"
-	}
-	if len(ls) != 1 {
-		kind += "s"
-	}
-	if len(ls) == 0 {
-		return kind + ": none"
-	}
-	return kind + " " + joinAnd(ls)
+	return YearsPhrase(ys, a.FinancialYear)
 }
 
 const foiTitle = "Freedom of Information Act 2000: disposal of IT equipment and data-storage devices"
@@ -582,7 +690,11 @@ func writeFOIText(w io.Writer, a FOIAnswer) error {
 	}
 	fmt.Fprintf(w, "%s\n", a.yearsText())
 	for _, y := range a.Years {
-		fmt.Fprintf(w, "\n%s\n", a.Label(y.Year))
+		fmt.Fprintf(w, "\n%s\n", a.Heading(y))
+		if !y.Records.Held() {
+			fmt.Fprintf(w, "  %s.\n", a.NoRecords(y))
+			continue
+		}
 		for _, qa := range a.questions(y) {
 			fmt.Fprintf(w, "  %s: %s\n", qa.question, qa.answer)
 			if qa.topic == "storage_destroyed" && len(y.StorageByMethod) > 0 {
@@ -623,7 +735,11 @@ func writeFOIMarkdown(w io.Writer, a FOIAnswer) error {
 	}
 	fmt.Fprintf(w, "**%s**\n", a.yearsText())
 	for _, y := range a.Years {
-		fmt.Fprintf(w, "\n## %s\n\n| Question | Answer |\n|---|---|\n", a.Label(y.Year))
+		if !y.Records.Held() {
+			fmt.Fprintf(w, "\n## %s\n\n%s.\n", a.Heading(y), mdEscape(a.NoRecords(y)))
+			continue
+		}
+		fmt.Fprintf(w, "\n## %s\n\n| Question | Answer |\n|---|---|\n", a.Heading(y))
 		for _, qa := range a.questions(y) {
 			ans := mdEscape(qa.answer)
 			if qa.topic == "storage_destroyed" && len(y.StorageByMethod) > 0 {
@@ -669,8 +785,19 @@ type foiJSONProportion struct {
 	Answer  string `json:"answer"`
 }
 
+// foiJSONNoRecords is a year whose records are not held: no figures, so
+// that nothing reads as a zero.
+type foiJSONNoRecords struct {
+	Year      json.RawMessage `json:"year"`
+	Records   FOIRecords      `json:"records"`
+	AsOf      string          `json:"as_of,omitempty"`
+	Statement string          `json:"statement"`
+}
+
 type foiJSONYear struct {
 	Year                         json.RawMessage   `json:"year"`
+	Records                      FOIRecords        `json:"records"`
+	AsOf                         string            `json:"as_of,omitempty"`
 	StorageDestroyed             foiJSONTally      `json:"storage_destroyed"`
 	StorageDestroyedByMethod     []foiJSONMethod   `json:"storage_destroyed_by_method"`
 	StorageIncinerated           foiJSONTally      `json:"storage_incinerated"`
@@ -701,20 +828,30 @@ type foiJSON struct {
 	Title         string             `json:"title"`
 	Organisation  string             `json:"organisation"`
 	FinancialYear bool               `json:"financial_year"`
-	Years         []foiJSONYear      `json:"years"`
+	RecordsFrom   string             `json:"records_from"` // earliest disposal date held, "" for none
+	RecordsTo     string             `json:"records_to"`   // latest disposal date held
+	Years         []any              `json:"years"`        // foiJSONYear or foiJSONNoRecords
 	Exemptions    []foiJSONExemption `json:"exemptions"`
 	Notes         []string           `json:"notes"`
 }
 
 func writeFOIJSON(w io.Writer, a FOIAnswer) error {
 	out := foiJSON{Title: foiTitle, Organisation: a.Org, FinancialYear: a.FinancialYear,
-		Years: []foiJSONYear{}, Exemptions: []foiJSONExemption{}, Notes: a.notes()}
+		RecordsFrom: a.First, RecordsTo: a.Last, Years: []any{}, Exemptions: []foiJSONExemption{}, Notes: a.notes()}
 	for _, y := range a.Years {
 		label, _ := json.Marshal(y.Year)
 		if a.FinancialYear {
 			label, _ = json.Marshal(a.Label(y.Year))
 		}
-		jy := foiJSONYear{Year: label,
+		asOf := ""
+		if y.InProgress {
+			asOf = a.AsOf
+		}
+		if !y.Records.Held() {
+			out.Years = append(out.Years, foiJSONNoRecords{Year: label, Records: y.Records, AsOf: asOf, Statement: a.NoRecords(y)})
+			continue
+		}
+		jy := foiJSONYear{Year: label, Records: y.Records, AsOf: asOf,
 			StorageDestroyed:             jsonTally(y.StorageDestroyed),
 			StorageDestroyedByMethod:     []foiJSONMethod{},
 			StorageIncinerated:           jsonTally(y.StorageIncinerated),
@@ -751,26 +888,40 @@ func writeFOIJSON(w io.Writer, a FOIAnswer) error {
 }
 
 // FOICSVColumns is the header of the CSV answer: one row per answer.
-var FOICSVColumns = []string{"year", "topic", "name", "items", "weight_grams", "weighed_items", "batch_weighed_items", "answer"}
+// Column records is the year's FOIRecords; a year whose records are not
+// held has one row, topic "records", its statement as the answer.
+var FOICSVColumns = []string{"year", "records", "topic", "name", "items", "weight_grams", "weighed_items", "batch_weighed_items", "answer"}
 
 func writeFOICSV(w io.Writer, a FOIAnswer) error {
 	cw := &csvWriter{w: w}
 	cw.record(FOICSVColumns)
 	i64 := func(n int64) string { return strconv.FormatInt(n, 10) }
 	for _, y := range a.Years {
-		label := a.Label(y.Year)
+		label, recs := a.Label(y.Year), string(y.Records)
+		row := func(topic, name, items, grams, weighed, batch, answer string) {
+			cw.record([]string{label, recs, topic, name, items, grams, weighed, batch, answer})
+		}
+		switch {
+		case !y.Records.Held():
+			row("records", "", "", "", "", "", a.NoRecords(y))
+			continue
+		case y.InProgress:
+			row("records", "", "", "", "", "", "Records held for "+a.Heading(y))
+		default:
+			row("records", "", "", "", "", "", "Records held for "+a.Label(y.Year))
+		}
 		for _, qa := range a.questions(y) {
-			rec := []string{label, qa.topic, "", "", "", "", "", qa.answer}
+			rec := []string{"", "", "", "", qa.answer}
 			if t := qa.tally; t != nil {
-				rec[3], rec[5], rec[6] = i64(t.Count), i64(t.WeighedCount), i64(t.BatchWeighedCount)
+				rec[0], rec[2], rec[3] = i64(t.Count), i64(t.WeighedCount), i64(t.BatchWeighedCount)
 				if t.WeighedCount > 0 {
-					rec[4] = i64(t.WeightG)
+					rec[1] = i64(t.WeightG)
 				}
 			}
-			cw.record(rec)
+			row(qa.topic, "", rec[0], rec[1], rec[2], rec[3], rec[4])
 			if qa.topic == "storage_destroyed" {
 				for _, m := range y.StorageByMethod {
-					cw.record([]string{label, "storage_destroyed_by_method", m.Name, i64(m.Items), "", "", "", countItems(m.Items)})
+					row("storage_destroyed_by_method", m.Name, i64(m.Items), "", "", "", countItems(m.Items))
 				}
 			}
 		}
@@ -784,11 +935,11 @@ func writeFOICSV(w io.Writer, a FOIAnswer) error {
 			{"standard", "", y.Standards, "standard not recorded"},
 		} {
 			if e, ok := a.withheld(part.field); ok && part.field != "" {
-				cw.record([]string{label, part.topic, "", "", "", "", "", e.Statement()})
+				row(part.topic, "", "", "", "", "", e.Statement())
 				continue
 			}
 			for _, c := range part.cs {
-				cw.record([]string{label, part.topic, c.Name, i64(c.Items), "", "", "", c.line(part.notRecorded)})
+				row(part.topic, c.Name, i64(c.Items), "", "", "", c.line(part.notRecorded))
 			}
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The -update flag rewrites golden files. Another test file of the package
@@ -141,9 +142,21 @@ func TestFOI_Golden(t *testing.T) {
 			"79.3% destroyed (73 of 92 storage devices; 19 wiped)"},
 		{"financial-2020-2021", FOIQuery{Years: []int{2020, 2021}, FinancialYear: true}, nil, []string{"text", "json"}, "2020/21"},
 		{"exempt-2021", FOIQuery{Years: []int{2021}}, []string{FieldContractorName, FieldSite}, []string{"text", "markdown", "json", "csv"},
-			"Withheld under section 24(1) and 31(1) of the Freedom of Information Act 2000"},
+			"Withheld under sections 24(1) and 31(1) of the Freedom of Information Act 2000"},
+		// Years with no records held: before the ledger's records, after
+		// them, and not begun (the answer is dated 2026-01-02).
+		{"empty-2019-2023-2027", FOIQuery{Years: []int{2019, 2023, 2027}}, nil, []string{"text", "markdown", "json", "csv"},
+			"No records are held for 2019: the ledger's records begin on 2020-01-08."},
+		{"current-2021", FOIQuery{Years: []int{2020, 2021, 2022}}, nil, []string{"text", "markdown", "json", "csv"},
+			"2021 to date (as of 2021-12-31)"},
+		{"financial-current-2021", FOIQuery{Years: []int{2021}, FinancialYear: true}, nil, []string{"text"},
+			"2021/22 to date (as of 2021-12-31)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			s.Now = func() time.Time { return day(2026, 1, 2) }
+			if strings.Contains(tc.name, "current") {
+				s.Now = func() time.Time { return day(2021, 12, 31) }
+			}
 			for _, f := range ExemptFields {
 				s.ClearExemption(f, "")
 			}
@@ -175,30 +188,124 @@ func TestFOI_Errors(t *testing.T) {
 	if err := WriteFOI(&bytes.Buffer{}, "pdf", FOIAnswer{}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("format pdf: %v, want ErrInvalid", err)
 	}
-	// An empty ledger and a year without disposals: zeros, never an error.
+	// An empty ledger: no records are held, never an error, never zeros.
 	a, err := s.FOI(FOIQuery{Years: []int{2019}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	text := string(foiOutput(t, a, "text"))
-	for _, want := range []string{"Calendar year 2019", "Storage devices shredded or otherwise destroyed: none",
-		"no storage devices were disposed of", "Contractors that carried out the work:\n    none"} {
+	for _, want := range []string{"Calendar year 2019", "No records are held for 2019: the ledger holds no disposal records."} {
 		if !strings.Contains(text, want) {
-			t.Errorf("answer for an empty year lacks %q:\n%s", want, text)
+			t.Errorf("answer for an empty ledger lacks %q:\n%s", want, text)
 		}
 	}
+	if strings.Contains(text, "0 items") || strings.Contains(text, "none") {
+		t.Errorf("an empty ledger is answered with zeros:\n%s", text)
+	}
 }
+
+// TestFOI_Records: each year says what is held for it, by the span of the
+// ledger's records (2020-01-02 to 2021-12-30 in the sample) and the date
+// of the answer.
+func TestFOI_Records(t *testing.T) {
+	s := foiLedger(t)
+	a0, err := s.FOI(FOIQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, last := a0.First, a0.Last
+	if first == "" || first[:4] != "2020" || last[:4] != "2021" {
+		t.Fatalf("records span %s to %s, want 2020 to 2021", first, last)
+	}
+	for _, tc := range []struct {
+		name  string
+		now   time.Time
+		fin   bool
+		year  int
+		want  FOIRecords
+		text  string // in the text answer
+		never string // nowhere in the text answer
+	}{
+		{"before the records", day(2026, 1, 2), false, 2019, RecordsNone,
+			"No records are held for 2019: the ledger's records begin on " + first + ".", "0 items"},
+		{"after the records", day(2026, 1, 2), false, 2023, RecordsNone,
+			"No records are held for 2023: the ledger's latest record is dated " + last + ".", "0 items"},
+		{"current year after the records", day(2026, 3, 1), false, 2026, RecordsNone,
+			"No records are held for 2026 to date (as of 2026-03-01): the ledger's latest record is dated " + last + ".", "0 items"},
+		{"not begun", day(2026, 1, 2), false, 2027, RecordsNotBegun,
+			"No records can be held for 2027: the year has not begun.", "0 items"},
+		{"held, complete", day(2026, 1, 2), false, 2021, RecordsComplete,
+			"\n2021\n  Storage devices shredded or otherwise destroyed: 108 items", "to date"},
+		{"held, to date", day(2021, 7, 1), false, 2021, RecordsToDate,
+			"\n2021 to date (as of 2021-07-01)\n  Storage devices shredded", "No records"},
+		{"held, last day of the year is still to date", day(2021, 12, 31), false, 2021, RecordsToDate, "2021 to date (as of 2021-12-31)", "No records"},
+		{"financial, not begun", day(2026, 3, 31), true, 2026, RecordsNotBegun,
+			"No records can be held for 2026/27: the year has not begun.", "0 items"},
+		{"financial, before the records", day(2026, 1, 2), true, 2018, RecordsNone,
+			"No records are held for 2018/19: the ledger's records begin on " + first + ".", "0 items"},
+		{"financial, held (2019/20 holds Jan-Mar 2020)", day(2026, 1, 2), true, 2019, RecordsComplete,
+			"\n2019/20\n  Storage devices", "No records"},
+		{"financial, to date", day(2022, 2, 1), true, 2021, RecordsToDate, "2021/22 to date (as of 2022-02-01)", "No records"},
+		{"financial, ended", day(2022, 4, 1), true, 2021, RecordsComplete, "\n2021/22\n", "to date"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s.Now = func() time.Time { return tc.now }
+			a, err := s.FOI(FOIQuery{Years: []int{tc.year}, FinancialYear: tc.fin})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(a.Years) != 1 || a.Years[0].Records != tc.want {
+				t.Fatalf("years %+v, want one with records %q", a.Years, tc.want)
+			}
+			text := string(foiOutput(t, a, "text"))
+			if !strings.Contains(text, tc.text) {
+				t.Errorf("text lacks %q:\n%s", tc.text, text)
+			}
+			if strings.Contains(text, tc.never) {
+				t.Errorf("text has %q:\n%s", tc.never, text)
+			}
+			// Every format says it: json a records field, csv a column.
+			var j struct {
+				Years []struct {
+					Records   string `json:"records"`
+					AsOf      string `json:"as_of"`
+					Statement string `json:"statement"`
+				} `json:"years"`
+			}
+			if err := json.Unmarshal(foiOutput(t, a, "json"), &j); err != nil || len(j.Years) != 1 || j.Years[0].Records != string(tc.want) {
+				t.Errorf("json years %+v (%v), want records %q", j.Years, err, tc.want)
+			}
+			if msg := a.NoRecords(a.Years[0]); msg != "" && j.Years[0].Statement != msg {
+				t.Errorf("json statement %q, want %q", j.Years[0].Statement, msg)
+			}
+			if a.Years[0].InProgress != (j.Years[0].AsOf != "") {
+				t.Errorf("json as_of %q for a year in progress %v", j.Years[0].AsOf, a.Years[0].InProgress)
+			}
+			csv := string(foiOutput(t, a, "csv"))
+			if !strings.Contains(csv, ","+string(tc.want)+",records,") {
+				t.Errorf("csv lacks records %q:\n%s", tc.want, csv)
+			}
+			md := string(foiOutput(t, a, "markdown"))
+			if !strings.Contains(md, mdEscape(strings.TrimPrefix(strings.Split(tc.text, "\n  ")[0], "\n"))) {
+				t.Errorf("markdown lacks %q:\n%s", tc.text, md)
+			}
+		})
+	}
+}
+
+func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 12, 0, 0, 0, time.UTC) }
 
 func TestTally_Answer(t *testing.T) {
 	for _, tc := range []struct {
 		t    Tally
 		want string
 	}{
-		{Tally{}, "none"},
+		{Tally{}, "0 items"},
+		{Tally{Count: 1}, "1 item, weight not recorded"},
 		{Tally{Count: 1942}, "1,942 items, weight not recorded for any of the 1,942 items"},
 		{Tally{Count: 1942, WeightG: 2199700, WeighedCount: 1437}, "1,942 items, 2,199.700 kg (weight recorded for 1,437 of 1,942 items)"},
 		{Tally{Count: 3, WeightG: 1301, WeighedCount: 2, BatchWeighedCount: 2}, "3 items, 1.301 kg (weight recorded for 2 of 3 items, 2 of them from a run's gross weight)"},
-		{Tally{Count: 1, WeightG: 0, WeighedCount: 1}, "1 item, 0.000 kg (weight recorded for 1 of 1 items)"},
+		{Tally{Count: 1, WeightG: 0, WeighedCount: 1}, "1 item, 0.000 kg (weight recorded for 1 of 1 item)"},
 	} {
 		if got := tc.t.Answer(); got != tc.want {
 			t.Errorf("%+v: %q, want %q", tc.t, got, tc.want)
@@ -448,7 +555,7 @@ func TestFOI_ExemptionLeak(t *testing.T) {
 							}
 						}
 					}
-					if !strings.Contains(string(out), "Withheld under section 24(1) and 31(1) of the Freedom of Information Act 2000") {
+					if !strings.Contains(string(out), "Withheld under sections 24(1) and 31(1) of the Freedom of Information Act 2000") {
 						t.Errorf("%s: no withholding statement", format)
 					}
 					for _, f := range tc.shown {
@@ -549,7 +656,7 @@ func TestExemptions(t *testing.T) {
 	if err != nil || !changed {
 		t.Fatal(changed, err)
 	}
-	if got := e.Statement(); got != "Withheld under section 24(1) and 31(1) of the Freedom of Information Act 2000" {
+	if got := e.Statement(); got != "Withheld under sections 24(1) and 31(1) of the Freedom of Information Act 2000" {
 		t.Errorf("statement %q", got)
 	}
 	if _, changed, _ := s.SetExemption("contractor.name", []string{"24(1)", "31(1)"}, ""); changed {
@@ -636,5 +743,40 @@ func TestMentionsAny(t *testing.T) {
 		if got := mentionsAny(tc.text, vals); got != tc.want {
 			t.Errorf("mentionsAny(%q) = %v", tc.text, got)
 		}
+	}
+}
+
+// TestFOI_RecordedZero: a year between two years of records, with no
+// disposal of its own, is a recorded zero ("0 items"), not "no records".
+func TestFOI_RecordedZero(t *testing.T) {
+	s := mustOpen(t)
+	if err := s.Init("Test Org"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddContractor(Contractor{Name: "Albion ITAD plc"}); err != nil {
+		t.Fatal(err)
+	}
+	csv := "serial,asset_tag,type,make,model,capacity_gb,site,method,standard,tool,verified,contractor,disposed_on,weight_kg,batch,operator,witness,notes\n" +
+		"Z-1,,hdd,,,,,shred,,,,Albion ITAD plc,2020-05-01,,,,,\n" +
+		"Z-2,,ssd,,,,,shred,,,,Albion ITAD plc,2022-05-01,,,,,\n"
+	if _, err := s.Import("zero.csv", strings.NewReader(csv), ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.FOI(FOIQuery{Years: []int{2021}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Years) != 1 || a.Years[0].Records != RecordsComplete {
+		t.Fatalf("years %+v, want 2021 complete", a.Years)
+	}
+	text := string(foiOutput(t, a, "text"))
+	for _, want := range []string{"Storage devices shredded or otherwise destroyed: 0 items", "All items disposed of (destroyed or wiped): 0 items",
+		"The ledger holds disposal records dated 2020-05-01 to 2022-05-01"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "No records") {
+		t.Errorf("a recorded zero is answered as no records:\n%s", text)
 	}
 }

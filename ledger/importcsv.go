@@ -34,7 +34,7 @@ type ImportError struct {
 // Error lists the problems one a line, as FILE:LINE: field: problem.
 func (e *ImportError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "import %s: %d error(s), nothing imported", e.File, len(e.Errors))
+	fmt.Fprintf(&b, "import %s: %s, nothing imported", e.File, CountOf(int64(len(e.Errors)), "error", "errors"))
 	for _, r := range e.Errors {
 		fmt.Fprintf(&b, "\n%s:%d: %s: %s", e.File, r.Line, r.Field, r.Problem)
 	}

@@ -255,7 +255,11 @@ func writeReportText(w io.Writer, by []string, rows []ReportRow) error {
 	for i, r := range rows {
 		line := []string{r.YearLabel()}
 		for _, f := range by {
-			line = append(line, orDash(r.Fields[f]))
+			v := r.Fields[f]
+			if f == "type" {
+				v = DeviceType(v).Label() // the codes stay in csv and json
+			}
+			line = append(line, orDash(v))
 		}
 		cells = append(cells, append(line, Thousands(r.Count), weightCell(r.WeightG, r.WeighedCount), coverage(r.WeighedCount, r.BatchWeighedCount, r.Count)))
 		if i == 0 || rows[i-1].Year != r.Year {
@@ -332,7 +336,7 @@ func weightCell(g, weighed int64) string {
 // coverage says how many items a weight covers, and how many of those
 // take their weight from a destruction run's gross weight.
 func coverage(weighed, batch, count int64) string {
-	s := fmt.Sprintf("weight recorded for %s of %s items", Thousands(weighed), Thousands(count))
+	s := fmt.Sprintf("weight recorded for %s of %s", Thousands(weighed), CountOf(count, "item", "items"))
 	if batch > 0 {
 		s += fmt.Sprintf(", %s of them from a run's gross weight", Thousands(batch))
 	}

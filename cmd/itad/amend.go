@@ -216,7 +216,7 @@ var settingsCommand = &cli.Command{
 			Flags: []cli.Flag{&cli.StringFlag{Name: "reason", Usage: "why, recorded in the audit trail"}},
 			Action: func(c *cli.Context) error {
 				if c.NArg() != 2 {
-					return usageErr("settings set takes KEY VALUE (got %d arguments)", c.NArg())
+					return usageErr("settings set takes KEY VALUE (got %s)", ledger.CountOf(int64(c.NArg()), "argument", "arguments"))
 				}
 				key := c.Args().Get(0)
 				v, err := ledger.ValidateSetting(key, c.Args().Get(1))

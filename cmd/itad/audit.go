@@ -86,7 +86,7 @@ var verifyCommand = &cli.Command{
 				printJSON(c, map[string]any{"verified": false, "problems": probs, "more": ve.More})
 			} else {
 				w := c.App.Writer
-				fmt.Fprintf(w, "ledger %s does NOT verify: %d problem(s)\n", s.Path(), len(ve.Problems)+ve.More)
+				fmt.Fprintf(w, "ledger %s does NOT verify: %s\n", s.Path(), ledger.CountOf(int64(len(ve.Problems)+ve.More), "problem", "problems"))
 				for i, p := range ve.Problems {
 					if i == 20 {
 						fmt.Fprintf(w, "  ... and %d more\n", len(ve.Problems)+ve.More-20)
@@ -130,7 +130,7 @@ func onlyUntrusted(ve *ledger.VerifyError) bool {
 
 // printVerified writes the summary of a ledger that verified.
 func printVerified(w io.Writer, path string, res ledger.VerifyResult, certPaths []string) {
-	fmt.Fprintf(w, "ledger %s verified: %s events, hash chain intact, every table matches its events\n", path, ledger.Thousands(res.Events))
+	fmt.Fprintf(w, "ledger %s verified: %s, hash chain intact, every table matches its events\n", path, ledger.CountOf(res.Events, "event", "events"))
 	if res.Events > 0 {
 		fmt.Fprintf(w, "head hash: %s\norigin:    %s\n", res.Head, res.Origin)
 	}
@@ -138,7 +138,7 @@ func printVerified(w io.Writer, path string, res ledger.VerifyResult, certPaths 
 		fmt.Fprintf(w, "tree root: %s\n", res.Root)
 	}
 	for _, cp := range res.Checkpoints {
-		fmt.Fprintf(w, "checkpoint (%s) of %s events: consistent, signature %s\n", cp.Source, ledger.Thousands(cp.Size), cp.Signature)
+		fmt.Fprintf(w, "checkpoint (%s) of %s: consistent, signature %s\n", cp.Source, ledger.CountOf(cp.Size, "event", "events"), cp.Signature)
 	}
 	if len(certPaths) == 0 && len(res.Checkpoints) > 0 {
 		fmt.Fprintln(w, "checkpoint signatures not checked: no signing certificate (give --trusted CERT)")
@@ -182,7 +182,7 @@ var checkpointCommand = &cli.Command{
 					if err := os.WriteFile(out, []byte(cp.Note), 0o644); err != nil {
 						return err
 					}
-					fmt.Fprintf(c.App.Writer, "checkpoint of %s events written to %s\n", ledger.Thousands(cp.Size), out)
+					fmt.Fprintf(c.App.Writer, "checkpoint of %s written to %s\n", ledger.CountOf(cp.Size, "event", "events"), out)
 					return nil
 				}
 				_, err = io.WriteString(c.App.Writer, cp.Note)
@@ -233,7 +233,7 @@ var checkpointCommand = &cli.Command{
 		}
 		vkey, _ := ledger.NoteVerifierKey(name, sig.Cert.PublicKey)
 		w := c.App.Writer
-		fmt.Fprintf(w, "checkpoint of %s events signed and recorded (event #%d):\n\n%s\n", ledger.Thousands(cp.Size), cp.Seq, cp.Note)
+		fmt.Fprintf(w, "checkpoint of %s signed and recorded (event #%d):\n\n%s\n", ledger.CountOf(cp.Size, "event", "events"), cp.Seq, cp.Note)
 		fmt.Fprintf(w, "verifier key: %s\n", vkey)
 		if dir, _ := s.Setting(ledger.SettingCheckpointDir); dir != "" && err == nil {
 			fmt.Fprintf(w, "written to %s\n", dir)

@@ -75,7 +75,7 @@ func TestAudit_Verify(t *testing.T) {
 		t.Fatalf("verify of a tampered ledger: exit %d\n%s%s", code, out, errOut)
 	}
 	wantRow := fmt.Sprintf(`table devices row id %d (serial %s): its values do not hash to what event`, id, serial)
-	if !strings.Contains(out, "does NOT verify: 2 problem(s)") || !strings.Contains(out, wantRow) ||
+	if !strings.Contains(out, "does NOT verify: 2 problems") || !strings.Contains(out, wantRow) ||
 		!strings.Contains(out, "table disposals (id 300): no row for row 44 of 44 of event") {
 		t.Fatalf("verify output:\n%s", out)
 	}

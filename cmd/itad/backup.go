@@ -121,7 +121,7 @@ var restoreCommand = &cli.Command{
 			}
 			fmt.Fprintf(w, "%s %s, discarding its %s (--force)\n", verb, res.Ledger, what)
 		default:
-			fmt.Fprintf(w, "%s %s (it had %s events; the backup extends them)\n", verb, res.Ledger, ledger.Thousands(res.LiveEvents))
+			fmt.Fprintf(w, "%s %s (it had %s; the backup extends them)\n", verb, res.Ledger, ledger.CountOf(res.LiveEvents, "event", "events"))
 		}
 		if res.Migrated > 0 {
 			fmt.Fprintf(w, "upgraded from schema version %d to %d\n", res.Migrated, ledger.SchemaVersion())

@@ -129,7 +129,7 @@ var batchCommand = &cli.Command{
 					if p.WeightG != nil {
 						wt = ledger.FormatKg(*p.WeightG) + " kg"
 					}
-					fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.Serial, d.Type, dash(d.Make), dash(d.Model), p.Method, p.DisposedOn, wt)
+					fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.Serial, d.Type.Label(), dash(d.Make), dash(d.Model), p.Method, p.DisposedOn, wt)
 				}
 				return tw.Flush()
 			},

@@ -147,8 +147,8 @@ func certIssue(c *cli.Context) error {
 		}
 		return checkpointErr(err)
 	}
-	fmt.Fprintf(c.App.Writer, "certificate %s issued for %s %s (%d %s): %s\n", cert.UUID, cert.Kind, cert.Subject,
-		cert.Devices, pluralWord(cert.Devices, "device", "devices"), path)
+	fmt.Fprintf(c.App.Writer, "certificate %s issued for %s %s (%s): %s\n", cert.UUID, cert.Kind, cert.Subject,
+		ledger.CountOf(int64(cert.Devices), "device", "devices"), path)
 	for _, old := range cert.Supersedes {
 		fmt.Fprintf(c.App.Writer, "it supersedes certificate %s\n", old)
 	}
@@ -175,13 +175,6 @@ func issueError(err error) error {
 		return withHint(err, "record the disposal with 'itad dispose SERIAL --method M --on DATE --contractor NAME'")
 	}
 	return err
-}
-
-func pluralWord(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 func certRevoke(c *cli.Context) error {
@@ -334,13 +327,13 @@ func certVerify(c *cli.Context) error {
 			}
 			return writeJSON(w, out)
 		}
-		fmt.Fprintf(w, "%s: valid certificate %s for %s %s (%d %s), issued %s by %s\n", file, ct.UUID, ct.Kind, ct.Subject,
-			ct.Devices, pluralWord(ct.Devices, "device", "devices"), ct.IssuedAt, ct.IssuedBy)
+		fmt.Fprintf(w, "%s: valid certificate %s for %s %s (%s), issued %s by %s\n", file, ct.UUID, ct.Kind, ct.Subject,
+			ledger.CountOf(int64(ct.Devices), "device", "devices"), ct.IssuedAt, ct.IssuedBy)
 		fmt.Fprintf(w, "signed by %s (SHA-256 %s); content hash %s matches the ledger\n",
 			certificate.SignerName(v.Signature.Signer), ct.SignerFingerprint, ct.ContentHash)
 		if c.Bool("proof") {
-			fmt.Fprintf(w, "issue (event #%d) included in the signed checkpoint of %d events, root %s: audit path of %d hashes verified\n",
-				ct.Seq, cp.Size, cp.Root, path)
+			fmt.Fprintf(w, "issue (event #%d) included in the signed checkpoint of %s, root %s: audit path of %s verified\n",
+				ct.Seq, ledger.CountOf(cp.Size, "event", "events"), cp.Root, ledger.CountOf(int64(path), "hash", "hashes"))
 		}
 		return nil
 	})
@@ -386,7 +379,7 @@ func proveIssue(c *cli.Context, s *ledger.Store, seq int64, certs []*x509.Certif
 		return cp, 0, err
 	}
 	if seq > cp.Size {
-		return cp, 0, withHint(fmt.Errorf("the certificate was issued in event #%d, after the checkpoint of %d events", seq, cp.Size),
+		return cp, 0, withHint(fmt.Errorf("the certificate was issued in event #%d, after the checkpoint of %s", seq, ledger.CountOf(cp.Size, "event", "events")),
 			"sign a newer checkpoint with 'itad checkpoint', then verify again")
 	}
 	proof, err := s.ProveEventIncluded(seq, cp)

@@ -50,7 +50,8 @@ var demoCommand = &cli.Command{
 			return ledger.WriteReport(c.App.Writer, "json", by, rows)
 		}
 		w := c.App.Writer
-		fmt.Fprintf(w, "Demo ledger %s: %s, %d devices, %d destruction runs closed this time\n\n", path, ledger.DemoOrg, res.Devices, res.Closed)
+		fmt.Fprintf(w, "Demo ledger %s: %s, %s, %s closed this time\n\n", path, ledger.DemoOrg,
+			ledger.CountOf(int64(res.Devices), "device", "devices"), ledger.CountOf(int64(res.Closed), "destruction run", "destruction runs"))
 		fmt.Fprintf(w, "Items disposed of per year, by NIST SP 800-88 category (final disposition of each device):\n\n")
 		if err := ledger.WriteReport(w, "text", by, rows); err != nil {
 			return err

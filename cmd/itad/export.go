@@ -73,8 +73,8 @@ var exportCommand = &cli.Command{
 		if err != nil || c.String("output") == "" {
 			return err
 		}
-		fmt.Fprintf(c.App.Writer, "exported %s rows to %s (%s kg, weight recorded for %s of them)\n",
-			ledger.Thousands(sum.Rows), c.String("output"), ledger.FormatKg(sum.WeightG), ledger.Thousands(sum.WeighedRows))
+		fmt.Fprintf(c.App.Writer, "exported %s to %s (%s kg, weight recorded for %s of them)\n",
+			ledger.CountOf(sum.Rows, "row", "rows"), c.String("output"), ledger.FormatKg(sum.WeightG), ledger.Thousands(sum.WeighedRows))
 		if c.Bool("sign") {
 			fmt.Fprintf(c.App.Writer, "signature: %s.p7s\n", c.String("output"))
 		}

@@ -95,7 +95,7 @@ func TestCLI_FOI(t *testing.T) {
 
 	// Exemptions: set, list, and every format withholds the names.
 	out = mustItad(t, db, "exempt", "set", "contractor.name", "--section", "24(1)", "--section", "31(1)", "--reason", "public interest test")
-	if out != "contractor.name is now withheld from FOI answers: Withheld under section 24(1) and 31(1) of the Freedom of Information Act 2000\n" {
+	if out != "contractor.name is now withheld from FOI answers: Withheld under sections 24(1) and 31(1) of the Freedom of Information Act 2000\n" {
 		t.Errorf("exempt set: %q", out)
 	}
 	mustItad(t, db, "exempt", "set", "site", "--section", "s.24(1)")

@@ -60,8 +60,9 @@ var importCommand = &cli.Command{
 			return printJSON(c, res)
 		}
 		w := c.App.Writer
-		fmt.Fprintf(w, "imported %s: %d rows, %d devices added, %d disposals added, %d already recorded\n",
-			name, res.Rows, res.DevicesAdded, res.DisposalsAdded, res.Unchanged)
+		fmt.Fprintf(w, "imported %s: %s, %s added, %s added, %s already recorded\n", name,
+			ledger.CountOf(int64(res.Rows), "row", "rows"), ledger.CountOf(int64(res.DevicesAdded), "device", "devices"),
+			ledger.CountOf(int64(res.DisposalsAdded), "disposal", "disposals"), ledger.Thousands(int64(res.Unchanged)))
 		if len(res.NewContractors) > 0 {
 			fmt.Fprintf(w, "new contractors (%d): %s\n", len(res.NewContractors), firstFew(res.NewContractors, "; "))
 		}

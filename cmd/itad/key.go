@@ -122,7 +122,7 @@ func printKey(c *cli.Context, k keyInfo, verb string) error {
 		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
 	}
 	if k.Chain > 0 {
-		fmt.Fprintf(tw, "Issuing chain:\t%d certificates\n", k.Chain)
+		fmt.Fprintf(tw, "Issuing chain:\t%s\n", ledger.CountOf(int64(k.Chain), "certificate", "certificates"))
 	}
 	if verb == "" {
 		rec := "no: not recorded by this ledger, which refuses to sign with it"

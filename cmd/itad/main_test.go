@@ -119,7 +119,7 @@ func TestCLI_Errors(t *testing.T) {
 		})
 	}
 	out := mustItad(t, db, "device", "show", "s1")
-	for _, w := range []string{"Serial:     S1", "Type:       ssd", "2021-02-03  shred   destroy   Acme", "0.060 kg", "final", "device.add", "disposal.record"} {
+	for _, w := range []string{"Serial:     S1", "Type:       Solid-state drive", "2021-02-03  shred   destroy   Acme", "0.060 kg", "final", "device.add", "disposal.record"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("device show lacks %q:\n%s", w, out)
 		}

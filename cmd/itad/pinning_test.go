@@ -170,7 +170,7 @@ func TestCLI_VerifyStoredCheckpointUnknownKey(t *testing.T) {
 	}
 	s.Close()
 	out, errOut, code := itad(t, db, "verify")
-	if code != exitVerifyFailed || !strings.Contains(out, "does NOT verify: 1 problem(s)") ||
+	if code != exitVerifyFailed || !strings.Contains(out, "does NOT verify: 1 problem\n") ||
 		!strings.Contains(out, "checkpoint ledger of ") || !strings.Contains(out, "consistent with the log, but not signed by a trusted key: signed by itad/") ||
 		!strings.Contains(errOut, "itad: hint: after a key change, pass the earlier certificate with --trusted OLD.pem") {
 		t.Fatalf("verify: exit %d\n%s%s", code, out, errOut)

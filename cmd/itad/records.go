@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -68,7 +67,7 @@ func listAction[T any](fetch func(*ledger.Store) ([]T, error), header string, li
 
 func oneArg(c *cli.Context, what string) (string, error) {
 	if c.NArg() != 1 {
-		return "", usageErr("%s takes exactly one %s (got %d arguments)", c.Command.FullName(), what, c.NArg())
+		return "", usageErr("%s takes exactly one %s (got %s)", c.Command.FullName(), what, ledger.CountOf(int64(c.NArg()), "argument", "arguments"))
 	}
 	return c.Args().First(), nil
 }
@@ -233,13 +232,13 @@ func printHistory(w io.Writer, h ledger.DeviceHistory) error {
 	tw := table(w)
 	capStr := ""
 	if d.CapacityGB != nil {
-		capStr = strconv.FormatInt(*d.CapacityGB, 10) + " GB"
+		capStr = ledger.FormatCapacity(*d.CapacityGB)
 	}
 	rows := [][2]string{{"Serial", d.Serial}}
 	if len(h.FormerSerials) > 0 {
 		rows = append(rows, [2]string{"Former serials", strings.Join(h.FormerSerials, ", ") + " (corrected)"})
 	}
-	rows = append(rows, [][2]string{{"Asset tag", d.AssetTag}, {"Type", string(d.Type)},
+	rows = append(rows, [][2]string{{"Asset tag", d.AssetTag}, {"Type", d.Type.Label()},
 		{"Make", d.Make}, {"Model", d.Model}, {"Capacity", capStr}, {"Site", d.Site}, {"UUID", d.UUID}}...)
 	for _, kv := range rows {
 		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
@@ -275,7 +274,7 @@ func printHistory(w io.Writer, h ledger.DeviceHistory) error {
 			return err
 		}
 	}
-	fmt.Fprintf(w, "\nHistory (%d events):\n", len(h.Events))
+	fmt.Fprintf(w, "\nHistory (%s):\n", ledger.CountOf(int64(len(h.Events)), "event", "events"))
 	tw = table(w)
 	for _, e := range h.Events {
 		reason := ""
