@@ -13,12 +13,21 @@ import (
 	"github.com/jung-kurt/gofpdf"
 )
 
-// RenderVersion names the layout Render produces. The ledger stores the
-// SHA-256 of every unsigned PDF and `itad cert verify` regenerates it, so
-// any change to the bytes Render writes for the same Content (layout,
-// wording, gofpdf version) makes earlier certificates irreproducible: keep
-// the old layout reachable, bump this and update the golden test.
-const RenderVersion = 1
+// RenderVersion names the layout Render produces for new certificates.
+// The ledger stores the SHA-256 of every unsigned PDF and `itad cert
+// verify` regenerates it, so any change to the bytes Render writes for the
+// same Content (layout, wording, gofpdf version) makes earlier
+// certificates irreproducible: keep the old layout reachable (by
+// Content.Version), bump this and add a golden test.
+//
+// The version is written in the document's /Creator ("itad certificate
+// layout N"), from which Verify learns how to reproduce a certificate.
+//
+//	1  weights: each item's own weight only; totals "Recorded weight"
+//	2  weights under ledger.WeightRule (own, else an equal share of the
+//	   run's weighed gross output), as Report, FOI and Export count them;
+//	   content version 2 (EncodeContent)
+const RenderVersion = 2
 
 // Page geometry in millimetres (A4 portrait).
 const (
@@ -79,6 +88,9 @@ func RenderProgress(c Content, progress func(done int64)) ([]byte, error) {
 	if len(d.Items) == 0 {
 		return nil, fmt.Errorf("render certificate %s: no items", c.Number)
 	}
+	if v := c.version(); v < 1 || v > RenderVersion {
+		return nil, fmt.Errorf("render certificate %s: layout version %d is not known to this itad (1 to %d)", c.Number, v, RenderVersion)
+	}
 	switch {
 	case d.Kind == ledger.CertDevice && d.Batch == nil && len(d.Items) == 1:
 	case d.Kind == ledger.CertBatch && d.Batch != nil:
@@ -97,7 +109,7 @@ func RenderProgress(c Content, progress func(done int64)) ([]byte, error) {
 	pdf.SetSubject(d.Kind+" "+d.Subject, true)
 	pdf.SetAuthor(d.Org, true)
 	pdf.SetKeywords("itad:cert:"+c.Number, false)
-	pdf.SetCreator(fmt.Sprintf("itad certificate layout %d", RenderVersion), false)
+	pdf.SetCreator(fmt.Sprintf("itad certificate layout %d", c.version()), false)
 	pdf.SetProducer("itad (gofpdf)", false)
 	pdf.SetMargins(marginX, bodyTop, marginX)
 	pdf.SetAutoPageBreak(true, 297-bodyBottom)
@@ -461,7 +473,7 @@ func (r *renderer) deviceFront() {
 	r.pair(kv{"Standard", p.Standard, false}, kv{"DIN 66399 level", dinLevel(p.Standard), false})
 	r.pair(kv{"Tool and version", p.Tool, false}, kv{"Verification", verification(p.Verified), false})
 	r.pair(kv{"Date", p.DisposedOn, false}, kv{"Destruction run", p.Batch, false})
-	r.pair(kv{"Weight", weight(p.WeightG), false}, kv{"Media destination", d.Destination, false})
+	r.pair(kv{"Weight", r.itemWeight(it), false}, kv{"Media destination", d.Destination, false})
 	r.contractorRows()
 	if p.Notes != "" {
 		r.field(bodyW, "Notes", p.Notes, false)
@@ -537,19 +549,24 @@ func (r *renderer) totals() {
 		}
 		t.n++
 		all.n++
-		if w := it.Disposal.WeightG; w != nil {
+		if w := r.weightOf(it); w != nil {
 			t.weighed++
 			t.grams += *w
 			all.weighed++
 			all.grams += *w
 		}
 	}
+	v2 := r.c.version() >= 2
+	weightTitle := "Recorded weight (kg)"
+	if v2 {
+		weightTitle = "Weight (kg)"
+	}
 	r.section("Totals by type", float64(len(by)+2)*5+12)
 	cols := []struct {
 		w     float64
 		title string
 		align string
-	}{{70, "Type", "L"}, {30, "Items", "R"}, {40, "Weighed items", "R"}, {40, "Recorded weight (kg)", "R"}}
+	}{{70, "Type", "L"}, {30, "Items", "R"}, {40, "Weighed items", "R"}, {40, weightTitle, "R"}}
 	row := func(cells []string, bold, shade bool) {
 		y := pdf.GetY()
 		if shade {
@@ -589,6 +606,9 @@ func (r *renderer) totals() {
 		cover += fmt.Sprintf(" Weighed gross output of the run: %s kg.", ledger.FormatKg(*g))
 	} else {
 		cover += " The run's gross output was not weighed."
+	}
+	if v2 {
+		cover = batchWeightNote(d.Items, all.n, all.weighed, all.grams, d.Batch.GrossWeightG)
 	}
 	pdf.SetY(pdf.GetY() + 1.5)
 	pdf.SetX(marginX)
@@ -638,6 +658,85 @@ var scheduleColumns = []column{
 	}, false},
 }
 
+// scheduleColumnsV2 are the schedule's columns from layout 2: the weight
+// column shows each item's weight under ledger.WeightRule, a share of the
+// run's gross weight marked "*".
+var scheduleColumnsV2 = func() []column {
+	cs := append([]column(nil), scheduleColumns...)
+	cs[len(cs)-1].value = func(_ int, it ledger.CertificateItem) string {
+		w := it.Weight
+		switch {
+		case w.Grams == nil:
+			return ""
+		case w.Source == ledger.WeightBatch:
+			return ledger.FormatKg(*w.Grams) + "*"
+		}
+		return ledger.FormatKg(*w.Grams)
+	}
+	return cs
+}()
+
+// columns returns the schedule's columns for the certificate's layout.
+func (r *renderer) columns() []column {
+	if r.c.version() >= 2 {
+		return scheduleColumnsV2
+	}
+	return scheduleColumns
+}
+
+// weightOf is the weight an item counts on the certificate: from layout
+// 2 its weight under ledger.WeightRule, before that its own.
+func (r *renderer) weightOf(it ledger.CertificateItem) *int64 {
+	if r.c.version() >= 2 {
+		return it.Weight.Grams
+	}
+	return it.Disposal.WeightG
+}
+
+// itemWeight shows a device certificate's weight: from layout 2, a share
+// of its run's weighed gross output says so.
+func (r *renderer) itemWeight(it ledger.CertificateItem) string {
+	if r.c.version() < 2 {
+		return weight(it.Disposal.WeightG)
+	}
+	if it.Weight.Source == ledger.WeightBatch && it.Weight.Grams != nil {
+		return weight(it.Weight.Grams) + " (an equal share of run " + it.Disposal.Batch + "'s weighed gross output)"
+	}
+	return weight(it.Weight.Grams)
+}
+
+// batchWeightNote states a batch certificate's weights under
+// ledger.WeightRule, in the words Report uses for the same numbers.
+func batchWeightNote(items []ledger.CertificateItem, n, weighed, grams int64, gross *int64) string {
+	var own, shared, ownG int64
+	for _, it := range items {
+		switch it.Weight.Source {
+		case ledger.WeightItem:
+			own++
+			ownG += *it.Weight.Grams
+		case ledger.WeightBatch:
+			shared++
+		}
+	}
+	s := fmt.Sprintf("Weight: %s kg, weight recorded for %s of %s %s", ledger.FormatKg(grams), ledger.Thousands(weighed),
+		ledger.Thousands(n), plural(int(n), "item", "items"))
+	if shared > 0 {
+		s += fmt.Sprintf(", %s of them from the run's gross weight", ledger.Thousands(shared))
+	}
+	s += "."
+	if gross == nil {
+		return s + " The run's gross output was not weighed."
+	}
+	s += fmt.Sprintf(" Weighed gross output of the run: %s kg.", ledger.FormatKg(*gross))
+	if shared > 0 {
+		s += fmt.Sprintf(" Each item without a weight of its own (marked * in the schedule) counts an equal share of the gross output less the %s kg of the %s %s weighed individually.",
+			ledger.FormatKg(ownG), ledger.Thousands(own), plural(int(own), "item", "items"))
+	} else if weighed < n {
+		s += " It is not shared among the items without a weight of their own, as it is not more than the weights recorded for the others."
+	}
+	return s
+}
+
 const rowH = 4.3
 
 // schedule lists every item of a batch in a table that repeats its header
@@ -651,7 +750,7 @@ func (r *renderer) schedule() {
 	r.tableHeader()
 	pdf.SetFont("Helvetica", "", 7)
 	const lineH = 3.1 // line pitch of a wrapped cell
-	wrapped := make([][][]byte, len(scheduleColumns))
+	wrapped := make([][][]byte, len(r.columns()))
 	for i, it := range items {
 		if r.progress != nil && i%256 == 0 {
 			r.progress(int64(i))
@@ -659,7 +758,7 @@ func (r *renderer) schedule() {
 		// Wrap identifiers too wide for their column even at the
 		// smallest font cell() would use.
 		h := rowH
-		for j, col := range scheduleColumns {
+		for j, col := range r.columns() {
 			wrapped[j] = nil
 			if !col.wrap {
 				continue
@@ -682,7 +781,7 @@ func (r *renderer) schedule() {
 			pdf.Rect(marginX, y, bodyW, h, "F")
 		}
 		x := marginX
-		for j, col := range scheduleColumns {
+		for j, col := range r.columns() {
 			if wrapped[j] != nil {
 				for k, line := range wrapped[j] {
 					pdf.SetXY(x, y+float64(k)*lineH)
@@ -716,7 +815,7 @@ func (r *renderer) tableHeader() {
 	r.text(white)
 	pdf.SetFont("Helvetica", "B", 7)
 	pdf.SetX(marginX)
-	for _, col := range scheduleColumns {
+	for _, col := range r.columns() {
 		r.cell(col.w, 5.5, col.title, col.align, 0)
 	}
 	r.text(black)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 
 	"github.com/itad/itad/ledger"
 )
@@ -86,6 +87,23 @@ type Verified struct {
 // keywordsRe finds the certificate number that Render writes in the
 // document information dictionary.
 var keywordsRe = regexp.MustCompile(`/Keywords \(itad:cert:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\)`)
+
+// layoutRe finds the layout version that Render writes in /Creator.
+var layoutRe = regexp.MustCompile(`/Creator \(itad certificate layout ([0-9]{1,3})\)`)
+
+// Layout returns the layout version (see RenderVersion) that a
+// certificate's unsigned bytes name, or 0 when they name none. Verify
+// reads it only after checking that the bytes are the PDF the ledger
+// recorded, so a certificate is always reproduced in the layout it was
+// issued in.
+func Layout(unsigned []byte) int {
+	m := layoutRe.FindSubmatch(unsigned)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(string(m[1]))
+	return n
+}
 
 // Number returns the certificate number that a certificate's unsigned
 // bytes claim, or an error wrapping ErrNoNumber. The claim is used only to
@@ -172,8 +190,13 @@ func Verify(pdf []byte, trust Trust, recs Records) (number string, v *Verified, 
 	if err != nil {
 		return number, nil, fmt.Errorf("%w: certificate %s: the ledger's data for %s %s: %v", ErrContentChanged, number, rec.Kind, rec.Subject, err)
 	}
+	layout := Layout(sig.Unsigned)
+	if layout < 1 || layout > RenderVersion {
+		return number, nil, fmt.Errorf("%w: certificate %s names layout version %d; this itad renders versions 1 to %d",
+			ErrNotReproducible, number, layout, RenderVersion)
+	}
 	c := Content{Number: rec.UUID, IssuedAt: issued, IssuedBy: rec.IssuedBy, SignerName: SignerName(sig.Signer),
-		SignerFingerprint: rec.SignerFingerprint, Data: data}
+		SignerFingerprint: rec.SignerFingerprint, Data: data, Version: layout}
 	if h := ContentHash(c); h != rec.ContentHash {
 		return number, nil, fmt.Errorf("%w: certificate %s: the ledger's records of %s %s were amended after the certificate was issued (content hash now %s, recorded %s)",
 			ErrContentChanged, number, rec.Kind, rec.Subject, h, rec.ContentHash)
@@ -185,7 +208,7 @@ func Verify(pdf []byte, trust Trust, recs Records) (number string, v *Verified, 
 	if !bytes.Equal(regen, sig.Unsigned) {
 		rs := sha256.Sum256(regen)
 		return number, nil, fmt.Errorf("%w: certificate %s: rendering the ledger's data gives SHA-256 %s, the ledger recorded %s (layout version %d)",
-			ErrNotReproducible, number, hex.EncodeToString(rs[:]), rec.PDFSHA256, RenderVersion)
+			ErrNotReproducible, number, hex.EncodeToString(rs[:]), rec.PDFSHA256, layout)
 	}
 	return number, &Verified{Certificate: rec, Signature: sig}, nil
 }

@@ -82,10 +82,13 @@ type CertificateData struct {
 	Items []CertificateItem `json:"items"`
 }
 
-// CertificateItem is one certified disposal and its device.
+// CertificateItem is one certified disposal and its device, with its
+// weight under WeightRule (the disposal's own, or its share of its run's
+// weighed gross output): the weight Report, FOI and Export count for it.
 type CertificateItem struct {
 	Device   Device   `json:"device"`
 	Disposal Disposal `json:"disposal"`
+	Weight   Weight   `json:"weight"`
 }
 
 // CertificateDraft is handed to the renderer while a certificate is being
@@ -191,25 +194,29 @@ func loadCertificateData(q querier, kind, subject string) (CertificateData, []in
 	// tens of thousands.
 	rows, err := q.Query(`SELECT d.id, d.uuid, d.serial, d.asset_tag, d.type, d.make, d.model, d.capacity_gb, d.site,
 		x.uuid, x.method, x.category, x.standard, x.tool, x.verified, c.name,
-		x.disposed_on, x.weight_g, coalesce(b.ref, ''), x.operator, x.witness, x.notes, x.is_final
+		x.disposed_on, x.weight_g, coalesce(b.ref, ''), x.operator, x.witness, x.notes, x.is_final, x.batch_id
 		FROM disposals x JOIN devices d ON d.id = x.device_id JOIN contractors c ON c.id = x.contractor_id
 		LEFT JOIN batches b ON b.id = x.batch_id `+where+` ORDER BY d.serial_key, x.disposed_on, x.id`, arg)
 	if err != nil {
 		return data, nil, fmt.Errorf("read certificate data: %w", err)
 	}
 	defer rows.Close()
-	var ids []int64
-	seen := map[int64]bool{}
+	var ids, runs []int64
+	seen, seenRun := map[int64]bool{}, map[int64]bool{}
 	names := map[string]bool{}
 	for rows.Next() {
 		var it CertificateItem
 		var id int64
-		var capGB, w sql.NullInt64
+		var capGB, w, run sql.NullInt64
 		d, p := &it.Device, &it.Disposal
 		if err := rows.Scan(&id, &d.UUID, &d.Serial, &d.AssetTag, &d.Type, &d.Make, &d.Model, &capGB, &d.Site,
 			&p.UUID, &p.Method, &p.Category, &p.Standard, &p.Tool, &p.Verified, &p.Contractor,
-			&p.DisposedOn, &w, &p.Batch, &p.Operator, &p.Witness, &p.Notes, &p.Final); err != nil {
+			&p.DisposedOn, &w, &p.Batch, &p.Operator, &p.Witness, &p.Notes, &p.Final, &run); err != nil {
 			return data, nil, err
+		}
+		if run.Valid && !seenRun[run.Int64] {
+			seenRun[run.Int64] = true
+			runs = append(runs, run.Int64)
 		}
 		if capGB.Valid {
 			d.CapacityGB = &capGB.Int64
@@ -227,6 +234,20 @@ func loadCertificateData(q querier, kind, subject string) (CertificateData, []in
 	}
 	if err := rows.Err(); err != nil {
 		return data, nil, err
+	}
+	rows.Close()
+	// Weights under WeightRule, computed by the SQL that reports use.
+	ws, err := runWeights(q, runs)
+	if err != nil {
+		return data, nil, err
+	}
+	for i := range data.Items {
+		it := &data.Items[i]
+		if w, ok := ws[it.Disposal.UUID]; ok {
+			it.Weight = w
+		} else {
+			it.Weight = ownWeight(it.Disposal)
+		}
 	}
 	if len(data.Items) == 0 {
 		if kind == CertDevice {

@@ -466,6 +466,11 @@ type BatchDetail struct {
 	Batch     Batch      `json:"batch"`
 	Disposals []Disposal `json:"disposals"`
 	Devices   []Device   `json:"devices"` // parallel to Disposals
+	// Weights are the disposals' weights under WeightRule, parallel to
+	// Disposals, and Total their sum: what the run's certificate, Report
+	// and Export count.
+	Weights []Weight `json:"weights"`
+	Total   Tally    `json:"total"`
 }
 
 // Batch returns a batch with its disposals (and their devices), or ErrNotFound.
@@ -489,6 +494,19 @@ func (s *Store) Batch(ref string) (BatchDetail, error) {
 		}
 		bd.Devices = append(bd.Devices, d)
 	}
+	ws, err := runWeights(s.db, []int64{id})
+	if err != nil {
+		return bd, err
+	}
+	bd.Weights = make([]Weight, len(bd.Disposals))
+	for i, p := range bd.Disposals {
+		if w, ok := ws[p.UUID]; ok {
+			bd.Weights[i] = w
+		} else {
+			bd.Weights[i] = ownWeight(p)
+		}
+	}
+	bd.Total = Total(bd.Weights)
 	return bd, nil
 }
 
