@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/itad/itad/ledger"
 )
@@ -25,7 +26,10 @@ var (
 	ErrSignerMismatch   = errors.New("signed by a different key than the ledger recorded")
 	ErrDocumentMismatch = errors.New("document differs from the one the ledger recorded")
 	ErrContentChanged   = errors.New("content changed since issue")
-	ErrNotReproducible  = errors.New("certificate cannot be reproduced from the ledger")
+	// ErrStale matches ErrContentChanged too: the ledger recorded the
+	// changes that made the certificate stale.
+	ErrStale           = errors.New("content changed since issue (the certificate is stale)")
+	ErrNotReproducible = errors.New("certificate cannot be reproduced from the ledger")
 )
 
 // Records is the part of the ledger that Verify consults; *ledger.Store
@@ -77,6 +81,13 @@ func (t Trust) trusts(sig *PDFSignature) bool {
 	_, err := sig.Signer.Verify(opts)
 	return err == nil
 }
+
+// staleError matches ErrStale and ErrContentChanged.
+type staleError struct{ err error }
+
+func (e *staleError) Error() string        { return e.err.Error() }
+func (e *staleError) Unwrap() error        { return e.err }
+func (e *staleError) Is(target error) bool { return target == ErrContentChanged }
 
 // Verified is a certificate that passed every check of Verify.
 type Verified struct {
@@ -133,9 +144,11 @@ func Number(unsigned []byte) (string, error) {
 //  4. the ledger recorded this signer's fingerprint (ErrSignerMismatch);
 //  5. the signed document's unsigned revision is the PDF whose SHA-256
 //     the ledger recorded (ErrDocumentMismatch);
-//  6. the content hash of the ledger's current data for the certificate
-//     equals the recorded one (ErrContentChanged: the ledger was amended
-//     after issue);
+//  6. the ledger recorded no change that made the certificate stale
+//     (ErrStale, which also matches ErrContentChanged, naming each change:
+//     what, when, by whom, in which event), and the content hash of the
+//     ledger's current data for the certificate equals the recorded one
+//     (ErrContentChanged: the ledger was amended after issue);
 //  7. rendering the ledger's current data gives the recorded PDF byte for
 //     byte (ErrNotReproducible: this itad renders differently).
 //
@@ -181,6 +194,14 @@ func Verify(pdf []byte, trust Trust, recs Records) (number string, v *Verified, 
 	if got := hex.EncodeToString(sum[:]); got != rec.PDFSHA256 {
 		return number, nil, fmt.Errorf("%w: certificate %s: the signed document's SHA-256 is %s, the ledger recorded %s",
 			ErrDocumentMismatch, number, got, rec.PDFSHA256)
+	}
+	if len(rec.Stale) > 0 {
+		causes := make([]string, len(rec.Stale))
+		for i, sc := range rec.Stale {
+			causes[i] = sc.String()
+		}
+		return number, nil, &staleError{fmt.Errorf("%w: certificate %s for %s %s: %s; issue it again with '%s'",
+			ErrStale, number, rec.Kind, rec.Subject, strings.Join(causes, "; "), rec.IssueCommand())}
 	}
 	issued, err := rec.IssuedTime()
 	if err != nil {

@@ -39,18 +39,24 @@ type Certificate struct {
 	RevokeReason      string `json:"revoke_reason"`
 	Devices           int    `json:"devices"` // how many devices it covers
 	Seq               int64  `json:"seq"`     // the certificate.issue event
+	// Stale lists the changes since issue that altered what the
+	// certificate would say now (stale.go), oldest first.
+	Stale []StaleCause `json:"stale,omitempty"`
 	// Supersedes lists the certificates this one replaced; it is set only
 	// by IssueCertificate.
 	Supersedes []string `json:"supersedes,omitempty"`
 }
 
-// Status is "revoked", "superseded" or "current".
+// Status is "revoked", "superseded", "stale" (the ledger's records
+// changed since issue: see Stale) or "current".
 func (c Certificate) Status() string {
 	switch {
 	case c.RevokedAt != "":
 		return "revoked"
 	case c.SupersededBy != "":
 		return "superseded"
+	case len(c.Stale) > 0:
+		return "stale"
 	}
 	return "current"
 }
@@ -444,7 +450,9 @@ func (s *Store) CertificateByNumber(number string) (Certificate, error) {
 	if err != nil {
 		return c, err
 	}
-	return c, checkCertificate(s.db, c)
+	cs := []Certificate{c}
+	err = checkCertificates(s.db, cs)
+	return cs[0], err
 }
 
 // Certificates lists certificates in the order they were issued; with a
@@ -467,6 +475,26 @@ func (s *Store) Certificates(serial string) ([]Certificate, error) {
 		return nil, err
 	}
 	return deviceCertificates(s.db, id)
+}
+
+// BatchCertificates lists the certificates issued for the batch with that
+// reference, in the order they were issued, each checked against its
+// events and with its stale marks. It returns ErrNotFound for an unknown
+// batch.
+func (s *Store) BatchCertificates(ref string) ([]Certificate, error) {
+	var canon string
+	err := s.db.QueryRow(`SELECT ref FROM batches WHERE ref_key = ?`, NameKey(ref)).Scan(&canon)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("batch", ref)
+	}
+	if err != nil {
+		return nil, err
+	}
+	cs, err := queryCertificates(s.db, certificateSelect+` WHERE c.kind = ? AND c.subject = ? ORDER BY c.seq`, CertBatch, canon)
+	if err != nil {
+		return nil, err
+	}
+	return cs, checkCertificates(s.db, cs)
 }
 
 // deviceCertificates lists the certificates covering a device, each

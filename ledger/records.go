@@ -13,9 +13,14 @@ const (
 	SettingDestination = "media_destination"
 )
 
+// ErrOrgSet is returned by Init for a ledger that already names another
+// organisation: renaming it is a change of every certificate, made with
+// SetSetting and a reason.
+var ErrOrgSet = errors.New("the ledger already names an organisation")
+
 // Init records the organisation's name (when org is not empty) and is
 // otherwise a no-op: the schema is created by Open. Calling it again with
-// the same name writes nothing.
+// the same name writes nothing; with another name it returns ErrOrgSet.
 func (s *Store) Init(org string) error {
 	org = strings.Join(strings.Fields(org), " ")
 	if org == "" {
@@ -31,6 +36,9 @@ func (s *Store) Init(org string) error {
 	if cur == org {
 		return nil
 	}
+	if cur != "" {
+		return fmt.Errorf("%w: %q (not %q)", ErrOrgSet, cur, org)
+	}
 	return s.SetSetting(SettingOrg, org, "")
 }
 
@@ -42,14 +50,30 @@ func (s *Store) Setting(k string) (string, error) {
 }
 
 // SetSetting sets a ledger setting, recording who and why.
+//
+// Changing a setting that certificates print (org, media_destination)
+// marks every current certificate stale (stale.go).
 func (s *Store) SetSetting(k, v, reason string) error {
 	return s.write(reason, func(t *txn) error {
+		old, err := checkedSetting(t.tx, k)
+		if err != nil {
+			return err
+		}
 		seq, err := t.appendEvent("setting.set", k, map[string]string{"key": k, "value": v})
 		if err != nil {
 			return err
 		}
-		_, err = t.exec(`INSERT INTO settings(key, value, seq) VALUES (?,?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value, seq=excluded.seq`, k, v, seq)
-		return err
+		if _, err = t.exec(`INSERT INTO settings(key, value, seq) VALUES (?,?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value, seq=excluded.seq`, k, v, seq); err != nil {
+			return err
+		}
+		switch {
+		case old == v:
+		case k == SettingOrg:
+			return t.staleAll(fmt.Sprintf("organisation renamed from %q to %q", old, v))
+		case k == SettingDestination:
+			return t.staleAll(fmt.Sprintf("media destination changed from %q to %q", old, v))
+		}
+		return nil
 	})
 }
 
@@ -285,7 +309,15 @@ func (t *txn) insertDisposalRow(p *Disposal, devID, cID int64, batchID *int64, s
 		return fmt.Errorf("record disposal of %s: %w", p.Serial, err)
 	}
 	if !newDevice {
-		return t.refreshFinal(devID)
+		oldFinal, oldBatch, err := t.finalOf(devID)
+		if err != nil {
+			return err
+		}
+		if err := t.refreshFinal(devID); err != nil {
+			return err
+		}
+		return t.staleFinal(devID, oldFinal, oldBatch,
+			fmt.Sprintf("final disposition of %s changed by a new disposal (%s on %s)", p.Serial, p.Method, p.DisposedOn))
 	}
 	return nil
 }

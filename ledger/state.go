@@ -321,12 +321,12 @@ func checkCertificate(q querier, c Certificate) error {
 }
 
 // checkCertificates checks every certificate of a list (cert list,
-// device show) against its events.
+// device show) against its events, and reads its stale marks (stale.go).
 func checkCertificates(q querier, cs []Certificate) error {
 	for _, c := range cs {
 		if err := checkCertificate(q, c); err != nil {
 			return err
 		}
 	}
-	return nil
+	return loadStale(q, cs)
 }

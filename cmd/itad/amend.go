@@ -182,9 +182,16 @@ var settingsCommand = &cli.Command{
 					return err
 				}
 				defer s.Close()
-				if cur, _ := s.Setting(key); cur == v {
+				cur, err := s.Setting(key)
+				if err != nil {
+					return err
+				}
+				if cur == v {
 					fmt.Fprintf(c.App.Writer, "%s is already %q\n", key, v)
 					return nil
+				}
+				if (key == ledger.SettingOrg || key == ledger.SettingDestination) && cur != "" && strings.TrimSpace(c.String("reason")) == "" {
+					return usageErr("changing %s from %q changes what every certificate says: give --reason WHY", key, cur)
 				}
 				if err := s.SetSetting(key, v, c.String("reason")); err != nil {
 					return err

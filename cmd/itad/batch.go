@@ -98,8 +98,19 @@ var batchCommand = &cli.Command{
 				if err != nil {
 					return err
 				}
+				certs, err := s.BatchCertificates(bd.Batch.Ref)
+				if err != nil {
+					return err
+				}
 				if c.Bool("json") {
-					return printJSON(c, bd)
+					rows := make([]certRow, len(certs))
+					for i, ct := range certs {
+						rows[i] = certRow{ct, ct.Status()}
+					}
+					return printJSON(c, struct {
+						ledger.BatchDetail
+						Certificates []certRow `json:"certificates"`
+					}{bd, rows})
 				}
 				b := bd.Batch
 				gross, status := "not weighed", "open"
@@ -128,6 +139,10 @@ var batchCommand = &cli.Command{
 					return err
 				}
 				fmt.Fprintf(w, "\nWeight: %s\n", bd.Total.Answer())
+				if len(certs) > 0 {
+					fmt.Fprintf(w, "\nCertificates (%d):\n", len(certs))
+					return printCertificates(w, certs, "  ")
+				}
 				return nil
 			},
 		},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -85,6 +86,9 @@ var initCommand = &cli.Command{
 		}
 		defer s.Close()
 		if err := s.Init(c.String("org")); err != nil {
+			if errors.Is(err, ledger.ErrOrgSet) {
+				return withHint(err, fmt.Sprintf("to rename the organisation, run 'itad settings set org %q --reason WHY': every certificate issued before becomes stale", strings.Join(strings.Fields(c.String("org")), " ")))
+			}
 			return err
 		}
 		if c.IsSet("media-destination") {
