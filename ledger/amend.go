@@ -339,7 +339,7 @@ func (s *Store) AmendDisposal(uuid string, set map[string]string, reason string)
 		}
 		// The certificates that print this disposal, or whose weights or
 		// final dispositions it changes.
-		what := fmt.Sprintf("disposal %s of %s amended (%s)", shortUUID(cur.UUID), cur.Serial, changedFields(changes))
+		what := fmt.Sprintf("disposal %s of %s amended (%s)", cur.UUID, cur.Serial, changedFields(changes))
 		if oldFinal == id || next.Final {
 			if err := t.staleDeviceCerts(devID, what); err != nil {
 				return err

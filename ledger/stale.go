@@ -233,10 +233,3 @@ func changedFields(cs []Change) string {
 	return strings.Join(fs, ", ")
 }
 
-// shortUUID is the first 8 characters of a uuid, as people quote it.
-func shortUUID(u string) string {
-	if len(u) > 8 {
-		return u[:8]
-	}
-	return u
-}
