@@ -232,4 +232,3 @@ func changedFields(cs []Change) string {
 	}
 	return strings.Join(fs, ", ")
 }
-

@@ -29,7 +29,7 @@ func TestCLI_StaleCertificates(t *testing.T) {
 		}
 	}
 	if out := mustItad(t, f.db, "batch", "show", "RUN-1"); !strings.Contains(out, "Certificates (1):") || !strings.Contains(out, batch) ||
-		!regexp.MustCompile(batch + `.*current`).MatchString(out) {
+		!regexp.MustCompile(batch+`.*current`).MatchString(out) {
 		t.Errorf("batch show, before the rename:\n%s", out)
 	}
 
