@@ -166,7 +166,9 @@ var settingsCommand = &cli.Command{
 			Usage:     "change a setting (recorded with its reason)",
 			ArgsUsage: "KEY VALUE",
 			Description: "Keys: org, media_destination, require_reason. With require_reason true, every report,\n" +
-				"export, FOI answer, device shown and reading of the audit log must give --reason.",
+				"export, FOI answer, device shown and reading of the audit log must give --reason.\n" +
+				"Changing org or media_destination once set needs --reason, and makes every current certificate\n" +
+				"stale (it names them, or says how many): issue them again with 'itad cert issue'.",
 			Flags: []cli.Flag{&cli.StringFlag{Name: "reason", Usage: "why, recorded in the audit trail"}},
 			Action: func(c *cli.Context) error {
 				if c.NArg() != 2 {

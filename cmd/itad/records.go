@@ -74,7 +74,8 @@ var initCommand = &cli.Command{
 	Usage:     "create the ledger (safe to run again)",
 	ArgsUsage: " ",
 	Description: "Creates the ledger file named by --db (default ./itad.db) and records the organisation\n" +
-		"whose name appears on certificates. Running it again changes nothing unless --org differs.",
+		"whose name appears on certificates. Running it again changes nothing; with another --org it\n" +
+		"refuses: rename the organisation with 'itad settings set org NAME --reason WHY'.",
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "org", Usage: "organisation name, shown on certificates"},
 		&cli.StringFlag{Name: "media-destination", Usage: "default media destination for certificates (e.g. \"recycled after destruction\")"},
