@@ -477,6 +477,7 @@ func (s *Store) CloseBatch(ref string, grossWeightG *int64) (Batch, error) {
 		if b.ClosedAt != "" {
 			return fmt.Errorf("batch %s: %w (closed %s)", b.Ref, ErrBatchClosed, b.ClosedAt)
 		}
+		oldGross := fmtOptInt(b.GrossWeightG)
 		if grossWeightG != nil {
 			if *grossWeightG < 0 || *grossWeightG > MaxWeightGrams {
 				return fmt.Errorf("%w: gross weight out of range", ErrInvalid)
@@ -487,8 +488,15 @@ func (s *Store) CloseBatch(ref string, grossWeightG *int64) (Batch, error) {
 		if _, err := t.appendEvent("batch.close", b.Ref, map[string]any{"batch": b.UUID, "gross_weight_grams": b.GrossWeightG, "closed_at": b.ClosedAt}); err != nil {
 			return err
 		}
-		_, err = t.exec(`UPDATE batches SET closed_at = ?, gross_weight_g = ? WHERE id = ?`, b.ClosedAt, b.GrossWeightG, id)
-		return err
+		if _, err = t.exec(`UPDATE batches SET closed_at = ?, gross_weight_g = ? WHERE id = ?`, b.ClosedAt, b.GrossWeightG, id); err != nil {
+			return err
+		}
+		if b.GrossWeightG == nil || fmtOptInt(b.GrossWeightG) == oldGross {
+			return nil
+		}
+		// Device certificates issued while the run was open may now
+		// count a share of its gross weight.
+		return t.staleRun(id, fmt.Sprintf("batch %s closed with a gross weight of %s kg", b.Ref, FormatKg(*b.GrossWeightG)))
 	})
 	return b, err
 }

@@ -134,6 +134,18 @@ func (t *txn) staleBatch(batchID *int64, what string) error {
 	return t.markStale(what, `c.kind = 'batch' AND c.subject = (SELECT ref FROM batches WHERE id = ?)`, *batchID)
 }
 
+// staleRun marks stale what a change of a run itself (its gross weight,
+// witness, date) alters: the run's certificates, and the device
+// certificates of the devices whose final disposition is in it (their
+// weight may be a share of the run's gross).
+func (t *txn) staleRun(batchID int64, what string) error {
+	if err := t.staleBatch(&batchID, what); err != nil {
+		return err
+	}
+	return t.markStale(what, `c.kind = 'device' AND c.id IN (SELECT cd.certificate_id FROM certificate_devices cd
+		JOIN disposals x ON x.device_id = cd.device_id WHERE x.batch_id = ? AND x.is_final = 1)`, batchID)
+}
+
 // staleAll marks stale every current certificate (a setting every
 // certificate prints changed).
 func (t *txn) staleAll(what string) error { return t.markStale(what, `1`) }

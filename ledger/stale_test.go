@@ -135,6 +135,33 @@ func TestStale_Changes(t *testing.T) {
 	}
 }
 
+// TestStale_CloseRun: a device certificate issued while its run was open
+// counts a share of the gross once the run is closed weighed: closing it
+// marks the certificate stale.
+func TestStale_CloseRun(t *testing.T) {
+	s := certLedger(t)
+	if _, err := s.AddBatch(Batch{Ref: "RUN-2", Contractor: "Shredco", RunOn: "2021-03-05"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RecordDisposal(Disposal{Serial: "S3", Method: Shred, DisposedOn: "2021-03-05", Contractor: "Shredco", Batch: "RUN-2"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.IssueCertificate(CertDevice, "S3", fakeHashes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := int64(700)
+	if _, err := s.CloseBatch("RUN-2", &g); err != nil {
+		t.Fatal(err)
+	}
+	if c, err = s.CertificateByNumber(c.UUID); err != nil || c.Status() != "stale" || c.Stale[0].What != "batch RUN-2 closed with a gross weight of 0.700 kg" {
+		t.Fatalf("%+v %v", c, err)
+	}
+	if _, err := s.Verify(VerifyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestStale_ReissueAndRevoked: issuing again supersedes a stale
 // certificate (the new one is current); revoked and superseded
 // certificates are not marked.
