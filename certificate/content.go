@@ -24,6 +24,18 @@ type Content struct {
 	SignerName        string    // the signing certificate's subject common name
 	SignerFingerprint string    // hex SHA-256 of the signing certificate
 	Data              ledger.CertificateData
+	// Version is the content and layout version (see RenderVersion): 1
+	// for certificates issued before items carried their weight under
+	// ledger.WeightRule, 2 since; 0 means RenderVersion.
+	Version int
+}
+
+// version returns c.Version, with 0 meaning RenderVersion.
+func (c Content) version() int {
+	if c.Version == 0 {
+		return RenderVersion
+	}
+	return c.Version
 }
 
 // NewContent assembles a certificate's content from the ledger's draft and
@@ -36,6 +48,7 @@ func NewContent(d ledger.CertificateDraft, signer *x509.Certificate) Content {
 		SignerName:        SignerName(signer),
 		SignerFingerprint: Fingerprint(signer),
 		Data:              d.Data,
+		Version:           RenderVersion,
 	}
 }
 
@@ -52,8 +65,12 @@ func SignerName(c *x509.Certificate) string {
 }
 
 // contentDomain separates certificate content hashes from every other
-// SHA-256 that itad makes (events use "itad-event-v1\n").
-const contentDomain = "itad-certificate-v1\n"
+// SHA-256 that itad makes (events use "itad-event-v1\n"), and version 2
+// content from version 1.
+const (
+	contentDomain   = "itad-certificate-v1\n"
+	contentDomainV2 = "itad-certificate-v2\n"
+)
 
 // EncodeContent writes the canonical encoding of c to w. It is the byte
 // string whose SHA-256 is the certificate's content hash (ContentHash),
@@ -83,6 +100,14 @@ const contentDomain = "itad-certificate-v1\n"
 // sign or leading zeros; everything else is the ledger's text. Lists are in
 // the ledger's order: contractors by name, items by serial then date.
 //
+// Version 2 (Content.Version 2, certificates of layout 2) starts with
+// "itad-certificate-v2\n" instead, and each item has 23 strings: the 21
+// above, then weight_grams and weight_source, the item's weight under
+// ledger.WeightRule as the certificate prints it ("" when it has none;
+// the source "item" or "batch"). A run's shares depend on records outside
+// the certificate (which of its items are final dispositions), so the
+// weights printed are content of their own.
+//
 // Every field has a fixed place and a length, so the encoding is
 // injective: two different contents never encode to the same bytes. A
 // disposal's "final" flag is not content: it is derived from the other
@@ -90,7 +115,12 @@ const contentDomain = "itad-certificate-v1\n"
 // those a batch certificate only summarises.
 func EncodeContent(w io.Writer, c Content) error {
 	e := &encoder{w: bufio.NewWriterSize(w, 32<<10)}
-	e.w.WriteString(contentDomain)
+	v2 := c.version() >= 2
+	if v2 {
+		e.w.WriteString(contentDomainV2)
+	} else {
+		e.w.WriteString(contentDomain)
+	}
 	d := c.Data
 	e.str(c.Number, d.Kind, d.Subject, d.Org, c.IssuedAt.UTC().Format(ledger.TimeFormat), c.IssuedBy,
 		c.SignerName, c.SignerFingerprint, d.Destination)
@@ -110,6 +140,9 @@ func EncodeContent(w io.Writer, c Content) error {
 		e.str(v.UUID, v.Serial, v.AssetTag, string(v.Type), v.Make, v.Model, optInt(v.CapacityGB), v.Site,
 			p.UUID, string(p.Method), string(p.Category), p.Standard, p.Tool, p.Verified,
 			p.Contractor, p.DisposedOn, optInt(p.WeightG), p.Batch, p.Operator, p.Witness, p.Notes)
+		if v2 {
+			e.str(optInt(it.Weight.Grams), it.Weight.Source)
+		}
 	}
 	return e.w.Flush()
 }

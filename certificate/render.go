@@ -13,21 +13,27 @@ import (
 	"github.com/jung-kurt/gofpdf"
 )
 
-// RenderVersion names the layout Render produces. The ledger stores the
-// SHA-256 of every unsigned PDF and `itad cert verify` regenerates it, so
-// any change to the bytes Render writes for the same Content (layout,
-// wording, gofpdf version) makes earlier certificates irreproducible: keep
-// the old layout reachable (RenderLayout), bump this and add a golden test.
-// Every PDF names its layout in its /Creator, "itad certificate layout N",
-// from which Verify picks the layout to regenerate.
+// RenderVersion names the layout Render produces for new certificates.
+// The ledger stores the SHA-256 of every unsigned PDF and `itad cert
+// verify` regenerates it, so any change to the bytes Render writes for the
+// same Content (layout, wording, gofpdf version) makes earlier
+// certificates irreproducible: keep the old layout reachable
+// (RenderLayout), bump this and add a golden test. Every PDF names its
+// layout in its /Creator, "itad certificate layout N", from which Verify
+// picks the layout to regenerate; the layout is also the content version
+// (Content.Version, EncodeContent).
 //
-//	1  the first layout
+//	1  the first layout: each item's own weight only, totals "Recorded
+//	   weight"; types as "Hard disk drive (HDD)" and codes in the schedule
 //	2  the ledger's words (ledger/words.go): type labels ("Solid-state
 //	   drive") in the schedule and totals, one capacity format
 //	   (ledger.FormatCapacity: "4 TB", "960 GB") on the device page and in
 //	   the schedule, method names in the schedule, type nouns in the
 //	   statement ("USB flash drive"), counts agreeing with their nouns
-//	   ("1 item ... was")
+//	   ("1 item ... was"); and weights under ledger.WeightRule (own, else an
+//	   equal share of the run's weighed gross output, marked "*"), as
+//	   Report, FOI and Export count them, covered by the content hash
+//	   (content version 2)
 const RenderVersion = 2
 
 // layoutCreator is the /Creator of a PDF of layout N, as gofpdf writes it.
@@ -100,12 +106,13 @@ func Render(c Content) ([]byte, error) { return RenderProgress(c, nil) }
 // of a batch certificate's schedule are drawn, with how many are done.
 // The output does not depend on it.
 func RenderProgress(c Content, progress func(done int64)) ([]byte, error) {
-	return renderLayout(c, RenderVersion, progress)
+	return renderLayout(c, c.version(), progress)
 }
 
 // RenderLayout is Render in an earlier layout (1 to RenderVersion), to
-// reproduce a certificate issued by an earlier itad. It returns an error
-// for a layout this itad does not know.
+// reproduce a certificate issued by an earlier itad: it renders c as
+// content version layout (Render renders c.Version, 0 meaning
+// RenderVersion). It returns an error for a layout this itad does not know.
 func RenderLayout(c Content, layout int) ([]byte, error) { return renderLayout(c, layout, nil) }
 
 func renderLayout(c Content, layout int, progress func(done int64)) ([]byte, error) {
@@ -116,6 +123,7 @@ func renderLayout(c Content, layout int, progress func(done int64)) ([]byte, err
 	if len(d.Items) == 0 {
 		return nil, fmt.Errorf("render certificate %s: no items", c.Number)
 	}
+	c.Version = layout // the layout is also the content version (EncodeContent)
 	switch {
 	case d.Kind == ledger.CertDevice && d.Batch == nil && len(d.Items) == 1:
 	case d.Kind == ledger.CertBatch && d.Batch != nil:
@@ -498,7 +506,7 @@ func (r *renderer) deviceFront() {
 	r.pair(kv{"Standard", p.Standard, false}, kv{"DIN 66399 level", dinLevel(p.Standard), false})
 	r.pair(kv{"Tool and version", p.Tool, false}, kv{"Verification", verification(p.Verified), false})
 	r.pair(kv{"Date", p.DisposedOn, false}, kv{"Destruction run", p.Batch, false})
-	r.pair(kv{"Weight", weight(p.WeightG), false}, kv{"Media destination", d.Destination, false})
+	r.pair(kv{"Weight", r.itemWeight(it), false}, kv{"Media destination", d.Destination, false})
 	r.contractorRows()
 	if p.Notes != "" {
 		r.field(bodyW, "Notes", p.Notes, false)
@@ -574,19 +582,24 @@ func (r *renderer) totals() {
 		}
 		t.n++
 		all.n++
-		if w := it.Disposal.WeightG; w != nil {
+		if w := r.weightOf(it); w != nil {
 			t.weighed++
 			t.grams += *w
 			all.weighed++
 			all.grams += *w
 		}
 	}
+	v2 := r.c.version() >= 2
+	weightTitle := "Recorded weight (kg)"
+	if v2 {
+		weightTitle = "Weight (kg)"
+	}
 	r.section("Totals by type", float64(len(by)+2)*5+12)
 	cols := []struct {
 		w     float64
 		title string
 		align string
-	}{{70, "Type", "L"}, {30, "Items", "R"}, {40, "Weighed items", "R"}, {40, "Recorded weight (kg)", "R"}}
+	}{{70, "Type", "L"}, {30, "Items", "R"}, {40, "Weighed items", "R"}, {40, weightTitle, "R"}}
 	row := func(cells []string, bold, shade bool) {
 		y := pdf.GetY()
 		if shade {
@@ -629,6 +642,9 @@ func (r *renderer) totals() {
 		cover += fmt.Sprintf(" Weighed gross output of the run: %s kg.", ledger.FormatKg(*g))
 	} else {
 		cover += " The run's gross output was not weighed."
+	}
+	if v2 {
+		cover = batchWeightNote(d.Items, all.n, all.weighed, all.grams, d.Batch.GrossWeightG)
 	}
 	pdf.SetY(pdf.GetY() + 1.5)
 	pdf.SetX(marginX)
@@ -680,8 +696,8 @@ var scheduleColumns = []column{
 
 // columns returns the schedule's columns in r's layout: from layout 2 the
 // type and method are named as everywhere else, capacities written as
-// ledger.FormatCapacity, and the type column is wider (the make and model
-// narrower) to hold the labels.
+// ledger.FormatCapacity, the type column is wider (the make and model
+// narrower) to hold the labels, and weights follow ledger.WeightRule.
 func (r *renderer) columns() []column {
 	if r.layout < 2 {
 		return scheduleColumns
@@ -700,7 +716,72 @@ func (r *renderer) columns() []column {
 			cols[i].value = func(_ int, it ledger.CertificateItem) string { return methodName(it.Disposal.Method) }
 		}
 	}
+	// The weight column shows each item's weight under ledger.WeightRule,
+	// a share of the run's gross weight marked "*".
+	cols[len(cols)-1].value = func(_ int, it ledger.CertificateItem) string {
+		w := it.Weight
+		switch {
+		case w.Grams == nil:
+			return ""
+		case w.Source == ledger.WeightBatch:
+			return ledger.FormatKg(*w.Grams) + "*"
+		}
+		return ledger.FormatKg(*w.Grams)
+	}
 	return cols
+}
+
+// weightOf is the weight an item counts on the certificate: from layout
+// 2 its weight under ledger.WeightRule, before that its own.
+func (r *renderer) weightOf(it ledger.CertificateItem) *int64 {
+	if r.c.version() >= 2 {
+		return it.Weight.Grams
+	}
+	return it.Disposal.WeightG
+}
+
+// itemWeight shows a device certificate's weight: from layout 2, a share
+// of its run's weighed gross output says so.
+func (r *renderer) itemWeight(it ledger.CertificateItem) string {
+	if r.c.version() < 2 {
+		return weight(it.Disposal.WeightG)
+	}
+	if it.Weight.Source == ledger.WeightBatch && it.Weight.Grams != nil {
+		return weight(it.Weight.Grams) + " (an equal share of run " + it.Disposal.Batch + "'s weighed gross output)"
+	}
+	return weight(it.Weight.Grams)
+}
+
+// batchWeightNote states a batch certificate's weights under
+// ledger.WeightRule, in the words Report uses for the same numbers.
+func batchWeightNote(items []ledger.CertificateItem, n, weighed, grams int64, gross *int64) string {
+	var own, shared, ownG int64
+	for _, it := range items {
+		switch it.Weight.Source {
+		case ledger.WeightItem:
+			own++
+			ownG += *it.Weight.Grams
+		case ledger.WeightBatch:
+			shared++
+		}
+	}
+	s := fmt.Sprintf("Weight: %s kg, weight recorded for %s of %s %s", ledger.FormatKg(grams), ledger.Thousands(weighed),
+		ledger.Thousands(n), plural(int(n), "item", "items"))
+	if shared > 0 {
+		s += fmt.Sprintf(", %s of them from the run's gross weight", ledger.Thousands(shared))
+	}
+	s += "."
+	if gross == nil {
+		return s + " The run's gross output was not weighed."
+	}
+	s += fmt.Sprintf(" Weighed gross output of the run: %s kg.", ledger.FormatKg(*gross))
+	if shared > 0 {
+		s += fmt.Sprintf(" Each item without a weight of its own (marked * in the schedule) counts an equal share of the gross output less the %s kg of the %s %s weighed individually.",
+			ledger.FormatKg(ownG), ledger.Thousands(own), plural(int(own), "item", "items"))
+	} else if weighed < n {
+		s += " It is not shared among the items without a weight of their own, as it is not more than the weights recorded for the others."
+	}
+	return s
 }
 
 const rowH = 4.3

@@ -72,6 +72,7 @@ func sampleDevice() ledger.CertificateData {
 				Standard: "DIN 66399 H-5", Tool: "Shred-Tech MDS-10 mobile shredder", Verified: "yes",
 				Contractor: testContractor.Name, DisposedOn: "2021-03-04", WeightG: int64p(618), Batch: "SR-2021-Q1-HEN",
 				Operator: "J. Smith", Witness: "P. Jones", Notes: "Shredded on site; particles inspected by the witness.", Final: true},
+			Weight: ledger.Weight{Grams: int64p(618), Source: ledger.WeightItem},
 		}},
 	}
 }
@@ -118,6 +119,31 @@ func sampleBatch(n int) ledger.CertificateData {
 		}
 		d.Items = append(d.Items, it)
 	}
+	// Weights under ledger.WeightRule, as the ledger computes them: own
+	// weights, and the rest of the gross shared by the unweighed items.
+	var own, unweighed int64
+	for _, it := range d.Items {
+		if it.Disposal.WeightG != nil {
+			own += *it.Disposal.WeightG
+		} else {
+			unweighed++
+		}
+	}
+	rest, k := *d.Batch.GrossWeightG-own, int64(0)
+	for i := range d.Items {
+		it := &d.Items[i]
+		switch {
+		case it.Disposal.WeightG != nil:
+			it.Weight = ledger.Weight{Grams: int64p(*it.Disposal.WeightG), Source: ledger.WeightItem}
+		case rest > 0:
+			share := rest / unweighed
+			if k < rest%unweighed {
+				share++
+			}
+			k++
+			it.Weight = ledger.Weight{Grams: int64p(share), Source: ledger.WeightBatch}
+		}
+	}
 	return d
 }
 
@@ -136,6 +162,7 @@ const testFP = "5d41402abc4b2a76b9719d911017c592aaaabbbbccccddddeeeeffff00001111
 // documented format (Python hashlib, see the comment below).
 func TestEncodeContent_Golden(t *testing.T) {
 	c := sampleContent(sampleDevice(), testFP)
+	c.Version = 1
 	var buf bytes.Buffer
 	if err := EncodeContent(&buf, c); err != nil {
 		t.Fatal(err)
@@ -155,6 +182,30 @@ func TestEncodeContent_Golden(t *testing.T) {
 	}
 }
 
+// TestEncodeContent_GoldenV2 pins content version 2: version 1's bytes
+// with the v2 domain, each item followed by its weight under WeightRule
+// and the weight's source.
+func TestEncodeContent_GoldenV2(t *testing.T) {
+	c := sampleContent(sampleDevice(), testFP)
+	c.Version = 2
+	var buf bytes.Buffer
+	if err := EncodeContent(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "content-device-v2.hex", []byte(hex.Dump(buf.Bytes())))
+	// Computed with Python: b"itad-certificate-v2\n" + the version 1
+	// encoding after its 20-byte domain + struct.pack(">I", 3) + b"618" +
+	// struct.pack(">I", 4) + b"item" (the device certificate's one item
+	// is the last thing encoded).
+	const want = "631bc363882387a4cd63b5c65d44abe3d7508a3d50195bf4d534cfe1881f4053"
+	if got := ContentHash(c); got != want {
+		t.Errorf("ContentHash = %s, want %s", got, want)
+	}
+	if c.Version = 0; ContentHash(c) != want {
+		t.Errorf("Version 0 does not mean RenderVersion (%d)", RenderVersion)
+	}
+}
+
 // TestEncodeContent_Injective: changing any single field changes the hash,
 // and moving bytes between neighbouring fields does too.
 func TestEncodeContent_Injective(t *testing.T) {
@@ -170,6 +221,9 @@ func TestEncodeContent_Injective(t *testing.T) {
 		"destination":  func(c *Content) { c.Data.Destination = "" },
 		"batch":        func(c *Content) { c.Data.Batch = nil },
 		"gross":        func(c *Content) { c.Data.Batch.GrossWeightG = nil },
+		"version":      func(c *Content) { c.Version = 1 },
+		"eff_weight":   func(c *Content) { c.Data.Items[1].Weight.Grams = int64p(1) },
+		"weight_src":   func(c *Content) { c.Data.Items[1].Weight.Source = ledger.WeightBatch },
 		"accred":       func(c *Content) { c.Data.Contractors[0].Accreditations = "ADISA" },
 		"serial":       func(c *Content) { c.Data.Items[1].Device.Serial = "SN0000003" },
 		"capacity nil": func(c *Content) { c.Data.Items[0].Device.CapacityGB = nil },
@@ -200,6 +254,9 @@ func TestEncodeContent_Injective(t *testing.T) {
 // TestRender_Reproducible: the same content gives the same bytes, and the
 // bytes are pinned (changing the layout breaks the verification of every
 // certificate already issued: see RenderVersion).
+//
+// Every layout version stays reproducible: certificates issued in layout
+// 1 must still verify.
 func TestRender_Reproducible(t *testing.T) {
 	for _, tc := range []struct {
 		name string

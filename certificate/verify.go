@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/itad/itad/ledger"
 )
@@ -24,7 +25,10 @@ var (
 	ErrSignerMismatch   = errors.New("signed by a different key than the ledger recorded")
 	ErrDocumentMismatch = errors.New("document differs from the one the ledger recorded")
 	ErrContentChanged   = errors.New("content changed since issue")
-	ErrNotReproducible  = errors.New("certificate cannot be reproduced from the ledger")
+	// ErrStale matches ErrContentChanged too: the ledger recorded the
+	// changes that made the certificate stale.
+	ErrStale           = errors.New("content changed since issue (the certificate is stale)")
+	ErrNotReproducible = errors.New("certificate cannot be reproduced from the ledger")
 )
 
 // Records is the part of the ledger that Verify consults; *ledger.Store
@@ -77,6 +81,13 @@ func (t Trust) trusts(sig *PDFSignature) bool {
 	return err == nil
 }
 
+// staleError matches ErrStale and ErrContentChanged.
+type staleError struct{ err error }
+
+func (e *staleError) Error() string        { return e.err.Error() }
+func (e *staleError) Unwrap() error        { return e.err }
+func (e *staleError) Is(target error) bool { return target == ErrContentChanged }
+
 // Verified is a certificate that passed every check of Verify.
 type Verified struct {
 	Certificate ledger.Certificate
@@ -115,9 +126,11 @@ func Number(unsigned []byte) (string, error) {
 //  4. the ledger recorded this signer's fingerprint (ErrSignerMismatch);
 //  5. the signed document's unsigned revision is the PDF whose SHA-256
 //     the ledger recorded (ErrDocumentMismatch);
-//  6. the content hash of the ledger's current data for the certificate
-//     equals the recorded one (ErrContentChanged: the ledger was amended
-//     after issue);
+//  6. the ledger recorded no change that made the certificate stale
+//     (ErrStale, which also matches ErrContentChanged, naming each change:
+//     what, when, by whom, in which event), and the content hash of the
+//     ledger's current data for the certificate equals the recorded one
+//     (ErrContentChanged: the ledger was amended after issue);
 //  7. rendering the ledger's current data in the layout the document
 //     names (PDFLayout; earlier layouts stay reachable, see RenderVersion)
 //     gives the recorded PDF byte for byte (ErrNotReproducible: this itad
@@ -166,6 +179,14 @@ func Verify(pdf []byte, trust Trust, recs Records) (number string, v *Verified, 
 		return number, nil, fmt.Errorf("%w: certificate %s: the signed document's SHA-256 is %s, the ledger recorded %s",
 			ErrDocumentMismatch, number, got, rec.PDFSHA256)
 	}
+	if len(rec.Stale) > 0 {
+		causes := make([]string, len(rec.Stale))
+		for i, sc := range rec.Stale {
+			causes[i] = sc.String()
+		}
+		return number, nil, &staleError{fmt.Errorf("%w: certificate %s for %s %s: %s; issue it again with '%s'",
+			ErrStale, number, rec.Kind, rec.Subject, strings.Join(causes, "; "), rec.IssueCommand())}
+	}
 	issued, err := rec.IssuedTime()
 	if err != nil {
 		return number, nil, err
@@ -174,15 +195,19 @@ func Verify(pdf []byte, trust Trust, recs Records) (number string, v *Verified, 
 	if err != nil {
 		return number, nil, fmt.Errorf("%w: certificate %s: the ledger's data for %s %s: %v", ErrContentChanged, number, rec.Kind, rec.Subject, err)
 	}
+	// The layout is the one the document names: its bytes are those the
+	// ledger recorded (step 5), so it is the layout the ledger issued.
+	layout := PDFLayout(sig.Unsigned)
+	if layout < 1 || layout > RenderVersion {
+		return number, nil, fmt.Errorf("%w: certificate %s names layout version %d; this itad renders versions 1 to %d",
+			ErrNotReproducible, number, layout, RenderVersion)
+	}
 	c := Content{Number: rec.UUID, IssuedAt: issued, IssuedBy: rec.IssuedBy, SignerName: SignerName(sig.Signer),
-		SignerFingerprint: rec.SignerFingerprint, Data: data}
+		SignerFingerprint: rec.SignerFingerprint, Data: data, Version: layout}
 	if h := ContentHash(c); h != rec.ContentHash {
 		return number, nil, fmt.Errorf("%w: certificate %s: the ledger's records of %s %s were amended after the certificate was issued (content hash now %s, recorded %s)",
 			ErrContentChanged, number, rec.Kind, rec.Subject, h, rec.ContentHash)
 	}
-	// The layout is the one the document names: its bytes are those the
-	// ledger recorded (step 5), so it is the layout the ledger issued.
-	layout := PDFLayout(sig.Unsigned)
 	regen, err := RenderLayout(c, layout)
 	if err != nil {
 		return number, nil, fmt.Errorf("%w: certificate %s: %v", ErrNotReproducible, number, err)

@@ -115,7 +115,17 @@ func TestVerify(t *testing.T) {
 		{"ErrNotReproducible", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
 			// A document the ledger recorded but this renderer would not
 			// write: same content, one byte of metadata different.
-			changed := bytes.Replace(iss.Unsigned, []byte(fmt.Sprintf("/Creator (itad certificate layout %d)", RenderVersion)), []byte("/Creator (itad certificate layout 9)"), 1)
+			changed := bytes.Replace(iss.Unsigned, []byte(`/Producer (itad \(gofpdf\))`), []byte(`/Producer (itad \(gofpdX\))`), 1)
+			if bytes.Equal(changed, iss.Unsigned) {
+				t.Fatal("creator not found")
+			}
+			sum := sha256.Sum256(changed)
+			recs.cert.PDFSHA256 = hex.EncodeToString(sum[:])
+			return signCertPDF(t, changed, s), ours
+		}, s, ErrNotReproducible},
+		{"ErrNotReproducible/UnknownLayout", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
+			changed := bytes.Replace(iss.Unsigned, []byte(fmt.Sprintf("/Creator (itad certificate layout %d)", RenderVersion)),
+				[]byte("/Creator (itad certificate layout 9)"), 1)
 			if bytes.Equal(changed, iss.Unsigned) {
 				t.Fatal("creator not found")
 			}
@@ -127,13 +137,19 @@ func TestVerify(t *testing.T) {
 			// The current layout's bytes naming layout 1: layout 1 renders
 			// other bytes.
 			changed := bytes.Replace(iss.Unsigned, []byte(fmt.Sprintf("/Creator (itad certificate layout %d)", RenderVersion)), []byte("/Creator (itad certificate layout 1)"), 1)
+			c1 := iss.Content
+			c1.Version = 1 // a content hash that layout 1 would check
+			recs.cert.ContentHash = ContentHash(c1)
 			sum := sha256.Sum256(changed)
 			recs.cert.PDFSHA256 = hex.EncodeToString(sum[:])
 			return signCertPDF(t, changed, s), ours
 		}, s, ErrNotReproducible},
 		{"OK/IssuedInLayout1", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
 			// A certificate issued by an itad of layout 1 still verifies.
-			old, err := RenderLayout(iss.Content, 1)
+			c1 := iss.Content
+			c1.Version = 1 // its content hash was of content version 1
+			recs.cert.ContentHash = ContentHash(c1)
+			old, err := RenderLayout(c1, 1)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -174,6 +190,39 @@ func TestVerify(t *testing.T) {
 			}
 			if v != nil {
 				t.Errorf("Verify returned a result with error %v", err)
+			}
+		})
+	}
+}
+
+// TestVerify_Layout1 checks that a certificate issued in layout 1, before
+// weights followed ledger.WeightRule, still verifies: it is reproduced in
+// the layout its document names, with content version 1.
+func TestVerify_Layout1(t *testing.T) {
+	s := testSigner(t)
+	for _, data := range []ledger.CertificateData{sampleDevice(), sampleBatch(40)} {
+		t.Run(data.Kind, func(t *testing.T) {
+			c := NewContent(ledger.CertificateDraft{UUID: testUUID(42), IssuedAt: testIssuedAt, IssuedBy: "records.officer", Data: data}, s.Cert)
+			c.Version = 1
+			unsigned, err := Render(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(unsigned, []byte("/Creator (itad certificate layout 1)")) {
+				t.Fatal("not layout 1")
+			}
+			sum := sha256.Sum256(unsigned)
+			recs := &fakeRecords{data: data, cert: ledger.Certificate{UUID: testUUID(42), Kind: data.Kind, Subject: data.Subject,
+				ContentHash: ContentHash(c), PDFSHA256: hex.EncodeToString(sum[:]), SignerFingerprint: Fingerprint(s.Cert),
+				IssuedAt: testIssuedAt.Format(ledger.TimeFormat), IssuedBy: "records.officer"}}
+			pdf := signCertPDF(t, unsigned, s)
+			if _, _, err := Verify(pdf, Trust{Certificates: []*x509.Certificate{s.Cert}}, recs); err != nil {
+				t.Fatalf("layout 1 certificate: %v", err)
+			}
+			// Its content hash is version 1's: the same data in version 2
+			// hashes differently.
+			if c2 := c; func() bool { c2.Version = 2; return ContentHash(c2) == recs.cert.ContentHash }() {
+				t.Error("content versions 1 and 2 hash alike")
 			}
 		})
 	}

@@ -212,6 +212,9 @@ func (s *Store) AmendDevice(serial string, set map[string]string, reason string)
 		if _, err := t.appendEvent("device.amend", cur.Serial, amendPayload{Device: cur.UUID, Changes: amended}); err != nil {
 			return err
 		}
+		if err := t.staleDevice(id, fmt.Sprintf("device %s amended (%s)", cur.Serial, changedFields(changes))); err != nil {
+			return err
+		}
 		_, err = t.exec(`UPDATE devices SET asset_tag = ?, type = ?, make = ?, model = ?, capacity_gb = ?, site = ? WHERE id = ?`,
 			next.AssetTag, string(next.Type), next.Make, next.Model, next.CapacityGB, next.Site, id)
 		return err
@@ -371,6 +374,14 @@ func (s *Store) AmendDisposalOpts(uuid string, set map[string]string, reason str
 		if len(changes) == 0 {
 			return fmt.Errorf("%w: disposal %s already has those values: nothing to change", ErrInvalid, uuid)
 		}
+		oldFinal, oldFinalBatch, err := t.finalOf(devID)
+		if err != nil {
+			return err
+		}
+		var oldBatch *int64
+		if err := t.tx.QueryRow(`SELECT batch_id FROM disposals WHERE id = ?`, id).Scan(&oldBatch); err != nil {
+			return fmt.Errorf("read disposal %s: %w", uuid, err)
+		}
 		if _, err := t.appendEvent("disposal.amend", cur.Serial, amendPayload{Device: devUUID, Disposal: cur.UUID, Changes: changes}); err != nil {
 			return err
 		}
@@ -384,7 +395,24 @@ func (s *Store) AmendDisposalOpts(uuid string, set map[string]string, reason str
 		if err := t.refreshFinal(devID); err != nil {
 			return err
 		}
-		return t.tx.QueryRow(`SELECT is_final FROM disposals WHERE id = ?`, id).Scan(&next.Final)
+		if err := t.tx.QueryRow(`SELECT is_final FROM disposals WHERE id = ?`, id).Scan(&next.Final); err != nil {
+			return err
+		}
+		// The certificates that print this disposal, or whose weights or
+		// final dispositions it changes.
+		what := fmt.Sprintf("disposal %s of %s amended (%s)", cur.UUID, cur.Serial, changedFields(changes))
+		if oldFinal == id || next.Final {
+			if err := t.staleDeviceCerts(devID, what); err != nil {
+				return err
+			}
+		}
+		if err := t.staleBatch(oldBatch, what); err != nil {
+			return err
+		}
+		if err := t.staleBatch(batchID, what); err != nil {
+			return err
+		}
+		return t.staleFinal(devID, oldFinal, oldFinalBatch, what)
 	})
 	return next, changes, err
 }

@@ -40,6 +40,9 @@ type Certificate struct {
 	RevokeReason      string `json:"revoke_reason"`
 	Devices           int    `json:"devices"` // how many devices it covers
 	Seq               int64  `json:"seq"`     // the certificate.issue event
+	// Stale lists the changes since issue that altered what the
+	// certificate would say now (stale.go), oldest first.
+	Stale []StaleCause `json:"stale,omitempty"`
 	// Supersedes lists the certificates this one replaced; it is set only
 	// by IssueCertificate.
 	Supersedes []string `json:"supersedes,omitempty"`
@@ -49,13 +52,16 @@ type Certificate struct {
 	Checkpoint *Checkpoint `json:"checkpoint,omitempty"`
 }
 
-// Status is "revoked", "superseded" or "current".
+// Status is "revoked", "superseded", "stale" (the ledger's records
+// changed since issue: see Stale) or "current".
 func (c Certificate) Status() string {
 	switch {
 	case c.RevokedAt != "":
 		return "revoked"
 	case c.SupersededBy != "":
 		return "superseded"
+	case len(c.Stale) > 0:
+		return "stale"
 	}
 	return "current"
 }
@@ -87,10 +93,13 @@ type CertificateData struct {
 	Items []CertificateItem `json:"items"`
 }
 
-// CertificateItem is one certified disposal and its device.
+// CertificateItem is one certified disposal and its device, with its
+// weight under WeightRule (the disposal's own, or its share of its run's
+// weighed gross output): the weight Report, FOI and Export count for it.
 type CertificateItem struct {
 	Device   Device   `json:"device"`
 	Disposal Disposal `json:"disposal"`
+	Weight   Weight   `json:"weight"`
 }
 
 // CertificateDraft is handed to the renderer while a certificate is being
@@ -196,25 +205,29 @@ func loadCertificateData(q querier, kind, subject string) (CertificateData, []in
 	// tens of thousands.
 	rows, err := q.Query(`SELECT d.id, d.uuid, d.serial, d.asset_tag, d.type, d.make, d.model, d.capacity_gb, d.site,
 		x.uuid, x.method, x.category, x.standard, x.tool, x.verified, c.name,
-		x.disposed_on, x.weight_g, coalesce(b.ref, ''), x.operator, x.witness, x.notes, x.is_final
+		x.disposed_on, x.weight_g, coalesce(b.ref, ''), x.operator, x.witness, x.notes, x.is_final, x.batch_id
 		FROM disposals x JOIN devices d ON d.id = x.device_id JOIN contractors c ON c.id = x.contractor_id
 		LEFT JOIN batches b ON b.id = x.batch_id `+where+` ORDER BY d.serial_key, x.disposed_on, x.id`, arg)
 	if err != nil {
 		return data, nil, fmt.Errorf("read certificate data: %w", err)
 	}
 	defer rows.Close()
-	var ids []int64
-	seen := map[int64]bool{}
+	var ids, runs []int64
+	seen, seenRun := map[int64]bool{}, map[int64]bool{}
 	names := map[string]bool{}
 	for rows.Next() {
 		var it CertificateItem
 		var id int64
-		var capGB, w sql.NullInt64
+		var capGB, w, run sql.NullInt64
 		d, p := &it.Device, &it.Disposal
 		if err := rows.Scan(&id, &d.UUID, &d.Serial, &d.AssetTag, &d.Type, &d.Make, &d.Model, &capGB, &d.Site,
 			&p.UUID, &p.Method, &p.Category, &p.Standard, &p.Tool, &p.Verified, &p.Contractor,
-			&p.DisposedOn, &w, &p.Batch, &p.Operator, &p.Witness, &p.Notes, &p.Final); err != nil {
+			&p.DisposedOn, &w, &p.Batch, &p.Operator, &p.Witness, &p.Notes, &p.Final, &run); err != nil {
 			return data, nil, err
+		}
+		if run.Valid && !seenRun[run.Int64] {
+			seenRun[run.Int64] = true
+			runs = append(runs, run.Int64)
 		}
 		if capGB.Valid {
 			d.CapacityGB = &capGB.Int64
@@ -232,6 +245,20 @@ func loadCertificateData(q querier, kind, subject string) (CertificateData, []in
 	}
 	if err := rows.Err(); err != nil {
 		return data, nil, err
+	}
+	rows.Close()
+	// Weights under WeightRule, computed by the SQL that reports use.
+	ws, err := runWeights(q, runs)
+	if err != nil {
+		return data, nil, err
+	}
+	for i := range data.Items {
+		it := &data.Items[i]
+		if w, ok := ws[it.Disposal.UUID]; ok {
+			it.Weight = w
+		} else {
+			it.Weight = ownWeight(it.Disposal)
+		}
 	}
 	if len(data.Items) == 0 {
 		if kind == CertDevice {
@@ -305,7 +332,7 @@ func (s *Store) IssueCertificate(kind, subject string, signer note.Signer, rende
 				ev.Devices = append(ev.Devices, it.Device.UUID)
 			}
 		}
-		if ev.Supersedes, err = currentCertificates(t.tx, kind, data.Subject); err != nil {
+		if ev.Supersedes, err = currentCertificates(t.tx, kind, data.Subject, ev.Devices); err != nil {
 			return err
 		}
 		seq, err := t.appendEvent("certificate.issue", ev.UUID, ev)
@@ -352,8 +379,18 @@ func (s *Store) IssueCertificate(kind, subject string, signer note.Signer, rende
 
 // currentCertificates returns the uuids of the certificates of kind and
 // subject that are neither revoked nor superseded, oldest first.
-func currentCertificates(q querier, kind, subject string) ([]string, error) {
-	rows, err := q.Query(`SELECT uuid FROM certificates WHERE kind = ? AND subject = ? AND superseded_by = '' AND revoked_at = '' ORDER BY seq`, kind, subject)
+// currentCertificates returns the current certificates that a new one of
+// kind about subject supersedes: those of the same kind and subject, and
+// for a device certificate those of the device under an earlier serial
+// (a serial correction), found by its uuid (devices).
+func currentCertificates(q querier, kind, subject string, devices []string) ([]string, error) {
+	dev := ""
+	if kind == CertDevice && len(devices) == 1 {
+		dev = devices[0]
+	}
+	rows, err := q.Query(`SELECT uuid FROM certificates WHERE superseded_by = '' AND revoked_at = '' AND kind = ?1 AND (subject = ?2
+		OR ?3 != '' AND id IN (SELECT cd.certificate_id FROM certificate_devices cd JOIN devices d ON d.id = cd.device_id WHERE d.uuid = ?3))
+		ORDER BY seq`, kind, subject, dev)
 	if err != nil {
 		return nil, fmt.Errorf("read certificates: %w", err)
 	}
@@ -464,7 +501,9 @@ func (s *Store) CertificateByNumber(number string) (Certificate, error) {
 	if err != nil {
 		return c, err
 	}
-	return c, checkCertificate(s.db, c)
+	cs := []Certificate{c}
+	err = checkCertificates(s.db, cs)
+	return cs[0], err
 }
 
 // Certificates lists certificates in the order they were issued; with a
@@ -487,6 +526,26 @@ func (s *Store) Certificates(serial string) ([]Certificate, error) {
 		return nil, err
 	}
 	return deviceCertificates(s.db, id)
+}
+
+// BatchCertificates lists the certificates issued for the batch with that
+// reference, in the order they were issued, each checked against its
+// events and with its stale marks. It returns ErrNotFound for an unknown
+// batch.
+func (s *Store) BatchCertificates(ref string) ([]Certificate, error) {
+	var canon string
+	err := s.db.QueryRow(`SELECT ref FROM batches WHERE ref_key = ?`, NameKey(ref)).Scan(&canon)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("batch", ref)
+	}
+	if err != nil {
+		return nil, err
+	}
+	cs, err := queryCertificates(s.db, certificateSelect+` WHERE c.kind = ? AND c.subject = ? ORDER BY c.seq`, CertBatch, canon)
+	if err != nil {
+		return nil, err
+	}
+	return cs, checkCertificates(s.db, cs)
 }
 
 // deviceCertificates lists the certificates covering a device, each

@@ -120,6 +120,14 @@ func (s *Store) VoidDisposal(uuid, reason string) (Disposal, error) {
 			Scan(&id, &devID, &devUUID); err != nil {
 			return fmt.Errorf("read disposal %s: %w", uuid, err)
 		}
+		oldFinal, oldFinalBatch, err := t.finalOf(devID)
+		if err != nil {
+			return err
+		}
+		var batchID *int64
+		if err := t.tx.QueryRow(`SELECT batch_id FROM disposals WHERE id = ?`, id).Scan(&batchID); err != nil {
+			return fmt.Errorf("read disposal %s: %w", uuid, err)
+		}
 		seq, err := t.appendEvent(VoidAction, p.Serial, voidPayload{Device: devUUID, Disposal: p.UUID})
 		if err != nil {
 			return err
@@ -128,6 +136,15 @@ func (s *Store) VoidDisposal(uuid, reason string) (Disposal, error) {
 			return fmt.Errorf("void disposal %s: %w", uuid, err)
 		}
 		if err := t.refreshFinal(devID); err != nil {
+			return err
+		}
+		// The certificates that printed it, or whose final dispositions
+		// and shares of a run's weight it changes (stale.go).
+		what := fmt.Sprintf("disposal %s of %s voided", p.UUID, p.Serial)
+		if err := t.staleBatch(batchID, what); err != nil {
+			return err
+		}
+		if err := t.staleFinal(devID, oldFinal, oldFinalBatch, what); err != nil {
 			return err
 		}
 		p.Final = false
@@ -166,6 +183,10 @@ func (t *txn) correctSerial(cur *Device, id int64, serial string) (Change, error
 			return Change{}, fmt.Errorf("serial %s: %w", next.Serial, ErrDuplicateSerial)
 		}
 		return Change{}, fmt.Errorf("correct serial of %s: %w", cur.Serial, err)
+	}
+	// A certificate names the device by its serial (stale.go).
+	if err := t.staleDevice(id, fmt.Sprintf("serial of %s corrected to %s", cur.Serial, next.Serial)); err != nil {
+		return Change{}, err
 	}
 	cur.Serial = next.Serial
 	return c, nil
@@ -409,9 +430,15 @@ func (s *Store) AmendBatchOpts(ref string, set map[string]string, reason string,
 		if _, err := t.appendEvent(BatchAmendAction, cur.Ref, batchAmendPayload{Batch: cur.UUID, Changes: changes}); err != nil {
 			return err
 		}
-		_, err = t.exec(`UPDATE batches SET site = ?, contractor_id = ?, run_on = ?, witness = ?, gross_weight_g = ? WHERE id = ?`,
-			next.Site, cID, next.RunOn, next.Witness, next.GrossWeightG, id)
-		return err
+		if _, err := t.exec(`UPDATE batches SET site = ?, contractor_id = ?, run_on = ?, witness = ?, gross_weight_g = ? WHERE id = ?`,
+			next.Site, cID, next.RunOn, next.Witness, next.GrossWeightG, id); err != nil {
+			return err
+		}
+		var fields []string
+		for _, ch := range changes {
+			fields = append(fields, ch.Field)
+		}
+		return t.staleRun(id, fmt.Sprintf("batch %s amended (%s)", cur.Ref, strings.Join(fields, ", ")))
 	})
 	return next, changes, err
 }

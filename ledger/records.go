@@ -14,9 +14,14 @@ const (
 	SettingDestination = "media_destination"
 )
 
+// ErrOrgSet is returned by Init for a ledger that already names another
+// organisation: renaming it is a change of every certificate, made with
+// SetSetting and a reason.
+var ErrOrgSet = errors.New("the ledger already names an organisation")
+
 // Init records the organisation's name (when org is not empty) and is
 // otherwise a no-op: the schema is created by Open. Calling it again with
-// the same name writes nothing.
+// the same name writes nothing; with another name it returns ErrOrgSet.
 func (s *Store) Init(org string) error {
 	org = strings.Join(strings.Fields(org), " ")
 	if org == "" {
@@ -32,6 +37,9 @@ func (s *Store) Init(org string) error {
 	if cur == org {
 		return nil
 	}
+	if cur != "" {
+		return fmt.Errorf("%w: %q (not %q)", ErrOrgSet, cur, org)
+	}
 	return s.SetSetting(SettingOrg, org, "")
 }
 
@@ -43,14 +51,30 @@ func (s *Store) Setting(k string) (string, error) {
 }
 
 // SetSetting sets a ledger setting, recording who and why.
+//
+// Changing a setting that certificates print (org, media_destination)
+// marks every current certificate stale (stale.go).
 func (s *Store) SetSetting(k, v, reason string) error {
 	return s.write(reason, func(t *txn) error {
+		old, err := checkedSetting(t.tx, k)
+		if err != nil {
+			return err
+		}
 		seq, err := t.appendEvent("setting.set", k, map[string]string{"key": k, "value": v})
 		if err != nil {
 			return err
 		}
-		_, err = t.exec(`INSERT INTO settings(key, value, seq) VALUES (?,?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value, seq=excluded.seq`, k, v, seq)
-		return err
+		if _, err = t.exec(`INSERT INTO settings(key, value, seq) VALUES (?,?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value, seq=excluded.seq`, k, v, seq); err != nil {
+			return err
+		}
+		switch {
+		case old == v:
+		case k == SettingOrg:
+			return t.staleAll(fmt.Sprintf("organisation renamed from %q to %q", old, v))
+		case k == SettingDestination:
+			return t.staleAll(fmt.Sprintf("media destination changed from %q to %q", old, v))
+		}
+		return nil
 	})
 }
 
@@ -315,7 +339,15 @@ func (t *txn) insertDisposalRow(p *Disposal, devID, cID int64, batchID *int64, s
 		return fmt.Errorf("record disposal of %s: %w", p.Serial, err)
 	}
 	if !newDevice {
-		return t.refreshFinal(devID)
+		oldFinal, oldBatch, err := t.finalOf(devID)
+		if err != nil {
+			return err
+		}
+		if err := t.refreshFinal(devID); err != nil {
+			return err
+		}
+		return t.staleFinal(devID, oldFinal, oldBatch,
+			fmt.Sprintf("final disposition of %s changed by a new disposal (%s on %s)", p.Serial, p.Method, p.DisposedOn))
 	}
 	return nil
 }
@@ -513,6 +545,7 @@ func (s *Store) CloseBatchOpts(ref string, grossWeightG *int64, opts RecordOptio
 		if b.ClosedAt != "" {
 			return fmt.Errorf("batch %s: %w (closed %s)", b.Ref, ErrBatchClosed, b.ClosedAt)
 		}
+		oldGross := fmtOptInt(b.GrossWeightG)
 		if grossWeightG != nil {
 			if *grossWeightG < 0 || *grossWeightG > MaxWeightGrams {
 				return fmt.Errorf("%w: gross weight out of range", ErrInvalid)
@@ -530,8 +563,15 @@ func (s *Store) CloseBatchOpts(ref string, grossWeightG *int64, opts RecordOptio
 		if _, err := t.appendEvent("batch.close", b.Ref, map[string]any{"batch": b.UUID, "gross_weight_grams": b.GrossWeightG, "closed_at": b.ClosedAt}); err != nil {
 			return err
 		}
-		_, err = t.exec(`UPDATE batches SET closed_at = ?, gross_weight_g = ? WHERE id = ?`, b.ClosedAt, b.GrossWeightG, id)
-		return err
+		if _, err = t.exec(`UPDATE batches SET closed_at = ?, gross_weight_g = ? WHERE id = ?`, b.ClosedAt, b.GrossWeightG, id); err != nil {
+			return err
+		}
+		if b.GrossWeightG == nil || fmtOptInt(b.GrossWeightG) == oldGross {
+			return nil
+		}
+		// Device certificates issued while the run was open may now
+		// count a share of its gross weight.
+		return t.staleRun(id, fmt.Sprintf("batch %s closed with a gross weight of %s kg", b.Ref, FormatKg(*b.GrossWeightG)))
 	})
 	return b, err
 }
@@ -541,6 +581,11 @@ type BatchDetail struct {
 	Batch     Batch      `json:"batch"`
 	Disposals []Disposal `json:"disposals"`
 	Devices   []Device   `json:"devices"` // parallel to Disposals
+	// Weights are the disposals' weights under WeightRule, parallel to
+	// Disposals, and Total their sum: what the run's certificate, Report
+	// and Export count.
+	Weights []Weight `json:"weights"`
+	Total   Tally    `json:"total"`
 }
 
 // Batch returns a batch with its disposals (and their devices), or
@@ -565,6 +610,19 @@ func (s *Store) Batch(ref string) (BatchDetail, error) {
 		}
 		bd.Devices = append(bd.Devices, d)
 	}
+	ws, err := runWeights(s.db, []int64{id})
+	if err != nil {
+		return bd, err
+	}
+	bd.Weights = make([]Weight, len(bd.Disposals))
+	for i, p := range bd.Disposals {
+		if w, ok := ws[p.UUID]; ok {
+			bd.Weights[i] = w
+		} else {
+			bd.Weights[i] = ownWeight(p)
+		}
+	}
+	bd.Total = Total(bd.Weights)
 	return bd, nil
 }
 

@@ -364,18 +364,19 @@ const WeightRule = "An item with a weight of its own counts that weight. A destr
 //	                       the first rest%n of them in serial order
 //
 // A query using it joins weightJoin (alias a) and reads an item's weight
-// as weightExpr (NULL when unweighed) and its source as sourceExpr.
+// as weightExpr (NULL when unweighed) and its source as sourceExpr. The
+// /*runs*/ comments are where weightCTEFor narrows it to some runs.
 const weightCTE = `WITH bw AS (
 	SELECT x.batch_id AS batch_id, b.gross_weight_g - coalesce(sum(x.weight_g), 0) AS rest,
 		count(*) - count(x.weight_g) AS n
 	FROM disposals x JOIN batches b ON b.id = x.batch_id
-	WHERE x.is_final = 1 AND b.gross_weight_g IS NOT NULL
+	WHERE x.is_final = 1 AND b.gross_weight_g IS NOT NULL /*runs*/
 	GROUP BY x.batch_id, b.gross_weight_g
 ), alloc AS (
 	SELECT x.id AS id, bw.rest / bw.n +
 		(row_number() OVER (PARTITION BY x.batch_id ORDER BY d.serial_key, x.id) <= bw.rest % bw.n) AS share
 	FROM disposals x JOIN devices d ON d.id = x.device_id JOIN bw ON bw.batch_id = x.batch_id
-	WHERE x.is_final = 1 AND x.weight_g IS NULL AND bw.rest > 0 AND bw.n > 0
+	WHERE x.is_final = 1 AND x.weight_g IS NULL AND bw.rest > 0 AND bw.n > 0 /*runs*/
 )`
 
 const (

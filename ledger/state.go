@@ -267,12 +267,17 @@ func checkCertificate(q querier, c Certificate) error {
 		return &StateError{What: what, Row: show(c.RevokedAt, c.RevokeReason), Events: show(revokedAt, revokeReason)}
 	}
 
-	// Supersession: a later certificate of the same kind and subject whose
-	// issue event lists this one. The candidates are found by the
-	// certificates_subject index, and the row's own superseded_by is one
-	// of them; each candidate's issue event is read by its seq.
-	rows, err = q.Query(`SELECT uuid, seq FROM certificates WHERE kind = ? AND subject = ? AND seq > ? OR uuid = ? ORDER BY seq`,
-		c.Kind, c.Subject, c.Seq, c.SupersededBy)
+	// Supersession: a later certificate of the same kind and subject (or,
+	// for a device certificate, of the same device under a corrected
+	// serial) whose issue event lists this one. The candidates are found
+	// by the certificates_subject and certificate_devices indexes, and the
+	// row's own superseded_by is one of them; each candidate's issue event
+	// is read by its seq.
+	rows, err = q.Query(`SELECT uuid, seq FROM certificates WHERE kind = ?1 AND seq > ?3 AND (subject = ?2
+		OR ?1 = 'device' AND id IN (SELECT certificate_id FROM certificate_devices WHERE device_id IN
+			(SELECT cd.device_id FROM certificate_devices cd JOIN certificates o ON o.id = cd.certificate_id WHERE o.uuid = ?5)))
+		OR uuid = ?4 ORDER BY seq`,
+		c.Kind, c.Subject, c.Seq, c.SupersededBy, c.UUID)
 	if err != nil {
 		return fmt.Errorf("read the certificates after %s: %w", what, err)
 	}
@@ -321,12 +326,12 @@ func checkCertificate(q querier, c Certificate) error {
 }
 
 // checkCertificates checks every certificate of a list (cert list,
-// device show) against its events.
+// device show) against its events, and reads its stale marks (stale.go).
 func checkCertificates(q querier, cs []Certificate) error {
 	for _, c := range cs {
 		if err := checkCertificate(q, c); err != nil {
 			return err
 		}
 	}
-	return nil
+	return loadStale(q, cs)
 }

@@ -31,6 +31,9 @@ type Store struct {
 	// waited writeNotice for another process's write transaction, so that
 	// the user can be told why nothing is happening.
 	OnWait func()
+	// OnStale, when set, is told of the certificates a change has just
+	// made stale (stale.go), once per change, after it is committed.
+	OnStale func([]StaleNotice)
 
 	writeWait time.Duration
 	// readOnly: opened with mode=ro (openReadOnly); immutable: and with
@@ -254,6 +257,7 @@ type txn struct {
 	seq    int64
 	head   []byte
 	stmts  map[string]*sql.Stmt
+	stale  []staleMark // certificates to mark stale before commit (stale.go)
 }
 
 // exec runs a statement prepared once and cached for the transaction's life
@@ -297,8 +301,16 @@ func (s *Store) write(reason string, fn func(*txn) error) error {
 		tx.Rollback()
 		return err
 	}
+	notices, err := t.flushStale()
+	if err != nil {
+		tx.Rollback()
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	if s.OnStale != nil && len(notices) > 0 {
+		s.OnStale(notices)
 	}
 	return nil
 }

@@ -51,6 +51,8 @@ import (
 //	certificate.issue  certificates row, one certificate_devices row per device,
 //	                   superseded_by set on each certificate it supersedes
 //	certificate.revoke revoked_at and revoke_reason of the certificate
+//	certificate.stale  no row (stale.go): it must name a certificate issued
+//	                   before it and a cause recorded before it
 //	checkpoint         checkpoints row (checkpoint.go)
 //
 // Every row of devices, disposals, contractors, batches, certificates and
@@ -313,6 +315,7 @@ var (
 		"disposal.record": true, "device.amend": true, "disposal.amend": true, "batch.add": true,
 		"batch.close": true, "exempt.set": true, "exempt.clear": true, "certificate.issue": true,
 		"certificate.revoke": true, CheckpointAction: true, VoidAction: true, SerialAction: true, BatchAmendAction: true,
+		CertificateStaleAction: true,
 	}
 )
 
@@ -788,6 +791,20 @@ func (v *verifier) apply(b *evBatch, e *evRec) {
 		if v.decode(e, &p) {
 			v.certMods[p.UUID] = append(v.certMods[p.UUID], certMod{seq: e.seq, revokedAt: p.RevokedAt, reason: p.Reason, revoke: true})
 		}
+	case CertificateStaleAction:
+		var p certificateStaleEvent
+		if !v.decode(e, &p) {
+			return
+		}
+		if p.Cause <= 0 || p.Cause >= e.seq {
+			v.chainProblem(e.seq, "marks certificate %s stale for event %d, which is not an earlier event", p.UUID, p.Cause)
+			return
+		}
+		if e.subject != p.UUID {
+			v.chainProblem(e.seq, "subject %q is not the certificate %s it marks stale", e.subject, p.UUID)
+			return
+		}
+		v.certMods[p.UUID] = append(v.certMods[p.UUID], certMod{seq: e.seq, stale: true})
 	case CheckpointAction:
 		v.checkpointRecorded(e)
 	default:

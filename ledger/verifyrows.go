@@ -927,6 +927,7 @@ type certMod struct {
 	seq                             int64
 	supersededBy, revokedAt, reason string
 	revoke                          bool
+	stale                           bool // certificate.stale: changes no column
 }
 
 type certPending struct {
@@ -1325,6 +1326,9 @@ func (v *verifier) settleCertificates() error {
 		for _, m := range v.certMods[p.row.uuid] {
 			if m.seq < p.seq {
 				v.chainProblem(m.seq, "changes certificate %s before it was issued (event %d)", p.row.uuid, p.seq)
+				continue
+			}
+			if m.stale {
 				continue
 			}
 			if m.revoke {

@@ -212,7 +212,9 @@ var settingsCommand = &cli.Command{
 				"report, export, FOI answer, device shown and reading of the audit log must give --reason.\n" +
 				"checkpoint_dir, the absolute path of an existing writable folder outside the ledger (another\n" +
 				"disk or share), receives a copy of every new checkpoint; verify and cert verify then check\n" +
-				"that the ledger extends the newest one there. An empty value turns it off.",
+				"that the ledger extends the newest one there. An empty value turns it off.\n" +
+				"Changing org or media_destination once set needs --reason, and makes every current certificate\n" +
+				"stale (it names them, or says how many): issue them again with 'itad cert issue'.",
 			Flags: []cli.Flag{&cli.StringFlag{Name: "reason", Usage: "why, recorded in the audit trail"}},
 			Action: func(c *cli.Context) error {
 				if c.NArg() != 2 {
@@ -228,9 +230,16 @@ var settingsCommand = &cli.Command{
 					return err
 				}
 				defer s.Close()
-				if cur, _ := s.Setting(key); cur == v {
+				cur, err := s.Setting(key)
+				if err != nil {
+					return err
+				}
+				if cur == v {
 					fmt.Fprintf(c.App.Writer, "%s is already %q\n", key, v)
 					return nil
+				}
+				if (key == ledger.SettingOrg || key == ledger.SettingDestination) && cur != "" && strings.TrimSpace(c.String("reason")) == "" {
+					return usageErr("changing %s from %q changes what every certificate says: give --reason WHY", key, cur)
 				}
 				if err := s.SetSetting(key, v, c.String("reason")); err != nil {
 					return err

@@ -190,7 +190,25 @@ func openLedgerOpts(c *cli.Context, opts ledger.Options) (*ledger.Store, error) 
 	s.OnWait = func() {
 		fmt.Fprintln(c.App.ErrWriter, "itad: waiting for another itad process to finish writing the ledger (a large import?)")
 	}
+	s.OnStale = func(ns []ledger.StaleNotice) { warnStale(c.App.ErrWriter, ns) }
 	return s, nil
+}
+
+// warnStale says which certificates a change has just made stale, and how
+// to issue them again: each one, or for many (an organisation renamed)
+// how many.
+func warnStale(w io.Writer, ns []ledger.StaleNotice) {
+	const each = 5
+	if len(ns) > each {
+		fmt.Fprintf(w, "itad: warning: %d certificates are now stale (%s): issue each again with 'itad cert issue' (see 'itad cert list')\n",
+			len(ns), ns[0].Cause.What)
+		return
+	}
+	for _, n := range ns {
+		ct := n.Certificate
+		fmt.Fprintf(w, "itad: warning: certificate %s for %s %s is now stale (%s): issue it again with '%s'\n",
+			ct.UUID, ct.Kind, ct.Subject, n.Cause.What, ct.IssueCommand())
+	}
 }
 
 // globalString reads a global flag from the root context (key.go

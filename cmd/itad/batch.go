@@ -102,8 +102,19 @@ var batchCommand = &cli.Command{
 				if err != nil {
 					return err
 				}
+				certs, err := s.BatchCertificates(bd.Batch.Ref)
+				if err != nil {
+					return err
+				}
 				if c.Bool("json") {
-					return printJSON(c, bd)
+					rows := make([]certRow, len(certs))
+					for i, ct := range certs {
+						rows[i] = certRow{ct, ct.Status()}
+					}
+					return printJSON(c, struct {
+						ledger.BatchDetail
+						Certificates []certRow `json:"certificates"`
+					}{bd, rows})
 				}
 				b := bd.Batch
 				gross, status := "not weighed", "open"
@@ -125,13 +136,18 @@ var batchCommand = &cli.Command{
 				fmt.Fprintln(tw, "  SERIAL\tTYPE\tMAKE\tMODEL\tMETHOD\tDATE\tWEIGHT")
 				for i, p := range bd.Disposals {
 					d := bd.Devices[i]
-					wt := "-"
-					if p.WeightG != nil {
-						wt = ledger.FormatKg(*p.WeightG) + " kg"
-					}
-					fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.Serial, d.Type.Label(), dash(d.Make), dash(d.Model), p.Method, p.DisposedOn, wt)
+					fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.Serial, d.Type.Label(), dash(d.Make), dash(d.Model), p.Method, p.DisposedOn,
+						weightCell(bd.Weights[i]))
 				}
-				return tw.Flush()
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				fmt.Fprintf(w, "\nWeight: %s\n", bd.Total.Answer())
+				if len(certs) > 0 {
+					fmt.Fprintf(w, "\nCertificates (%d):\n", len(certs))
+					return printCertificates(w, certs, "  ")
+				}
+				return nil
 			},
 		},
 		{
@@ -195,4 +211,16 @@ func displayTime(s string) string {
 		return s
 	}
 	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// weightCell shows an item's weight under ledger.WeightRule: "0.620 kg",
+// "0.650 kg (share of run)" or "-".
+func weightCell(w ledger.Weight) string {
+	switch {
+	case w.Grams == nil:
+		return "-"
+	case w.Source == ledger.WeightBatch:
+		return ledger.FormatKg(*w.Grams) + " kg (share of run)"
+	}
+	return ledger.FormatKg(*w.Grams) + " kg"
 }

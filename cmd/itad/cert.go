@@ -252,6 +252,11 @@ func printCertificates(w io.Writer, certs []ledger.Certificate, indent string) e
 			status += " by " + ct.SupersededBy
 		case "revoked":
 			status += ": " + ct.RevokeReason
+		case "stale":
+			status += ": " + ct.Stale[0].String()
+			if n := len(ct.Stale) - 1; n > 0 {
+				status += " and " + ledger.CountOf(int64(n), "later change", "later changes")
+			}
 		}
 		issued := ct.IssuedAt
 		if t, err := ct.IssuedTime(); err == nil {
@@ -417,6 +422,8 @@ func verifyHint(err error) string {
 		return "if you trust the signer, pass its certificate (or its issuing root) with --trusted FILE.pem"
 	case errors.Is(err, certificate.ErrSuperseded):
 		return "ask for the current certificate: 'itad cert list --serial SERIAL'"
+	case errors.Is(err, certificate.ErrStale):
+		return "the certificate no longer matches the ledger: issue it again as the error says, and give the new one out"
 	case errors.Is(err, certificate.ErrContentChanged):
 		return "see what changed with 'itad device show SERIAL', then issue a new certificate"
 	case errors.Is(err, certificate.ErrNotReproducible):

@@ -286,7 +286,9 @@ func TestCLI_CertVerifyFailures(t *testing.T) {
 		_, p := g.issue(t, "ZC1234AB")
 		mustItad(t, g.db, "device", "amend", "ZC1234AB", "--model", "Exos 7E10", "--reason", "label misread")
 		out, errOut, code := itad(t, g.db, "cert", "verify", p)
-		if code != exitVerifyFailed || !strings.Contains(errOut, "content changed since issue") {
+		// The real cause, with its event, and what to do.
+		if code != exitVerifyFailed || !strings.Contains(errOut, "content changed since issue (the certificate is stale)") ||
+			!regexp.MustCompile(`device ZC1234AB amended \(model\) on \d{4}-\d{2}-\d{2} by tester \(event \d+\); issue it again with 'itad cert issue ZC1234AB'`).MatchString(errOut) {
 			t.Fatalf("exit %d: %s%s", code, out, errOut)
 		}
 		// A raw edit of the device row is caught the same way.

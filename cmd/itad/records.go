@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -77,7 +78,8 @@ var initCommand = &cli.Command{
 	Usage:     "create the ledger (safe to run again)",
 	ArgsUsage: " ",
 	Description: "Creates the ledger file named by --db (default ./itad.db) and records the organisation\n" +
-		"whose name appears on certificates. Running it again changes nothing unless --org differs.",
+		"whose name appears on certificates. Running it again changes nothing; with another --org it\n" +
+		"refuses: rename the organisation with 'itad settings set org NAME --reason WHY'.",
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "org", Usage: "organisation name, shown on certificates"},
 		&cli.StringFlag{Name: "media-destination", Usage: "default media destination for certificates (e.g. \"recycled after destruction\")"},
@@ -89,6 +91,9 @@ var initCommand = &cli.Command{
 		}
 		defer s.Close()
 		if err := s.Init(c.String("org")); err != nil {
+			if errors.Is(err, ledger.ErrOrgSet) {
+				return withHint(err, fmt.Sprintf("to rename the organisation, run 'itad settings set org %q --reason WHY': every certificate issued before becomes stale", strings.Join(strings.Fields(c.String("org")), " ")))
+			}
 			return err
 		}
 		if c.IsSet("media-destination") {
