@@ -11,9 +11,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Verification
@@ -185,6 +187,11 @@ type VerifyOptions struct {
 	External []ExternalCheckpoint
 	// MaxProblems stops listing problems past this many (default 100).
 	MaxProblems int
+	// Quick runs PRAGMA quick_check instead of integrity_check: about a
+	// fifth of the time, but it does not check that each index holds
+	// exactly the rows of its table, so an index replaced behind itad's
+	// back and relabelled with its original SQL passes (schema.go).
+	Quick bool
 	// Progress, when set, is called now and then with the work done so
 	// far: events checked plus devices and disposals rows checked (an
 	// import.rows event creates hundreds of rows). Store.VerifyWork gives
@@ -209,6 +216,14 @@ type VerifyResult struct {
 	Origin      string            `json:"origin"`
 	Rows        map[string]int64  `json:"rows"`
 	Checkpoints []CheckpointCheck `json:"checkpoints"`
+	// Database names the check of the SQLite file that passed,
+	// "integrity_check" or "quick_check" (VerifyOptions.Quick); with it
+	// foreign_key_check and the schema comparison passed too.
+	Database string `json:"database_check"`
+	// IntegrityTime is how long integrity_check (or quick_check) and
+	// foreign_key_check took, on a connection of their own alongside the
+	// replay.
+	IntegrityTime time.Duration `json:"-"`
 }
 
 // NoStateActions returns the actions that change no current-state table:
@@ -262,17 +277,20 @@ var (
 	}
 )
 
-// Verify checks the whole ledger: the hash chain, every current-state
-// table against the events, and the checkpoints (see the top of
-// verify.go). It reads one consistent snapshot while other processes keep
-// writing. It returns a *VerifyError (matching ErrTampered) listing what
-// is wrong, or another error if the ledger cannot be read.
+// Verify checks the whole ledger: the database itself (its schema against
+// what itad's migrations create, PRAGMA integrity_check or quick_check,
+// PRAGMA foreign_key_check: schema.go), the hash chain, every
+// current-state table against the events, and the checkpoints (see the
+// top of verify.go). It reads one consistent snapshot while other
+// processes keep writing. It returns a *VerifyError (matching
+// ErrTampered) listing what is wrong, or another error if the ledger
+// cannot be read.
 func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
 	if opts.MaxProblems <= 0 {
 		opts.MaxProblems = 100
 	}
 	v := &verifier{opts: opts, res: VerifyResult{Rows: map[string]int64{}}}
-	conns, err := openSnapshot(s.path, s.immutable, 6)
+	conns, err := openSnapshot(s.path, s.immutable, 7)
 	if err != nil {
 		return v.res, err
 	}
@@ -282,9 +300,30 @@ func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
 			c.close()
 		}
 	}()
+	// The database checks: the schema first (a few rows), then
+	// integrity_check on a connection of its own while the replay runs.
+	objs, err := readSchemaRaw(conns[6])
+	if err != nil {
+		return v.res, fmt.Errorf("verify: read the schema: %w", err)
+	}
+	v.schema, err = checkSchema(objs, SchemaVersion())
+	if err != nil {
+		return v.res, err
+	}
+	dbCheck := make(chan dbCheckResult, 1)
+	go func() { dbCheck <- checkDatabase(conns[6], opts.Quick, opts.MaxProblems) }()
+	var db dbCheckResult
+	waitDB := sync.OnceFunc(func() { db = <-dbCheck })
+	defer waitDB() // before the connections close
+	if hasTableProblem(v.schema) {
+		// A table missing or unlike itad's: its rows cannot be replayed.
+		waitDB()
+		return v.res, v.failure(db, nil)
+	}
 	v.main = conns[0]
 	if err := v.prepare(); err != nil {
-		return v.res, err
+		waitDB()
+		return v.res, v.failure(db, err)
 	}
 	stop := make(chan struct{})
 	v.devs = startStream(conns[1], `SELECT id, uuid, serial, serial_key, asset_tag, type, make, model, capacity_gb, site, seq FROM devices ORDER BY id`, stop, scanDevRow)
@@ -302,12 +341,35 @@ func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
 	for _, d := range []interface{ drain() }{v.devs, v.disps, v.certs, v.certDevs} {
 		d.drain()
 	}
-	if err != nil {
-		return v.res, err
+	waitDB()
+	v.res.IntegrityTime = db.elapsed
+	if err != nil || db.err != nil || len(db.problems)+len(db.fk)+len(v.schema)+len(v.problems) > 0 {
+		return v.res, v.failure(db, err)
 	}
-	if len(v.problems) > 0 {
-		// In log order; at one event, a broken chain first, then a
-		// checkpoint, then rows.
+	if v.res.Database = "integrity_check"; opts.Quick {
+		v.res.Database = "quick_check"
+	}
+	return v.res, nil
+}
+
+// failure returns what Verify reports when the database checks found
+// problems or the replay failed with err: a *VerifyError listing the
+// schema's problems, then integrity_check's, then a read the damaged file
+// failed, then the replay's, then foreign_key_check's; or err itself when
+// it is not the file's fault and nothing else was found.
+func (v *verifier) failure(db dbCheckResult, err error) error {
+	probs := append(append([]error{}, v.schema...), db.problems...)
+	replayed := err == nil
+	if err != nil && isCorrupt(err) {
+		probs = append(probs, &DatabaseError{Check: "read", Problem: err.Error()})
+		err = nil
+	}
+	if len(probs) == 0 && err != nil {
+		return err
+	}
+	if replayed {
+		// The replay ran: its problems follow, in log order; at one
+		// event, a broken chain first, then a checkpoint, then rows.
 		rank := func(err error) int {
 			switch err.(type) {
 			case *ChainError:
@@ -321,13 +383,23 @@ func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
 			a, b := v.problems[i], v.problems[j]
 			return a.pos < b.pos || a.pos == b.pos && rank(a.err) < rank(b.err)
 		})
-		ve := &VerifyError{More: v.more}
 		for _, p := range v.problems {
-			ve.Problems = append(ve.Problems, p.err)
+			probs = append(probs, p.err)
 		}
-		return v.res, ve
 	}
-	return v.res, nil
+	// A row deleted behind itad's back breaks a foreign key too: the
+	// replay names it better, so foreign_key_check comes last.
+	probs = append(probs, db.fk...)
+	if len(probs) == 0 {
+		return db.err // integrity_check could not run, and nothing else was found
+	}
+	ve := &VerifyError{More: v.more}
+	if len(probs) > v.opts.MaxProblems {
+		ve.More += len(probs) - v.opts.MaxProblems
+		probs = probs[:v.opts.MaxProblems]
+	}
+	ve.Problems = probs
+	return ve
 }
 
 // openSnapshot opens n read-only connections that all see the same
@@ -404,6 +476,7 @@ type verifier struct {
 	main     *rawConn
 	problems []finding
 	more     int
+	schema   []error // *SchemaError
 
 	// The chain.
 	events   int64
@@ -601,12 +674,17 @@ func (v *verifier) progress(now bool) {
 }
 
 // VerifyWork returns how much work Verify has to do, in the units of
-// VerifyOptions.Progress: events plus devices and disposals rows.
+// VerifyOptions.Progress: events plus devices and disposals rows. It
+// returns 0 (not an error) when a table it counts is missing or damaged:
+// Verify then names the problem.
 func (s *Store) VerifyWork() (int64, error) {
 	var n int64
 	err := s.db.QueryRow(`SELECT (SELECT coalesce(max(seq), 0) FROM events) + (SELECT coalesce(max(id), 0) FROM devices)
 		+ (SELECT coalesce(max(id), 0) FROM disposals)`).Scan(&n)
 	if err != nil {
+		if isSQLiteCode(err, sqlite3.SQLITE_ERROR) || isCorrupt(err) {
+			return 0, nil
+		}
 		return 0, fmt.Errorf("count the ledger: %w", err)
 	}
 	return n, nil

@@ -121,6 +121,8 @@ func hintFor(err error) string {
 		case "batch":
 			return "open it first with 'itad batch add REF'"
 		}
+	case errors.Is(err, ledger.ErrNotLedger):
+		return notLedgerHint
 	case errors.Is(err, ledger.ErrNewerSchema):
 		return "install the newer itad that wrote this ledger"
 	case errors.Is(err, ledger.ErrReadOnly):
@@ -148,7 +150,7 @@ func openLedgerOpts(c *cli.Context, opts ledger.Options) (*ledger.Store, error) 
 	opts.ReadOnly = opts.ReadOnly || c.Bool("read-only")
 	s, err := ledger.Open(c.String("db"), opts)
 	if err != nil {
-		return nil, err
+		return nil, openError(err)
 	}
 	if s.ReadOnly() {
 		fmt.Fprintf(c.App.ErrWriter, "itad: note: %s is open read-only: it will not be changed, and consultations are not recorded in its audit trail\n", s.Path())
@@ -158,6 +160,23 @@ func openLedgerOpts(c *cli.Context, opts ledger.Options) (*ledger.Store, error) 
 		fmt.Fprintln(c.App.ErrWriter, "itad: waiting for another itad process to finish writing the ledger (a large import?)")
 	}
 	return s, nil
+}
+
+// notLedgerHint follows "FILE is not an itad ledger".
+const notLedgerHint = "create a ledger with 'itad init --org NAME' (where there is no file yet, or an empty one), or check --db (ITAD_DB)"
+
+// openError gives the errors of opening a ledger their exit status and
+// hint: a file that is not a ledger is a failure (1); a ledger whose
+// database was changed or damaged outside itad fails verification (3).
+func openError(err error) error {
+	switch {
+	case errors.Is(err, ledger.ErrNotLedger):
+		return &userError{err: err, code: exitFailure, hint: notLedgerHint}
+	case errors.Is(err, ledger.ErrTampered), errors.Is(err, ledger.ErrDamaged):
+		return &userError{err: err, code: exitVerifyFailed,
+			hint: "the ledger's database was changed or damaged outside itad: run 'itad verify' to list every problem, keep this file as evidence, and restore the last backup that verifies"}
+	}
+	return err
 }
 
 // printJSON writes v as indented JSON.
