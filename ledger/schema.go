@@ -242,7 +242,7 @@ func sqlExcerpts(have, want sql.NullString) (string, string) {
 		return show(have), show(want)
 	}
 	h, w := have.String, want.String
-	const short, before, after = 160, 30, 70
+	const short, before, after = 160, 60, 60
 	if len(h) <= short && len(w) <= short {
 		return strconv.Quote(h), strconv.Quote(w)
 	}

@@ -292,6 +292,9 @@ func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
 	v := &verifier{opts: opts, res: VerifyResult{Rows: map[string]int64{}}}
 	conns, err := openSnapshot(s.path, s.immutable, 7)
 	if err != nil {
+		if isCorrupt(err) { // the head of the log cannot be read
+			return v.res, v.damaged(s, err)
+		}
 		return v.res, err
 	}
 	defer func() {
@@ -350,6 +353,21 @@ func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
 		v.res.Database = "quick_check"
 	}
 	return v.res, nil
+}
+
+// damaged is what Verify reports for a file too damaged to take a
+// snapshot of (readErr): what the database checks find, on a connection
+// of their own.
+func (v *verifier) damaged(s *Store, readErr error) error {
+	c, err := openRaw(s.path, s.immutable)
+	if err != nil {
+		return v.failure(dbCheckResult{}, readErr)
+	}
+	defer c.close()
+	if objs, err := readSchemaRaw(c); err == nil {
+		v.schema, _ = checkSchema(objs, SchemaVersion())
+	}
+	return v.failure(checkDatabase(c, v.opts.Quick, v.opts.MaxProblems), readErr)
 }
 
 // failure returns what Verify reports when the database checks found
