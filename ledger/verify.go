@@ -58,9 +58,14 @@ import (
 // NoStateActions. An action in neither list fails verification: an event
 // itad did not write.
 //
+// Before the replay, and alongside it, the database itself is checked
+// (schema.go): its schema against what itad's migrations create, PRAGMA
+// integrity_check (or quick_check) and PRAGMA foreign_key_check.
+//
 // How it runs (a million events, or a million imported devices, in under
-// 3 s on two cores: bench/verify.sh). Six
-// read-only connections (sqliteraw.go) share one snapshot of the file.
+// 3 s on two cores: bench/verify.sh). Seven
+// read-only connections (sqliteraw.go) share one snapshot of the file;
+// the seventh reads the schema and runs integrity_check.
 // One reads the events in seq order in batches of 4096; worker goroutines
 // hash them and decode their payloads (verifyscan.go); others read the
 // devices, disposals, certificates and certificate_devices tables in id
