@@ -367,7 +367,8 @@ type dbCheckResult struct {
 
 // checkDatabase runs PRAGMA integrity_check (quick_check when quick) and
 // PRAGMA foreign_key_check on c, returning one *DatabaseError for each
-// line they report (at most maxLines of integrity_check).
+// line they report (at most maxLines of integrity_check). A check that
+// fails on a damaged page is reported as a problem too.
 func checkDatabase(c *rawConn, quick bool, maxLines int) dbCheckResult {
 	start := time.Now()
 	var r dbCheckResult
@@ -375,58 +376,64 @@ func checkDatabase(c *rawConn, quick bool, maxLines int) dbCheckResult {
 	if quick {
 		check = "quick_check"
 	}
-	r.err = func() error {
-		st, err := c.prepare(fmt.Sprintf("PRAGMA %s(%d)", check, max(1, maxLines)))
-		if err != nil {
-			return err
+	lines, err := pragmaLines(c, fmt.Sprintf("PRAGMA %s(%d)", check, max(1, maxLines)))
+	for _, msg := range lines {
+		if msg != "ok" {
+			r.problems = append(r.problems, &DatabaseError{Check: check, Problem: msg})
 		}
-		defer st.finalize()
-		for {
-			ok, err := st.step()
-			if err != nil {
-				return err
-			}
-			if !ok {
-				break
-			}
-			if msg := st.text(0); msg != "ok" {
-				r.problems = append(r.problems, &DatabaseError{Check: check, Problem: msg})
-			}
-		}
-		st.finalize()
-		// foreign_key_check: table, rowid (NULL for a WITHOUT ROWID
-		// table), the table referred to, and the constraint's index.
-		fk, err := c.prepare(`PRAGMA foreign_key_check`)
-		if err != nil {
-			return err
-		}
-		defer fk.finalize()
-		for {
-			ok, err := fk.step()
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return nil
-			}
-			row := "a " + fk.text(0) + " row"
-			if fk.ctype(1) != colNull {
-				row = fk.text(0) + " row " + strconv.FormatInt(fk.int64(1), 10)
-			}
-			r.fk = append(r.fk, &DatabaseError{Check: "foreign_key_check",
-				Problem: fmt.Sprintf("%s refers to a missing %s row", row, fk.text(2))})
-		}
-	}()
-	if r.err != nil {
-		if isCorrupt(r.err) {
-			r.problems = append(r.problems, &DatabaseError{Check: check, Problem: r.err.Error()})
-			r.err = nil
-		} else {
-			r.err = fmt.Errorf("verify: %s: %w", check, r.err)
-		}
+	}
+	if err == nil {
+		check = "foreign_key_check"
+		err = foreignKeyCheck(c, &r.fk)
+	}
+	switch {
+	case err != nil && isCorrupt(err):
+		r.problems = append(r.problems, &DatabaseError{Check: check, Problem: err.Error()})
+	case err != nil:
+		r.err = fmt.Errorf("verify: %s: %w", check, err)
 	}
 	r.elapsed = time.Since(start)
 	return r
+}
+
+// pragmaLines returns the lines (first column) a PRAGMA reports.
+func pragmaLines(c *rawConn, q string) ([]string, error) {
+	st, err := c.prepare(q)
+	if err != nil {
+		return nil, err
+	}
+	defer st.finalize()
+	var out []string
+	for {
+		ok, err := st.step()
+		if err != nil || !ok {
+			return out, err
+		}
+		out = append(out, st.text(0))
+	}
+}
+
+// foreignKeyCheck appends a *DatabaseError to fk for each row PRAGMA
+// foreign_key_check reports: table, rowid (NULL for a WITHOUT ROWID
+// table), the table referred to, and the constraint's index.
+func foreignKeyCheck(c *rawConn, fk *[]error) error {
+	st, err := c.prepare(`PRAGMA foreign_key_check`)
+	if err != nil {
+		return err
+	}
+	defer st.finalize()
+	for {
+		ok, err := st.step()
+		if err != nil || !ok {
+			return err
+		}
+		row := "a " + st.text(0) + " row"
+		if st.ctype(1) != colNull {
+			row = st.text(0) + " row " + strconv.FormatInt(st.int64(1), 10)
+		}
+		*fk = append(*fk, &DatabaseError{Check: "foreign_key_check",
+			Problem: fmt.Sprintf("%s refers to a missing %s row", row, st.text(2))})
+	}
 }
 
 // isCorrupt reports whether err is SQLite finding the file damaged
