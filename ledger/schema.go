@@ -142,6 +142,35 @@ func readSchemaRaw(c *rawConn) ([]schemaObject, error) {
 	}
 }
 
+// readLedgerSchema reads sqlite_master and, when it has a schema_version
+// table, the schema version, both in one read transaction: an upgrade by
+// another process cannot come between them.
+func readLedgerSchema(db *sql.DB) (objs []schemaObject, version int, err error) {
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer conn.Close()
+	// BEGIN DEFERRED takes no lock until the first read, and no write lock.
+	if _, err := conn.ExecContext(ctx, `BEGIN DEFERRED`); err != nil {
+		return nil, 0, err
+	}
+	defer conn.ExecContext(ctx, `ROLLBACK`)
+	if objs, err = readSchema(conn); err != nil {
+		return nil, 0, err
+	}
+	for _, o := range objs {
+		if o.typ == "table" && o.name == "schema_version" {
+			err = conn.QueryRowContext(ctx, `SELECT coalesce(max(version),0) FROM schema_version`).Scan(&version)
+			if err != nil {
+				return nil, 0, fmt.Errorf("read schema version: %w", err)
+			}
+		}
+	}
+	return objs, version, nil
+}
+
 var schemas struct {
 	sync.Mutex
 	at map[int]map[string]schemaObject

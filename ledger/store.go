@@ -132,7 +132,7 @@ func Open(path string, opts Options) (*Store, error) {
 // nothing yet), switches it to WAL, migrates it and compares its schema
 // with what the migrations create.
 func (s *Store) open(opts Options) error {
-	objs, err := readSchema(s.db)
+	objs, have, err := readLedgerSchema(s.db)
 	if err != nil {
 		if isReadOnly(err) {
 			return err
@@ -143,18 +143,12 @@ func (s *Store) open(opts Options) error {
 	if err != nil {
 		return err
 	}
+	if have > SchemaVersion() {
+		return fmt.Errorf("open %s: %w: schema version %d, this itad knows up to %d: upgrade itad", s.path, ErrNewerSchema, have, SchemaVersion())
+	}
 	var mode string
 	if err := s.db.QueryRow(`PRAGMA journal_mode=wal`).Scan(&mode); err != nil {
 		return fmt.Errorf("open %s: %w", s.path, err)
-	}
-	have := 0
-	if !fresh {
-		if err := s.db.QueryRow(`SELECT coalesce(max(version),0) FROM schema_version`).Scan(&have); err != nil {
-			return fmt.Errorf("open %s: read schema version: %w", s.path, err)
-		}
-		if have > SchemaVersion() {
-			return fmt.Errorf("open %s: %w: schema version %d, this itad knows up to %d: upgrade itad", s.path, ErrNewerSchema, have, SchemaVersion())
-		}
 	}
 	if have < SchemaVersion() {
 		if !fresh {
@@ -206,7 +200,7 @@ func openReadOnly(path string, cache int, immutable, inspect bool) (*Store, erro
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path, Now: func() time.Time { return time.Now().UTC() }, Actor: "unknown", readOnly: true, immutable: immutable}
-	objs, err := readSchema(db)
+	objs, have, err := readLedgerSchema(db)
 	if err != nil && !immutable && isReadOnly(err) {
 		db.Close()
 		return openReadOnly(path, cache, true, inspect)
@@ -219,11 +213,7 @@ func openReadOnly(path string, cache int, immutable, inspect bool) (*Store, erro
 		db.Close()
 		return nil, err
 	}
-	var have int
-	err = db.QueryRow(`SELECT coalesce(max(version),0) FROM schema_version`).Scan(&have)
 	switch {
-	case err != nil:
-		err = fmt.Errorf("read schema version: %w", err)
 	case have > SchemaVersion():
 		err = fmt.Errorf("%w: schema version %d, this itad knows up to %d: upgrade itad", ErrNewerSchema, have, SchemaVersion())
 	case have < SchemaVersion():
