@@ -434,3 +434,19 @@ func TestRestore_DamagedSchema(t *testing.T) {
 		t.Fatalf("restore of an empty file: %v", err)
 	}
 }
+
+// BenchmarkOpen_SchemaCheck measures what every Open adds: reading
+// sqlite_master and the schema version, and comparing them with the
+// expected schema.
+func BenchmarkOpen_SchemaCheck(b *testing.B) {
+	s := mustOpen(b)
+	for b.Loop() {
+		objs, v, err := readLedgerSchema(s.db)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if probs, err := checkSchema(objs, v); err != nil || len(probs) > 0 {
+			b.Fatal(err, probs)
+		}
+	}
+}
