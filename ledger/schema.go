@@ -49,7 +49,9 @@ import (
 // SQL was then set back to the original text in sqlite_master. The schema
 // then says what itad expects, and only integrity_check, which checks that
 // every index holds exactly the rows of its table, finds the rows missing
-// from it. quick_check skips that test: verify --quick does not catch it.
+// from it. quick_check only counts each index's entries: it notices a
+// partial index, not one with as many entries but other values
+// (verify --quick).
 //
 // A file that is not an itad ledger is refused by Open (ErrNotLedger)
 // before SQLite writes anything to it: an empty (0-byte) file, a file that
