@@ -105,8 +105,11 @@ var verifyCommand = &cli.Command{
 		// Inspect: a ledger whose schema differs is opened, so that
 		// Verify names the differences.
 		s, err := openLedgerOpts(c, ledger.Options{Inspect: true})
-		if errors.Is(err, ledger.ErrNotLedger) || errors.Is(err, ledger.ErrDamaged) {
+		switch {
+		case errors.Is(err, ledger.ErrNotLedger):
 			return &userError{err: err, code: exitVerifyFailed, hint: notLedgerHint}
+		case errors.Is(err, ledger.ErrDamaged):
+			return tamperedErr(err)
 		}
 		if err != nil {
 			return err

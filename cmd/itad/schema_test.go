@@ -209,3 +209,32 @@ func TestCLI_VerifyDatabaseLine(t *testing.T) {
 		t.Fatalf("verify --json:\n%s", out)
 	}
 }
+
+// TestCLI_MalformedSchema: SQL in sqlite_master that SQLite cannot parse
+// (written with writable_schema) makes the file damaged: exit 3 for the
+// ledger's commands, for verify, and for a restore from such a backup.
+func TestCLI_MalformedSchema(t *testing.T) {
+	db := sampleLedger(t)
+	b := filepath.Join(t.TempDir(), "b.db")
+	mustItad(t, db, "backup", b)
+	for _, path := range []string{db, b} {
+		h, err := sql.Open("sqlite", "file:"+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		execSQL(t, h, `PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = 'CREATE INDEX events_action ON' WHERE name = 'events_action'`)
+		h.Close()
+	}
+	for _, args := range [][]string{{"report"}, {"verify"}, {"log"}} {
+		_, errOut, code := itad(t, db, args...)
+		if code != exitVerifyFailed || !strings.Contains(errOut, "ledger damaged: "+db+": ") || !strings.Contains(errOut, "malformed database schema") ||
+			!strings.Contains(errOut, "restore the last backup that verifies") {
+			t.Errorf("%s: exit %d\n%s", strings.Join(args, " "), code, errOut)
+		}
+	}
+	fresh := filepath.Join(t.TempDir(), "new.db")
+	_, errOut, code := itad(t, fresh, "restore", b)
+	if code != exitVerifyFailed || !strings.Contains(errOut, "malformed database schema") || !strings.Contains(errOut, "itad: hint: this backup cannot be trusted") {
+		t.Fatalf("restore: exit %d\n%s", code, errOut)
+	}
+}
