@@ -313,6 +313,9 @@ func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
 	// integrity_check on a connection of its own while the replay runs.
 	objs, err := readSchemaRaw(conns[6])
 	if err != nil {
+		if isCorrupt(err) {
+			return v.res, v.damaged(s, err)
+		}
 		return v.res, fmt.Errorf("verify: read the schema: %w", err)
 	}
 	v.schema, err = checkSchema(objs, SchemaVersion())
