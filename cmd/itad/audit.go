@@ -66,7 +66,7 @@ var verifyCommand = &cli.Command{
 		"and that the ledger still extends it, so history before it cannot have been rewritten.\n\n" +
 		"The database itself is checked too: its schema (every table, index, trigger and view) against\n" +
 		"what itad's migrations create, PRAGMA integrity_check and PRAGMA foreign_key_check. --quick runs\n" +
-		"quick_check instead, which does not check that each index holds the rows of its table.\n" +
+		"quick_check instead: it counts each index's entries but does not compare them with the rows.\n" +
 		"A file that is not an itad ledger fails verification.\n\n" +
 		"verify only reads: it records nothing in the ledger.\n" +
 		"Exit status 0: verified; 3: the ledger does not verify; 1: it could not be read.",
@@ -74,7 +74,7 @@ var verifyCommand = &cli.Command{
 		&cli.StringSliceFlag{Name: "checkpoint", Usage: "checkpoint file exported earlier (repeatable)"},
 		&cli.StringSliceFlag{Name: "trusted", Usage: "certificate (PEM) whose key signed the checkpoints (default: the ledger's signing certificate); " +
 			"repeat it after a key change, to trust the earlier key too"},
-		&cli.BoolFlag{Name: "quick", Usage: "PRAGMA quick_check instead of integrity_check: faster, but indexes are not checked against their tables"},
+		&cli.BoolFlag{Name: "quick", Usage: "PRAGMA quick_check instead of integrity_check: faster, but index entries are not compared with their table's rows"},
 		&cli.BoolFlag{Name: "timings", Usage: "print how long integrity_check took, and verify in all"},
 	},
 	Action: func(c *cli.Context) error {
