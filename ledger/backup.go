@@ -58,17 +58,39 @@ type Health struct {
 }
 
 // CheckHealth checks the ledger as a backup must be checked before it is
-// trusted: PRAGMA integrity_check, PRAGMA foreign_key_check, the event
-// chain (every hash recomputed, sequence numbers contiguous from 1), the
-// full verification when this itad has one, and the rows of every table,
-// all over one read snapshot. It returns an error matching ErrDamaged that
-// names the first problem found.
+// trusted: that it is an itad ledger, then the full verification (Verify:
+// its schema against what itad's migrations create, PRAGMA
+// integrity_check, PRAGMA foreign_key_check, the event chain with every
+// hash recomputed, and every current-state table against the events),
+// then the rows of every table. It returns an error matching ErrNotLedger
+// for a file that is not a ledger, and one matching ErrDamaged that names
+// the first problem found (and, for a failed verification, matching
+// ErrTampered and holding the *VerifyError).
 func (s *Store) CheckHealth() (Health, error) { return s.checkHealth(s.path) }
 
 // checkHealth is CheckHealth naming the file name in its errors (a
 // backup is checked as a temporary file before it gets its name).
 func (s *Store) checkHealth(name string) (Health, error) {
 	var h Health
+	objs, err := readSchema(s.db)
+	if err != nil {
+		return h, schemaReadError(name, err)
+	}
+	if _, err := classifySchema(name, objs, false); err != nil {
+		return h, err
+	}
+	if err := s.db.QueryRow(`SELECT coalesce(max(version),0) FROM schema_version`).Scan(&h.SchemaVersion); err != nil {
+		return h, fmt.Errorf("%w: %s: read schema version: %v", ErrDamaged, name, err)
+	}
+	// One function checks the database itself, for verify and for
+	// backups alike.
+	res, err := s.Verify(VerifyOptions{})
+	if err != nil {
+		return h, fmt.Errorf("%w: %s: %w", ErrDamaged, name, err)
+	}
+	h.Integrity, h.ForeignKeys, h.Chain, h.Verified = "ok", "ok", "ok", true
+	h.Events, h.HeadHash = res.Events, res.Head
+
 	ctx := context.Background()
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
@@ -81,134 +103,18 @@ func (s *Store) checkHealth(name string) (Health, error) {
 		return h, fmt.Errorf("check: begin: %w", err)
 	}
 	defer conn.ExecContext(ctx, `ROLLBACK`)
-	q := func(query string, args ...any) (*sql.Rows, error) { return conn.QueryContext(ctx, query, args...) }
-
-	var n int
-	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN ('events','schema_version')`).Scan(&n); err != nil {
-		return h, fmt.Errorf("%w: %s: %v", ErrDamaged, name, err)
-	}
-	if n != 2 {
-		return h, fmt.Errorf("%w: %s has no events or schema_version table", ErrNotLedger, name)
-	}
-	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(version),0) FROM schema_version`).Scan(&h.SchemaVersion); err != nil {
-		return h, fmt.Errorf("%w: %s: read schema version: %v", ErrDamaged, name, err)
-	}
-
-	// integrity_check reports up to N problems, or the single row "ok".
-	msgs, err := stringRows(q(`PRAGMA integrity_check(20)`))
-	if err != nil {
-		return h, fmt.Errorf("%w: %s: integrity_check: %v", ErrDamaged, name, err)
-	}
-	if len(msgs) != 1 || msgs[0] != "ok" {
-		return h, fmt.Errorf("%w: %s: integrity_check: %s", ErrDamaged, name, strings.Join(msgs, "; "))
-	}
-	h.Integrity = "ok"
-
-	rows, err := q(`PRAGMA foreign_key_check`)
-	if err != nil {
-		return h, fmt.Errorf("%w: %s: foreign_key_check: %v", ErrDamaged, name, err)
-	}
-	var fk []string
-	for rows.Next() {
-		var table, parent string
-		var rowid sql.NullInt64
-		var id int64
-		if err := rows.Scan(&table, &rowid, &parent, &id); err != nil {
-			rows.Close()
-			return h, err
-		}
-		fk = append(fk, fmt.Sprintf("%s row %d refers to a missing %s row", table, rowid.Int64, parent))
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return h, fmt.Errorf("%w: %s: foreign_key_check: %v", ErrDamaged, name, err)
-	}
-	if len(fk) > 0 {
-		return h, fmt.Errorf("%w: %s: foreign_key_check: %s", ErrDamaged, name, strings.Join(fk, "; "))
-	}
-	h.ForeignKeys = "ok"
-
-	head, err := checkEventChain(q)
-	if err != nil {
-		return h, fmt.Errorf("%w: %s: %v", ErrDamaged, name, err)
-	}
-	h.Events, h.HeadHash, h.Chain = head.seq, head.hash, "ok"
-
-	names, err := stringRows(q(`SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name`))
+	names, err := stringRows(conn.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name`))
 	if err != nil {
 		return h, err
 	}
-	for _, name := range names {
+	for _, table := range names {
 		var c int64
-		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM `+quoteIdent(name)).Scan(&c); err != nil {
-			return h, fmt.Errorf("%w: %s: count %s: %v", ErrDamaged, name, name, err)
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM `+quoteIdent(table)).Scan(&c); err != nil {
+			return h, fmt.Errorf("%w: %s: count %s: %v", ErrDamaged, name, table, err)
 		}
-		h.Tables = append(h.Tables, TableCount{name, c})
-	}
-
-	if h.Verified, err = verifyForBackup(s, name); err != nil {
-		return h, err
+		h.Tables = append(h.Tables, TableCount{table, c})
 	}
 	return h, nil
-}
-
-// verifyForBackup runs the ledger's full verification (Verify: the
-// current-state tables are exactly what the events produce, and the
-// checkpoints stored in the ledger are consistent with its events).
-func verifyForBackup(s *Store, name string) (bool, error) {
-	if _, err := s.Verify(VerifyOptions{}); err != nil {
-		return false, fmt.Errorf("%w: %s: verify: %w", ErrDamaged, name, err)
-	}
-	return true, nil
-}
-
-type chainHead struct {
-	seq  int64
-	hash string
-}
-
-// checkEventChain recomputes every event's hash in sequence order and
-// checks that sequence numbers run 1, 2, 3, ... and that each event names
-// its predecessor's hash. It names the first bad event.
-func checkEventChain(q func(string, ...any) (*sql.Rows, error)) (chainHead, error) {
-	rows, err := q(`SELECT seq, at, actor, action, subject, reason, payload, prev_hash, hash FROM events ORDER BY seq`)
-	if err != nil {
-		return chainHead{}, fmt.Errorf("read events: %w", err)
-	}
-	defer rows.Close()
-	prev := make([]byte, 32)
-	var want int64 = 1
-	for rows.Next() {
-		var seq int64
-		var at, actor, action, subject, reason string
-		var payload, prevHash, hash []byte
-		if err := rows.Scan(&seq, &at, &actor, &action, &subject, &reason, &payload, &prevHash, &hash); err != nil {
-			return chainHead{}, fmt.Errorf("event after %d: %w", want-1, err)
-		}
-		if seq != want {
-			return chainHead{}, fmt.Errorf("event %d: expected sequence number %d (events missing or inserted)", seq, want)
-		}
-		t, err := time.Parse(TimeFormat, at)
-		if err != nil {
-			return chainHead{}, fmt.Errorf("event %d: bad time %q", seq, at)
-		}
-		if !bytes.Equal(prevHash, prev) {
-			return chainHead{}, fmt.Errorf("event %d: prev_hash does not match event %d's hash", seq, seq-1)
-		}
-		if !bytes.Equal(EventHash(prev, seq, t, actor, action, subject, reason, payload), hash) {
-			return chainHead{}, fmt.Errorf("event %d: hash does not match its contents", seq)
-		}
-		prev = hash
-		want++
-	}
-	if err := rows.Err(); err != nil {
-		return chainHead{}, fmt.Errorf("read events: %w", err)
-	}
-	head := chainHead{seq: want - 1}
-	if head.seq > 0 {
-		head.hash = hex.EncodeToString(prev)
-	}
-	return head, nil
 }
 
 func stringRows(rows *sql.Rows, err error) ([]string, error) {
@@ -254,8 +160,8 @@ func openCopyFile(path string) (*Store, error) {
 	var mode string
 	if err := db.QueryRow(`PRAGMA journal_mode=DELETE`).Scan(&mode); err != nil {
 		db.Close()
-		if isSQLiteCode(err, sqlite3.SQLITE_NOTADB) {
-			return nil, fmt.Errorf("%w: %s is not an SQLite database", ErrNotLedger, path)
+		if isSQLiteCode(err, sqlite3.SQLITE_NOTADB) || isSQLiteCode(err, sqlite3.SQLITE_CORRUPT) {
+			return nil, schemaReadError(path, err)
 		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -591,6 +497,11 @@ func Restore(ledgerPath, backupPath string, opts RestoreOptions) (RestoreResult,
 	if fi, err := os.Stat(backupPath + "-wal"); err == nil && fi.Size() > 0 {
 		return res, fmt.Errorf("restore: %s has a -wal file: it is a database in use, not a backup (make one with 'itad backup')", backupPath)
 	}
+	if empty, err := probeFile(backupPath); err != nil {
+		return res, fmt.Errorf("restore: %w", err)
+	} else if empty {
+		return res, fmt.Errorf("restore: %s is %w (an empty file)", backupPath, ErrNotLedger)
+	}
 
 	// Copy first and check the copy: what is checked is what is swapped in.
 	dir := filepath.Dir(ledgerPath)
@@ -715,14 +626,14 @@ func checkRestoreCopy(tmp, name string) (Health, int, error) {
 		return Health{}, 0, fmt.Errorf("restore: %s: %w", name, err)
 	}
 	defer cp.Close()
-	var n, version int
-	err = cp.db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN ('events','schema_version')`).Scan(&n)
+	objs, err := readSchema(cp.db)
 	if err != nil {
-		return Health{}, 0, fmt.Errorf("restore: %w: %s: %v", ErrDamaged, name, err)
+		return Health{}, 0, fmt.Errorf("restore: %w", schemaReadError(name, err))
 	}
-	if n != 2 {
-		return Health{}, 0, fmt.Errorf("restore: %w: %s has no events or schema_version table", ErrNotLedger, name)
+	if _, err := classifySchema(name, objs, false); err != nil {
+		return Health{}, 0, fmt.Errorf("restore: %w", err)
 	}
+	var version int
 	if err := cp.db.QueryRow(`SELECT coalesce(max(version),0) FROM schema_version`).Scan(&version); err != nil {
 		return Health{}, 0, fmt.Errorf("restore: %w: %s: read schema version: %v", ErrDamaged, name, err)
 	}
@@ -732,6 +643,15 @@ func checkRestoreCopy(tmp, name string) (Health, int, error) {
 	}
 	migrated := 0
 	if version < SchemaVersion() {
+		// Upgrade only what the earlier migrations made.
+		probs, err := checkSchema(objs, version)
+		if err != nil {
+			return Health{}, 0, fmt.Errorf("restore: %s: %w", name, err)
+		}
+		if len(probs) > 0 {
+			return Health{}, 0, fmt.Errorf("restore: the backup failed its checks: %w: %s (schema version %d): %w",
+				ErrDamaged, name, version, &VerifyError{Problems: probs})
+		}
 		if err := cp.migrate(); err != nil {
 			return Health{}, 0, fmt.Errorf("restore: upgrade %s: %w", name, err)
 		}

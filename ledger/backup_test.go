@@ -389,7 +389,7 @@ func TestRestore(t *testing.T) {
 		cp.Close()
 		before := bkSnapshot(t, f.ledger)
 		_, err := Restore(f.ledger, f.old, RestoreOptions{Force: true})
-		if !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "event 3: hash does not match its contents") {
+		if !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "event 3: hash does not match the event's contents") {
 			t.Fatalf("Restore of a tampered backup = %v", err)
 		}
 		if after := bkSnapshot(t, f.ledger); after != before {

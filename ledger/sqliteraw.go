@@ -74,8 +74,16 @@ func (c *rawConn) err(rc int32) error {
 	if msg == "" {
 		msg = libc.GoString(sqlite3.Xsqlite3_errstr(c.tls, rc))
 	}
-	return fmt.Errorf("sqlite: %s (%d)", msg, rc)
+	return &rawError{code: rc, msg: msg}
 }
+
+// rawError is an SQLite result code with SQLite's message.
+type rawError struct {
+	code int32
+	msg  string
+}
+
+func (e *rawError) Error() string { return fmt.Sprintf("sqlite: %s (%d)", e.msg, e.code) }
 
 // exec runs statements that return no rows we need.
 func (c *rawConn) exec(query string) error {

@@ -56,9 +56,15 @@ const writeNotice = time.Second
 
 // Options control Open.
 type Options struct {
-	// Create makes a new ledger file if none exists. Without it, opening a
-	// missing file is ErrNotInitialised.
+	// Create makes a new ledger where there is no file, an empty (0-byte)
+	// one, or an SQLite database with nothing in it. Without it, opening a
+	// missing file is ErrNotInitialised. A file that is not an itad ledger
+	// is refused either way (ErrNotLedger) and left as it was.
 	Create bool
+	// Inspect opens a ledger whose database schema differs from what
+	// itad's migrations create, so that Verify can name the differences;
+	// without it Open refuses such a ledger. Only verification uses it.
+	Inspect bool
 	// CacheKiB sets SQLite's page cache (default 64 MiB); imports want a
 	// large one.
 	CacheKiB int
@@ -76,18 +82,28 @@ type Options struct {
 
 // Open opens (and migrates) the ledger at path. It returns
 // ErrNotInitialised when the file does not exist and opts.Create is false,
-// and ErrNewerSchema when the file was written by a newer itad. A ledger
-// that cannot be written is opened read-only (Options.ReadOnly).
+// an error matching ErrNotLedger for a file that is not an itad ledger
+// (see the top of schema.go), ErrNewerSchema when the file was written by
+// a newer itad, ErrDamaged when SQLite cannot read its schema, and a
+// *VerifyError of *SchemaError (matching ErrTampered) when its schema is
+// not what itad's migrations create (unless opts.Inspect). A ledger that
+// cannot be written is opened read-only (Options.ReadOnly).
 func Open(path string, opts Options) (*Store, error) {
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && !opts.Create {
-		return nil, fmt.Errorf("%w: no ledger at %s", ErrNotInitialised, path)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		if !opts.Create {
+			return nil, fmt.Errorf("%w: no ledger at %s", ErrNotInitialised, path)
+		}
+	} else if empty, err := probeFile(path); err != nil {
+		return nil, err
+	} else if empty && !opts.Create {
+		return nil, fmt.Errorf("%s is %w (an empty file)", path, ErrNotLedger)
 	}
 	cache := opts.CacheKiB
 	if cache == 0 {
 		cache = 64 * 1024
 	}
 	if opts.ReadOnly {
-		s, err := openReadOnly(path, cache, false)
+		s, err := openReadOnly(path, cache, false, opts.Inspect)
 		if err == nil {
 			s.writable = canWrite(path)
 		}
@@ -95,11 +111,12 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	// Pragmas go in the DSN so that every pooled connection gets them.
 	// _txlock=immediate takes the write lock at BEGIN, so a writer waits
-	// (busy_timeout) instead of failing on lock upgrade.
+	// (busy_timeout) instead of failing on lock upgrade. WAL mode, which
+	// is kept in the file, is set by open once the file is known to be a
+	// ledger: a foreign database is left as it was.
 	q := url.Values{}
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS))
-	q.Add("_pragma", "journal_mode(wal)")
 	q.Add("_pragma", "synchronous(normal)")
 	// Keep statement journals (which multi-row INSERTs need) in memory: on
 	// disk they cost a page write for every page an import touches.
@@ -114,20 +131,76 @@ func Open(path string, opts Options) (*Store, error) {
 	if s.writeWait <= 0 {
 		s.writeWait = 10 * time.Minute
 	}
-	if err := s.migrate(); err != nil {
+	if err := s.open(opts); err != nil {
 		db.Close()
 		if isReadOnly(err) && !opts.Create {
-			return openReadOnly(path, cache, false)
+			return openReadOnly(path, cache, false, opts.Inspect)
 		}
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, err
 	}
 	return s, nil
+}
+
+// open checks that the database is an itad ledger (or, with opts.Create,
+// nothing yet), switches it to WAL, migrates it and compares its schema
+// with what the migrations create.
+func (s *Store) open(opts Options) error {
+	objs, have, err := readLedgerSchema(s.db)
+	if err != nil {
+		if isReadOnly(err) {
+			return err
+		}
+		return schemaReadError(s.path, err)
+	}
+	fresh, err := classifySchema(s.path, objs, opts.Create)
+	if err != nil {
+		return err
+	}
+	if have > SchemaVersion() {
+		return fmt.Errorf("open %s: %w: schema version %d, this itad knows up to %d: upgrade itad", s.path, ErrNewerSchema, have, SchemaVersion())
+	}
+	var mode string
+	if err := s.db.QueryRow(`PRAGMA journal_mode=wal`).Scan(&mode); err != nil {
+		return fmt.Errorf("open %s: %w", s.path, err)
+	}
+	if have < SchemaVersion() {
+		if !fresh {
+			// Migrate only what the earlier migrations made.
+			probs, err := checkSchema(objs, have)
+			if err != nil {
+				return fmt.Errorf("open %s: %w", s.path, err)
+			}
+			if len(probs) > 0 {
+				if opts.Inspect {
+					return nil // Verify names the differences
+				}
+				return schemaMismatch(s.path, probs)
+			}
+		}
+		if err := s.migrate(); err != nil {
+			return fmt.Errorf("open %s: %w", s.path, err)
+		}
+		if objs, err = readSchema(s.db); err != nil {
+			return schemaReadError(s.path, err)
+		}
+	}
+	if opts.Inspect {
+		return nil
+	}
+	probs, err := checkSchema(objs, SchemaVersion())
+	if err != nil {
+		return fmt.Errorf("open %s: %w", s.path, err)
+	}
+	if len(probs) > 0 {
+		return schemaMismatch(s.path, probs)
+	}
+	return nil
 }
 
 // openReadOnly opens a ledger with SQLite's mode=ro. A ledger in WAL mode
 // needs its -shm file, which SQLite cannot create in a read-only folder:
 // then, since nothing can write the file either, it is opened immutable.
-func openReadOnly(path string, cache int, immutable bool) (*Store, error) {
+func openReadOnly(path string, cache int, immutable, inspect bool) (*Store, error) {
 	q := url.Values{}
 	q.Add("mode", "ro")
 	if immutable {
@@ -140,15 +213,20 @@ func openReadOnly(path string, cache int, immutable bool) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path, Now: func() time.Time { return time.Now().UTC() }, Actor: "unknown", readOnly: true, immutable: immutable}
-	var have int
-	err = db.QueryRow(`SELECT coalesce(max(version),0) FROM schema_version`).Scan(&have)
+	objs, have, err := readLedgerSchema(db)
 	if err != nil && !immutable && isReadOnly(err) {
 		db.Close()
-		return openReadOnly(path, cache, true)
+		return openReadOnly(path, cache, true, inspect)
+	}
+	if err != nil {
+		db.Close()
+		return nil, schemaReadError(path, err)
+	}
+	if _, err := classifySchema(path, objs, false); err != nil {
+		db.Close()
+		return nil, err
 	}
 	switch {
-	case err != nil:
-		err = fmt.Errorf("read schema version: %w", err)
 	case have > SchemaVersion():
 		err = fmt.Errorf("%w: schema version %d, this itad knows up to %d: upgrade itad", ErrNewerSchema, have, SchemaVersion())
 	case have < SchemaVersion():
@@ -158,6 +236,16 @@ func openReadOnly(path string, cache int, immutable bool) (*Store, error) {
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s read-only: %w", path, err)
+	}
+	if !inspect {
+		probs, err := checkSchema(objs, SchemaVersion())
+		if err == nil && len(probs) > 0 {
+			err = schemaMismatch(path, probs)
+		}
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }

@@ -12,9 +12,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Verification
@@ -63,9 +65,15 @@ import (
 // NoStateActions. An action in neither list fails verification: an event
 // itad did not write.
 //
-// How it runs (a million events, or a million imported devices, in under
-// 3 s on two cores: bench/verify.sh). Six
-// read-only connections (sqliteraw.go) share one snapshot of the file.
+// Before the replay, and alongside it, the database itself is checked
+// (schema.go): its schema against what itad's migrations create, PRAGMA
+// integrity_check (or quick_check) and PRAGMA foreign_key_check.
+//
+// How it runs (a million events, or a million imported devices, replayed
+// in under 3 s on two cores: bench/verify.sh; integrity_check, on its own
+// connection, then takes longest: 3 to 6 s, quick_check about 1 s). Seven
+// read-only connections (sqliteraw.go) share one snapshot of the file;
+// the seventh reads the schema and runs integrity_check.
 // One reads the events in seq order in batches of 4096; worker goroutines
 // hash them and decode their payloads (verifyscan.go); others read the
 // devices, disposals, certificates and certificate_devices tables in id
@@ -199,6 +207,12 @@ type VerifyOptions struct {
 	External []ExternalCheckpoint
 	// MaxProblems stops listing problems past this many (default 100).
 	MaxProblems int
+	// Quick runs PRAGMA quick_check instead of integrity_check: a quarter
+	// of the time or less, but it only counts each index's entries and
+	// does not compare them with its table's rows, so an index replaced
+	// behind itad's back with as many but other entries, and relabelled
+	// with its original SQL, passes (schema.go).
+	Quick bool
 	// Progress, when set, is called now and then with the work done so
 	// far: events checked plus devices and disposals rows checked (an
 	// import.rows event creates hundreds of rows). Store.VerifyWork gives
@@ -225,6 +239,14 @@ type VerifyResult struct {
 	Rows        map[string]int64  `json:"rows"`
 	Checkpoints []CheckpointCheck `json:"checkpoints"`
 	Pinning     Pinning           `json:"pinning"`
+	// Database names the check of the SQLite file that passed,
+	// "integrity_check" or "quick_check" (VerifyOptions.Quick); with it
+	// foreign_key_check and the schema comparison passed too.
+	Database string `json:"database_check"`
+	// IntegrityTime is how long integrity_check (or quick_check) and
+	// foreign_key_check took, on a connection of their own alongside the
+	// replay.
+	IntegrityTime time.Duration `json:"-"`
 }
 
 // Pinning says which events a trusted checkpoint pins: a checkpoint
@@ -319,11 +341,14 @@ var (
 	}
 )
 
-// Verify checks the whole ledger: the hash chain, every current-state
-// table against the events, and the checkpoints (see the top of
-// verify.go). It reads one consistent snapshot while other processes keep
-// writing. It returns a *VerifyError (matching ErrTampered) listing what
-// is wrong, or another error if the ledger cannot be read.
+// Verify checks the whole ledger: the database itself (its schema against
+// what itad's migrations create, PRAGMA integrity_check or quick_check,
+// PRAGMA foreign_key_check: schema.go), the hash chain, every
+// current-state table against the events, and the checkpoints (see the
+// top of verify.go). It reads one consistent snapshot while other
+// processes keep writing. It returns a *VerifyError (matching
+// ErrTampered) listing what is wrong, or another error if the ledger
+// cannot be read.
 func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
 	if opts.MaxProblems <= 0 {
 		opts.MaxProblems = 100
@@ -333,8 +358,11 @@ func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
 	if v.trust, v.trustNames, err = trustList(opts.Trusted); err != nil {
 		return v.res, err
 	}
-	conns, err := openSnapshot(s.path, s.immutable, 6)
+	conns, err := openSnapshot(s.path, s.immutable, 7)
 	if err != nil {
+		if isCorrupt(err) { // the head of the log cannot be read
+			return v.res, v.damaged(s, err)
+		}
 		return v.res, err
 	}
 	defer func() {
@@ -343,9 +371,33 @@ func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
 			c.close()
 		}
 	}()
+	// The database checks: the schema first (a few rows), then
+	// integrity_check on a connection of its own while the replay runs.
+	objs, err := readSchemaRaw(conns[6])
+	if err != nil {
+		if isCorrupt(err) {
+			return v.res, v.damaged(s, err)
+		}
+		return v.res, fmt.Errorf("verify: read the schema: %w", err)
+	}
+	v.schema, err = checkSchema(objs, SchemaVersion())
+	if err != nil {
+		return v.res, err
+	}
+	dbCheck := make(chan dbCheckResult, 1)
+	go func() { dbCheck <- checkDatabase(conns[6], opts.Quick, opts.MaxProblems) }()
+	var db dbCheckResult
+	waitDB := sync.OnceFunc(func() { db = <-dbCheck })
+	defer waitDB() // before the connections close
+	if hasTableProblem(v.schema) {
+		// A table missing or unlike itad's: its rows cannot be replayed.
+		waitDB()
+		return v.res, v.failure(db, nil)
+	}
 	v.main = conns[0]
 	if err := v.prepare(); err != nil {
-		return v.res, err
+		waitDB()
+		return v.res, v.failure(db, err)
 	}
 	stop := make(chan struct{})
 	v.devs = startStream(conns[1], `SELECT id, uuid, serial, serial_key, asset_tag, type, make, model, capacity_gb, site, seq FROM devices ORDER BY id`, stop, scanDevRow)
@@ -362,12 +414,50 @@ func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
 	for _, d := range []interface{ drain() }{v.devs, v.disps, v.certs, v.certDevs} {
 		d.drain()
 	}
-	if err != nil {
-		return v.res, err
+	waitDB()
+	v.res.IntegrityTime = db.elapsed
+	if err != nil || db.err != nil || len(db.problems)+len(db.fk)+len(v.schema)+len(v.problems) > 0 {
+		return v.res, v.failure(db, err)
 	}
-	if len(v.problems) > 0 {
-		// In log order; at one event, a broken chain first, then a
-		// checkpoint, then rows.
+	if v.res.Database = "integrity_check"; opts.Quick {
+		v.res.Database = "quick_check"
+	}
+	return v.res, nil
+}
+
+// damaged is what Verify reports for a file too damaged to take a
+// snapshot of (readErr): what the database checks find, on a connection
+// of their own.
+func (v *verifier) damaged(s *Store, readErr error) error {
+	c, err := openRaw(s.path, s.immutable)
+	if err != nil {
+		return v.failure(dbCheckResult{}, readErr)
+	}
+	defer c.close()
+	if objs, err := readSchemaRaw(c); err == nil {
+		v.schema, _ = checkSchema(objs, SchemaVersion())
+	}
+	return v.failure(checkDatabase(c, v.opts.Quick, v.opts.MaxProblems), readErr)
+}
+
+// failure returns what Verify reports when the database checks found
+// problems or the replay failed with err: a *VerifyError listing the
+// schema's problems, then integrity_check's, then a read the damaged file
+// failed, then the replay's, then foreign_key_check's; or err itself when
+// it is not the file's fault and nothing else was found.
+func (v *verifier) failure(db dbCheckResult, err error) error {
+	probs := append(append([]error{}, v.schema...), db.problems...)
+	replayed := err == nil
+	if err != nil && isCorrupt(err) {
+		probs = append(probs, &DatabaseError{Check: "read", Problem: err.Error()})
+		err = nil
+	}
+	if len(probs) == 0 && err != nil {
+		return err
+	}
+	if replayed {
+		// The replay ran: its problems follow, in log order; at one
+		// event, a broken chain first, then a checkpoint, then rows.
 		rank := func(err error) int {
 			switch err.(type) {
 			case *ChainError:
@@ -381,13 +471,23 @@ func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
 			a, b := v.problems[i], v.problems[j]
 			return a.pos < b.pos || a.pos == b.pos && rank(a.err) < rank(b.err)
 		})
-		ve := &VerifyError{More: v.more}
 		for _, p := range v.problems {
-			ve.Problems = append(ve.Problems, p.err)
+			probs = append(probs, p.err)
 		}
-		return v.res, ve
 	}
-	return v.res, nil
+	// A row deleted behind itad's back breaks a foreign key too: the
+	// replay names it better, so foreign_key_check comes last.
+	probs = append(probs, db.fk...)
+	if len(probs) == 0 {
+		return db.err // integrity_check could not run, and nothing else was found
+	}
+	ve := &VerifyError{More: v.more}
+	if len(probs) > v.opts.MaxProblems {
+		ve.More += len(probs) - v.opts.MaxProblems
+		probs = probs[:v.opts.MaxProblems]
+	}
+	ve.Problems = probs
+	return ve
 }
 
 // openSnapshot opens n read-only connections that all see the same
@@ -464,6 +564,7 @@ type verifier struct {
 	main     *rawConn
 	problems []finding
 	more     int
+	schema   []error // *SchemaError
 
 	// Trust and pinning.
 	trust      note.Verifiers
@@ -678,12 +779,17 @@ func (v *verifier) progress(now bool) {
 }
 
 // VerifyWork returns how much work Verify has to do, in the units of
-// VerifyOptions.Progress: events plus devices and disposals rows.
+// VerifyOptions.Progress: events plus devices and disposals rows. It
+// returns 0 (not an error) when a table it counts is missing or damaged:
+// Verify then names the problem.
 func (s *Store) VerifyWork() (int64, error) {
 	var n int64
 	err := s.db.QueryRow(`SELECT (SELECT coalesce(max(seq), 0) FROM events) + (SELECT coalesce(max(id), 0) FROM devices)
 		+ (SELECT coalesce(max(id), 0) FROM disposals)`).Scan(&n)
 	if err != nil {
+		if isSQLiteCode(err, sqlite3.SQLITE_ERROR) || isCorrupt(err) {
+			return 0, nil
+		}
 		return 0, fmt.Errorf("count the ledger: %w", err)
 	}
 	return n, nil

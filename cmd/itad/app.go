@@ -146,6 +146,8 @@ func hintFor(err error) string {
 		}
 	case errors.Is(err, ledger.ErrVoided):
 		return "a void disposal stays in the history as it was: record the right one with 'itad dispose'"
+	case errors.Is(err, ledger.ErrNotLedger):
+		return notLedgerHint
 	case errors.Is(err, ledger.ErrNewerSchema):
 		return "install the newer itad that wrote this ledger"
 	case errors.Is(err, ledger.ErrTampered):
@@ -181,7 +183,7 @@ func openLedgerOpts(c *cli.Context, opts ledger.Options) (*ledger.Store, error) 
 	opts.ReadOnly = opts.ReadOnly || c.Bool("read-only")
 	s, err := ledger.Open(c.String("db"), opts)
 	if err != nil {
-		return nil, err
+		return nil, openError(err)
 	}
 	if s.ReadOnly() {
 		fmt.Fprintf(c.App.ErrWriter, "itad: note: %s is open read-only: it will not be changed, and consultations are not recorded in its audit trail\n", s.Path())
@@ -216,6 +218,23 @@ func warnStale(w io.Writer, ns []ledger.StaleNotice) {
 // (TestNoFlagShadowsAGlobal).
 func globalString(c *cli.Context, name string) string {
 	return rootContext(c).String(name)
+}
+
+// notLedgerHint follows "FILE is not an itad ledger".
+const notLedgerHint = "create a ledger with 'itad init --org NAME' (where there is no file yet, or an empty one), or check --db (ITAD_DB)"
+
+// openError gives the errors of opening a ledger their exit status and
+// hint: a file that is not a ledger is a failure (1); a ledger whose
+// database was changed or damaged outside itad fails verification (3).
+func openError(err error) error {
+	switch {
+	case errors.Is(err, ledger.ErrNotLedger):
+		return &userError{err: err, code: exitFailure, hint: notLedgerHint}
+	case errors.Is(err, ledger.ErrTampered), errors.Is(err, ledger.ErrDamaged):
+		return &userError{err: err, code: exitVerifyFailed,
+			hint: "the ledger's database was changed or damaged outside itad: run 'itad verify' to list every problem, keep this file as evidence, and restore the last backup that verifies"}
+	}
+	return err
 }
 
 // printJSON writes v as indented JSON.

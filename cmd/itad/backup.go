@@ -16,9 +16,9 @@ var backupCommand = &cli.Command{
 	ArgsUsage: "FILE",
 	Description: "Writes a consistent copy of the ledger to FILE while other itad processes keep working\n" +
 		"(SQLite's VACUUM INTO reads one snapshot). The copy is then opened and checked before it\n" +
-		"is put in place: PRAGMA integrity_check, PRAGMA foreign_key_check, every event's hash and\n" +
-		"link, and the full ledger verification where this itad has it. FILE is never left\n" +
-		"half-written: it appears only once every check has passed.\n\n" +
+		"is put in place with the full verification: its schema, PRAGMA integrity_check, PRAGMA\n" +
+		"foreign_key_check, every event's hash and link, and every table against its events. FILE\n" +
+		"is never left half-written: it appears only once every check has passed.\n\n" +
 		"The backup is recorded as an event in the ledger (file, events, head hash and the copy's\n" +
 		"SHA-256); the copy itself does not contain that event. Restore with 'itad restore FILE'.",
 	Flags: []cli.Flag{
@@ -64,8 +64,8 @@ var restoreCommand = &cli.Command{
 	Name:      "restore",
 	Usage:     "replace the ledger with a backup, after checking it",
 	ArgsUsage: "FILE",
-	Description: "Checks the backup FILE (integrity_check, foreign_key_check, the event chain, and the full\n" +
-		"verification where this itad has it), then replaces the ledger named by --db with it in one\n" +
+	Description: "Checks the backup FILE (its schema, integrity_check, foreign_key_check, the event chain and\n" +
+		"every table: the full verification; exit status 3 if it fails), then replaces the ledger named by --db with it in one\n" +
 		"atomic rename. A ledger that has events the backup lacks, or that is not an extension of\n" +
 		"the backup, is kept unless --force is given: back it up first.\n\n" +
 		"Stop every other itad process using the ledger first: restore refuses while another\n" +

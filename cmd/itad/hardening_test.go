@@ -167,7 +167,7 @@ func TestCLI_BackupRestore(t *testing.T) {
 		}
 		s.Close()
 		_, errOut, code := itad(t, db, "restore", b1, "--force")
-		if code != exitVerifyFailed || !strings.Contains(errOut, "hash does not match its contents") ||
+		if code != exitVerifyFailed || !strings.Contains(errOut, "ledger damaged: "+b1+": event 6: ") ||
 			!strings.Contains(errOut, "itad: hint: this backup cannot be trusted: restore an older one; the ledger was not changed") {
 			t.Fatalf("restore of a tampered backup: exit %d\n%s", code, errOut)
 		}

@@ -79,13 +79,19 @@ var initCommand = &cli.Command{
 	ArgsUsage: " ",
 	Description: "Creates the ledger file named by --db (default ./itad.db) and records the organisation\n" +
 		"whose name appears on certificates. Running it again changes nothing; with another --org it\n" +
-		"refuses: rename the organisation with 'itad settings set org NAME --reason WHY'.",
+		"refuses: rename the organisation with 'itad settings set org NAME --reason WHY'.\n" +
+		"It creates a ledger only where there is no file, or an empty one (0 bytes, or an SQLite\n" +
+		"database with nothing in it): any other file is refused and left alone. No other command\n" +
+		"creates a ledger.",
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "org", Usage: "organisation name, shown on certificates"},
 		&cli.StringFlag{Name: "media-destination", Usage: "default media destination for certificates (e.g. \"recycled after destruction\")"},
 	},
 	Action: func(c *cli.Context) error {
 		s, err := openLedgerOpts(c, ledger.Options{Create: true})
+		if errors.Is(err, ledger.ErrNotLedger) {
+			return withHint(err, "init creates a ledger only where there is no file, or an empty one: move that file away, or choose another --db (ITAD_DB)")
+		}
 		if err != nil {
 			return err
 		}
