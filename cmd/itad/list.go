@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -40,7 +41,7 @@ var deviceListCommand = &cli.Command{
 		"they leave out devices not yet disposed of. Filters combine (all must hold).\n\n" +
 		"Columns of csv and json: " + strings.Join(ledger.DeviceListColumns, ",") + "\n\n" + listHelp,
 	Flags:  listFlags,
-	Action: listCommandAction(ledger.DeviceListAction, (*ledger.Store).WriteDeviceList),
+	Action: listCommandAction("device list", ledger.DeviceListAction, (*ledger.Store).WriteDeviceList),
 }
 
 var disposalListCommand = &cli.Command{
@@ -52,7 +53,7 @@ var disposalListCommand = &cli.Command{
 		"disposals are left out unless --include-void. Filters combine (all must hold).\n\n" +
 		"Columns of csv and json: " + strings.Join(ledger.DisposalListColumns, ",") + "\n\n" + listHelp,
 	Flags:  append(append([]cli.Flag{}, listFlags...), &cli.BoolFlag{Name: "include-void", Usage: "also list voided disposals (marked void)"}),
-	Action: listCommandAction(ledger.DisposalListAction, (*ledger.Store).WriteDisposalList),
+	Action: listCommandAction("disposal list", ledger.DisposalListAction, (*ledger.Store).WriteDisposalList),
 }
 
 func init() {
@@ -60,12 +61,12 @@ func init() {
 	disposalCommand.Subcommands = append(disposalCommand.Subcommands, disposalListCommand)
 }
 
-// listCommandAction wires the filter flags to a ledger listing, sent
+// listCommandAction (name: "device list") wires the filter flags to a ledger listing, sent
 // through Disclose (recorded, then released) and a pager on a terminal.
-func listCommandAction(action string, write func(*ledger.Store, io.Writer, ledger.ListQuery, string) (int64, error)) cli.ActionFunc {
+func listCommandAction(name, action string, write func(*ledger.Store, io.Writer, ledger.ListQuery, string) (int64, error)) cli.ActionFunc {
 	return func(c *cli.Context) error {
 		if c.NArg() > 0 {
-			return usageErr("%s takes no arguments (got %q): filter with --type, --site, --year ...", c.Command.FullName(), c.Args().First())
+			return usageErr("%s takes no arguments (got %q): filter with --type, --site, --year ...", name, c.Args().First())
 		}
 		format := c.String("format")
 		if c.Bool("json") {
@@ -96,6 +97,9 @@ func listCommandAction(action string, write func(*ledger.Store, io.Writer, ledge
 			})
 		if werr := wait(); err == nil {
 			err = werr
+		}
+		if errors.Is(err, ledger.ErrInvalid) { // a filter's value: nothing was listed or recorded
+			return &userError{err: err, hint: "see 'itad " + name + " --help'", code: exitUsage}
 		}
 		return err
 	}
