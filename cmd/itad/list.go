@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 
 	"github.com/itad/itad/ledger"
 	"github.com/urfave/cli/v2"
@@ -97,6 +98,9 @@ func listCommandAction(name, action string, write func(*ledger.Store, io.Writer,
 			})
 		if werr := wait(); err == nil {
 			err = werr
+		}
+		if errors.Is(err, syscall.EPIPE) && out != c.App.Writer {
+			err = nil // the pager was quit before the end: recorded, and shown as far as wanted
 		}
 		if errors.Is(err, ledger.ErrInvalid) { // a filter's value: nothing was listed or recorded
 			return &userError{err: err, hint: "see 'itad " + name + " --help'", code: exitUsage}
