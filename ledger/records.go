@@ -627,8 +627,17 @@ func (s *Store) Batch(ref string) (BatchDetail, error) {
 }
 
 // Batches lists every batch by reference.
-func (s *Store) Batches() ([]Batch, error) {
-	rows, err := s.db.Query(batchSelect + ` ORDER BY b.ref_key`)
+func (s *Store) Batches() ([]Batch, error) { return s.listBatches(false) }
+
+// OpenBatches lists the batches not yet closed, by reference.
+func (s *Store) OpenBatches() ([]Batch, error) { return s.listBatches(true) }
+
+func (s *Store) listBatches(open bool) ([]Batch, error) {
+	where := ""
+	if open {
+		where = ` WHERE b.closed_at = ''`
+	}
+	rows, err := s.db.Query(batchSelect + where + ` ORDER BY b.ref_key`)
 	if err != nil {
 		return nil, fmt.Errorf("list batches: %w", err)
 	}

@@ -67,10 +67,12 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			keyCommand, certCommand,
 			backupCommand, restoreCommand,
 			verifyCommand, checkpointCommand, logCommand, disposalCommand, settingsCommand,
+			completionCommand, manCommand, // completion.go
 		},
 		// urfave/cli would call os.Exit itself; let run decide.
 		ExitErrHandler:         func(*cli.Context, error) {},
 		HideHelpCommand:        true,
+		EnableBashCompletion:   true, // for 'itad completion bash|zsh'
 		UseShortOptionHandling: true,
 		// Remember --db for the disk-full hint, which run prints after
 		// the command has returned.

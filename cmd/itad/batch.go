@@ -153,13 +153,20 @@ var batchCommand = &cli.Command{
 		{
 			Name:  "list",
 			Usage: "list destruction runs",
-			Action: listAction((*ledger.Store).Batches, "REF\tDATE\tSITE\tCONTRACTOR\tGROSS WEIGHT\tCLOSED", func(b ledger.Batch) string {
-				g := "-"
-				if b.GrossWeightG != nil {
-					g = ledger.FormatKg(*b.GrossWeightG) + " kg"
+			Flags: []cli.Flag{&cli.BoolFlag{Name: "open", Usage: "only the runs not yet closed"}},
+			Action: func(c *cli.Context) error {
+				fetch := (*ledger.Store).Batches
+				if c.Bool("open") {
+					fetch = (*ledger.Store).OpenBatches
 				}
-				return strings.Join([]string{b.Ref, dash(b.RunOn), dash(b.Site), dash(b.Contractor), g, dash(displayTime(b.ClosedAt))}, "\t")
-			}),
+				return listAction(fetch, "REF\tDATE\tSITE\tCONTRACTOR\tGROSS WEIGHT\tCLOSED", func(b ledger.Batch) string {
+					g := "-"
+					if b.GrossWeightG != nil {
+						g = ledger.FormatKg(*b.GrossWeightG) + " kg"
+					}
+					return strings.Join([]string{b.Ref, dash(b.RunOn), dash(b.Site), dash(b.Contractor), g, dash(displayTime(b.ClosedAt))}, "\t")
+				})(c)
+			},
 		},
 	},
 }
