@@ -34,6 +34,9 @@ var batchCommand = &cli.Command{
 				if err != nil {
 					return err
 				}
+				if err := checkDateFlag(c, "on"); err != nil {
+					return err
+				}
 				s, err := openLedger(c)
 				if err != nil {
 					return err
