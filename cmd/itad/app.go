@@ -85,8 +85,6 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		OnUsageError: usageError,
 	}
 	prepareCommands(app.Commands)
-	// 'itad --version' prints what 'itad version' prints.
-	cli.VersionPrinter = func(c *cli.Context) { printVersion(c.App.Writer) }
 	return app
 }
 

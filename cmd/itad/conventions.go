@@ -65,7 +65,11 @@ var prepareOnce sync.Once
 // page, and required flags are marked "(required)" in help and checked
 // by itad (urfave/cli prints the whole help page for a missing one).
 func prepareCommands(cmds []*cli.Command) {
-	prepareOnce.Do(func() { walkCommands(cmds) })
+	prepareOnce.Do(func() {
+		walkCommands(cmds)
+		// 'itad --version' prints what 'itad version' prints.
+		cli.VersionPrinter = func(c *cli.Context) { printVersion(c.App.Writer) }
+	})
 }
 
 func walkCommands(cmds []*cli.Command) {
