@@ -126,6 +126,15 @@ func Publish(tmp, name string) (string, error) {
 		return "", fmt.Errorf("publish certificate: %q is not a plain file name", name)
 	}
 	final := filepath.Join(filepath.Dir(tmp), name)
+	// A hard link fails when final exists, so a file made meanwhile is
+	// never replaced; rename (after a check) only where links are not
+	// supported.
+	if err := os.Link(tmp, final); err == nil {
+		os.Remove(tmp)
+		return final, nil
+	} else if errors.Is(err, fs.ErrExist) {
+		return "", fmt.Errorf("publish certificate: %s: %w", final, fs.ErrExist)
+	}
 	if _, err := os.Lstat(final); err == nil {
 		return "", fmt.Errorf("publish certificate: %s: %w", final, fs.ErrExist)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,6 +68,72 @@ type Sink struct {
 	// Name is what the event records as the output; default
 	// filepath.Base(Path), or "-" for a stream.
 	Name string
+	// NoClobber refuses to replace an existing Path: the answer is given
+	// its name with a hard link (os.Link fails when the name exists), not
+	// renamed over it, so a file created meanwhile is never lost. Disclose
+	// then returns ErrFileExists. A front end checks first (before any
+	// work) with CheckNewFile; this closes the race.
+	NoClobber bool
+}
+
+// ErrFileExists is returned for an output file that is already there and
+// may not be replaced (Sink.NoClobber, BackupOptions.Force unset). It is
+// ErrBackupExists: one sentinel for every file itad refuses to replace.
+var ErrFileExists = ErrBackupExists
+
+// CheckNewFile returns ErrFileExists when path exists (a file, a folder
+// or a dangling link), so that a command refuses before any work.
+func CheckNewFile(path string) error {
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("%w: %s", ErrFileExists, path)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("output %s: %w", path, err)
+	}
+	return nil
+}
+
+// WriteNewFile writes data to path, which it creates: with force unset
+// it refuses (ErrFileExists) to replace an existing file, atomically
+// (O_EXCL); with force it replaces it.
+func WriteNewFile(path string, data []byte, perm os.FileMode, force bool) error {
+	flag := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	if !force {
+		flag = os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	}
+	f, err := os.OpenFile(path, flag, perm)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%w: %s", ErrFileExists, path)
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// publishNew gives the finished temporary file tmp the name path without
+// replacing a file there: link, then drop the temporary name. Where hard
+// links are not supported it falls back to a rename after checking that
+// path is free (not race-safe there).
+func publishNew(tmp, path string) error {
+	err := os.Link(tmp, path)
+	if err == nil {
+		os.Remove(tmp)
+		return nil
+	}
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%w: %s (created while the answer was prepared: the event records an answer that was not written)", ErrFileExists, path)
+	}
+	if cerr := CheckNewFile(path); cerr != nil {
+		return cerr
+	}
+	return os.Rename(tmp, path)
 }
 
 // spoolMemory is how much of a streamed answer is held in memory before
@@ -100,7 +167,8 @@ func (s *Store) VetDisclosure(action, reason string) error {
 // Disclose renders a consultation or disclosure, records it, then
 // releases it to sink, in that order (see above). render writes the whole
 // answer; it may fill d.Payload. Disclose returns ErrReasonRequired,
-// ErrDisclosureNotRecorded, ErrInvalid for an unregistered action, or
+// ErrDisclosureNotRecorded, ErrInvalid for an unregistered action,
+// ErrFileExists for an existing Path with sink.NoClobber, or
 // what render or the release returned; in every case but the last nothing
 // has been released.
 func (s *Store) Disclose(d Disclosure, sink Sink, render func(io.Writer) error) error {
@@ -113,6 +181,11 @@ func (s *Store) Disclose(d Disclosure, sink Sink, render func(io.Writer) error) 
 	name := sink.Name
 	var sp spool
 	if sink.Path != "" {
+		if sink.NoClobber {
+			if err := CheckNewFile(sink.Path); err != nil {
+				return err
+			}
+		}
 		f, err := os.CreateTemp(filepath.Dir(sink.Path), "."+filepath.Base(sink.Path)+".tmp*")
 		if err != nil {
 			return fmt.Errorf("write %s: %w", sink.Path, err)
@@ -146,6 +219,16 @@ func (s *Store) Disclose(d Disclosure, sink Sink, render func(io.Writer) error) 
 		}
 	}
 	if sink.Path != "" {
+		if sink.NoClobber {
+			if err := publishNew(sp.file.Name(), sink.Path); err != nil {
+				if errors.Is(err, ErrFileExists) {
+					return err
+				}
+				return fmt.Errorf("write %s: %w", sink.Path, err)
+			}
+			sp.file = nil
+			return nil
+		}
 		if err := os.Rename(sp.file.Name(), sink.Path); err != nil {
 			return fmt.Errorf("write %s: %w", sink.Path, err)
 		}

@@ -200,3 +200,46 @@ func TestDisclose_LargeAnswer(t *testing.T) {
 		t.Fatalf("payload %s", ev.Payload)
 	}
 }
+
+// TestDisclose_NoClobber: with Sink.NoClobber an existing file is refused
+// before any work, and a file that appears while the answer is rendered
+// is kept, not renamed over.
+func TestDisclose_NoClobber(t *testing.T) {
+	s := foiLedger(t)
+	s.Actor = "tester"
+	path := filepath.Join(t.TempDir(), "out.csv")
+	d := Disclosure{Action: "export", Subject: "all years"}
+	write := func(out io.Writer) error { _, err := io.WriteString(out, "answer\n"); return err }
+	t.Run("Existing", func(t *testing.T) {
+		must(t, os.WriteFile(path, []byte("mine\n"), 0o644))
+		rendered := false
+		err := s.Disclose(d, Sink{Path: path, NoClobber: true}, func(io.Writer) error { rendered = true; return nil })
+		if !errors.Is(err, ErrFileExists) || rendered {
+			t.Fatalf("err %v, rendered %v: want ErrFileExists before rendering", err, rendered)
+		}
+	})
+	t.Run("CreatedMeanwhile", func(t *testing.T) {
+		os.Remove(path)
+		err := s.Disclose(d, Sink{Path: path, NoClobber: true}, func(out io.Writer) error {
+			must(t, os.WriteFile(path, []byte("mine\n"), 0o644))
+			return write(out)
+		})
+		if !errors.Is(err, ErrFileExists) {
+			t.Fatalf("err %v, want ErrFileExists", err)
+		}
+		if b, _ := os.ReadFile(path); string(b) != "mine\n" {
+			t.Fatalf("file replaced: %q", b)
+		}
+	})
+	t.Run("New", func(t *testing.T) {
+		os.Remove(path)
+		must(t, s.Disclose(d, Sink{Path: path, NoClobber: true}, write))
+		if b, _ := os.ReadFile(path); string(b) != "answer\n" {
+			t.Fatalf("got %q", b)
+		}
+		left, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".*tmp*"))
+		if len(left) != 0 {
+			t.Fatalf("temporary files left: %v", left)
+		}
+	})
+}

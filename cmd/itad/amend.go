@@ -66,9 +66,9 @@ var deviceAmendCommand = &cli.Command{
 		"add'); the old serial then finds that one.",
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "serial", Usage: "the correct serial"},
-		&cli.StringFlag{Name: "type"}, &cli.StringFlag{Name: "make"}, &cli.StringFlag{Name: "model"},
-		&cli.StringFlag{Name: "asset-tag"}, &cli.StringFlag{Name: "capacity", Usage: "capacity in GB (\"\" when not known)"},
-		&cli.StringFlag{Name: "site"},
+		&cli.StringFlag{Name: "type", Usage: "device type: hdd, ssd, tape, usb, optical, memory-card, laptop, desktop, server, phone, tablet, network, printer, other"}, &cli.StringFlag{Name: "make", Usage: "manufacturer, e.g. Seagate"}, &cli.StringFlag{Name: "model", Usage: "model, e.g. Exos 7E8"},
+		&cli.StringFlag{Name: "asset-tag", Usage: "the organisation's asset tag"}, &cli.StringFlag{Name: "capacity", Usage: "capacity in GB (\"\" when not known)"},
+		&cli.StringFlag{Name: "site", Usage: "site where the device was held or the run took place"},
 		&cli.StringFlag{Name: "reason", Required: true, Usage: "why the record was wrong (required)"},
 	},
 	Action: func(c *cli.Context) error {
@@ -113,12 +113,12 @@ var disposalCommand = &cli.Command{
 				"backwards, but a device keeps at most one destruction, nothing dated after it, and no two\n" +
 				"disposals by the same method on the same day.",
 			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "method"}, &cli.StringFlag{Name: "on", Usage: "date, YYYY-MM-DD"},
-				&cli.StringFlag{Name: "contractor"}, &cli.StringFlag{Name: "standard"}, &cli.StringFlag{Name: "tool"},
+				&cli.StringFlag{Name: "method", Usage: "overwrite, block-erase, crypto-erase, degauss, shred, disintegrate, pulverise or incinerate"}, &cli.StringFlag{Name: "on", Usage: "date, YYYY-MM-DD"},
+				&cli.StringFlag{Name: "contractor", Usage: "a contractor recorded with 'itad contractor add'"}, &cli.StringFlag{Name: "standard", Usage: "sanitisation standard, e.g. NIST SP 800-88 Purge"}, &cli.StringFlag{Name: "tool", Usage: "tool and version, e.g. \"nwipe 0.35\""},
 				&cli.StringFlag{Name: "verified", Usage: "yes, no or sample"}, &cli.StringFlag{Name: "weight", Usage: "with its unit, e.g. 0.62kg or 620g"},
 				&cli.BoolFlag{Name: "allow-unusual-weight", Usage: "accept a weight outside the plausible range for the device's type"},
-				&cli.StringFlag{Name: "batch"}, &cli.StringFlag{Name: "operator"}, &cli.StringFlag{Name: "witness"},
-				&cli.StringFlag{Name: "notes"},
+				&cli.StringFlag{Name: "batch", Usage: "destruction run reference"}, &cli.StringFlag{Name: "operator", Usage: "who carried out the sanitisation"}, &cli.StringFlag{Name: "witness", Usage: "who witnessed it"},
+				&cli.StringFlag{Name: "notes", Usage: "free text"},
 				&cli.StringFlag{Name: "reason", Required: true, Usage: "why the record was wrong (required)"},
 			},
 			Action: func(c *cli.Context) error {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"slices"
 	"strings"
 
 	"github.com/itad/itad/ledger"
@@ -68,7 +69,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			backupCommand, restoreCommand,
 			verifyCommand, checkpointCommand, logCommand, disposalCommand, settingsCommand,
 			completionCommand, manCommand, // completion.go
+			versionCommand,
 		},
+		Version: versionString(),
 		// urfave/cli would call os.Exit itself; let run decide.
 		ExitErrHandler:         func(*cli.Context, error) {},
 		HideHelpCommand:        true,
@@ -80,18 +83,21 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			c.App.Metadata["db"] = c.String("db")
 			return nil
 		},
-		Metadata: map[string]any{},
-		OnUsageError: func(c *cli.Context, err error, _ bool) error {
-			return &userError{err: err, hint: "see 'itad " + c.Command.FullName() + " --help'", code: exitUsage}
-		},
+		Metadata:     map[string]any{},
+		OnUsageError: usageError,
 	}
+	prepareCommands(app.Commands)
 	return app
 }
 
 // run runs the application and returns the process exit status.
 func run(args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
-	err := app.Run(interspersed(app, args))
+	args = interspersed(app, helpArgs(app, args))
+	err := unknownCommand(app, args)
+	if err == nil {
+		err = app.Run(args)
+	}
 	if err == nil {
 		return 0
 	}
@@ -121,11 +127,35 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code = exitUsage
 	}
 	msg := ledger.PrintableLines(err.Error()) // may quote stored text
+	if jsonRequested(app, args) {
+		writeJSONError(stderr, msg, hint, code)
+		return code
+	}
 	fmt.Fprintf(stderr, "itad: error: %s\n", msg)
 	if hint != "" {
 		fmt.Fprintf(stderr, "itad: hint: %s\n", hint)
 	}
 	return code
+}
+
+// helpArgs turns 'itad help [COMMAND...]' into 'itad [COMMAND...] --help'.
+func helpArgs(app *cli.App, args []string) []string {
+	for i := 1; i < len(args); {
+		a := args[i]
+		if a == "--" {
+			break
+		}
+		if strings.HasPrefix(a, "-") && a != "-" {
+			i += flagArity(app.Flags, a)
+			continue
+		}
+		if a != "help" {
+			break
+		}
+		out := append(slices.Clone(args[:i]), args[i+1:]...)
+		return append(out, "--help")
+	}
+	return args
 }
 
 // hintFor suggests the next step for common errors.

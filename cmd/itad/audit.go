@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -188,8 +187,14 @@ var checkpointCommand = &cli.Command{
 			Name:      "export",
 			Usage:     "write the latest checkpoint (a small signed text file) to keep elsewhere",
 			ArgsUsage: " ",
-			Flags:     []cli.Flag{&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "file to write (default: standard output)"}},
+			Flags: []cli.Flag{&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "file to write (default: standard output)"},
+				&cli.BoolFlag{Name: "force", Usage: "replace the -o file if it exists"}},
 			Action: func(c *cli.Context) error {
+				if out := c.String("output"); out != "" {
+					if err := checkOutput(c, out); err != nil {
+						return err
+					}
+				}
 				s, err := openLedger(c)
 				if err != nil {
 					return err
@@ -203,8 +208,8 @@ var checkpointCommand = &cli.Command{
 					return err
 				}
 				if out := c.String("output"); out != "" {
-					if err := os.WriteFile(out, []byte(cp.Note), 0o644); err != nil {
-						return err
+					if err := ledger.WriteNewFile(out, []byte(cp.Note), 0o644, c.Bool("force")); err != nil {
+						return existsErr(err)
 					}
 					fmt.Fprintf(c.App.Writer, "checkpoint of %s written to %s\n", ledger.CountOf(cp.Size, "event", "events"), out)
 					return nil

@@ -18,10 +18,10 @@ var batchCommand = &cli.Command{
 			Usage:     "open a destruction run",
 			ArgsUsage: "REF",
 			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "site"},
+				&cli.StringFlag{Name: "site", Usage: "site where the device was held or the run took place"},
 				&cli.StringFlag{Name: "contractor", Usage: "a recorded contractor"},
 				&cli.StringFlag{Name: "on", Usage: "date of the run, YYYY-MM-DD"},
-				&cli.StringFlag{Name: "witness"},
+				&cli.StringFlag{Name: "witness", Usage: "who witnessed it"},
 				&cli.StringFlag{Name: "gross-weight", Usage: "weighed output with its unit, e.g. 412.5kg"},
 				&cli.BoolFlag{Name: "allow-unusual-weight", Usage: "accept a gross weight outside the plausible range"},
 			},
@@ -32,6 +32,9 @@ var batchCommand = &cli.Command{
 				}
 				w, err := optWeight(c, "gross-weight")
 				if err != nil {
+					return err
+				}
+				if err := checkDateFlag(c, "on"); err != nil {
 					return err
 				}
 				s, err := openLedger(c)
@@ -184,8 +187,8 @@ var batchAmendCommand = &cli.Command{
 		"--gross-weight \"\" records that the run was not weighed; --contractor \"\" names none.",
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "gross-weight", Usage: "weighed output, e.g. 412.5kg"},
-		&cli.StringFlag{Name: "witness"}, &cli.StringFlag{Name: "on", Usage: "date of the run, YYYY-MM-DD"},
-		&cli.StringFlag{Name: "site"}, &cli.StringFlag{Name: "contractor", Usage: "a recorded contractor"},
+		&cli.StringFlag{Name: "witness", Usage: "who witnessed it"}, &cli.StringFlag{Name: "on", Usage: "date of the run, YYYY-MM-DD"},
+		&cli.StringFlag{Name: "site", Usage: "site where the device was held or the run took place"}, &cli.StringFlag{Name: "contractor", Usage: "a recorded contractor"},
 		&cli.StringFlag{Name: "reason", Required: true, Usage: "why the record was wrong (required)"},
 		&cli.BoolFlag{Name: "allow-unusual-weight", Usage: "accept a gross weight outside the plausible range for the run's items"},
 	},

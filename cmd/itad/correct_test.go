@@ -28,7 +28,7 @@ func TestCLI_Corrections(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"disposal", "void", uuid}, exitUsage, `Required flag "reason" not set`},
+		{[]string{"disposal", "void", uuid}, exitUsage, `--reason is required`},
 		{[]string{"disposal", "void", uuid, "--reason", " "}, exitFailure, "a reason is required"},
 		{[]string{"disposal", "void", "0190f5d2-0000-7000-8000-000000000000", "--reason", "r"}, exitFailure, "itad: hint: find the disposal's UUID"},
 	} {

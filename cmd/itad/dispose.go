@@ -45,6 +45,9 @@ var disposeCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
+		if err := checkDateFlag(c, "on"); err != nil {
+			return err
+		}
 		p := ledger.Disposal{Serial: serial, Method: ledger.Method(c.String("method")), DisposedOn: c.String("on"),
 			Contractor: c.String("contractor"), Standard: c.String("standard"), Tool: c.String("tool"),
 			Verified: c.String("verified"), WeightG: w, Batch: c.String("batch"), Operator: c.String("operator"),

@@ -38,6 +38,10 @@ var exportCommand = &cli.Command{
 		if c.Bool("excel") && format != "csv" {
 			return usageErr("--excel applies to --format csv only")
 		}
+		years, err := yearsFlag(c)
+		if err != nil {
+			return err
+		}
 		if err := checkDisclose(c); err != nil {
 			return err
 		}
@@ -46,7 +50,7 @@ var exportCommand = &cli.Command{
 			return err
 		}
 		defer s.Close()
-		q := ledger.ExportQuery{Years: c.IntSlice("year"), FinancialYear: c.Bool("financial-year")}
+		q := ledger.ExportQuery{Years: years, FinancialYear: c.Bool("financial-year")}
 		payload := map[string]any{"years": q.Years, "financial_year": q.FinancialYear, "format": format, "excel": c.Bool("excel")}
 		var sum ledger.ExportSummary
 		// A progress bar only when the export goes to a file: on a

@@ -18,11 +18,16 @@ var discloseFlags = []cli.Flag{
 	&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `FILE` instead of standard output"},
 	&cli.BoolFlag{Name: "sign", Usage: "also write a detached CMS signature to FILE.p7s (needs -o)"},
 	&cli.StringFlag{Name: "reason", Usage: "why, recorded in the access log (DPA 2018 s62)"},
+	forceFlag,
 }
+
+// forceFlag lets -o replace an existing file: without it every command
+// that writes a named file refuses one that is already there.
+var forceFlag = &cli.BoolFlag{Name: "force", Usage: "replace the -o file (and FILE.p7s) if it exists"}
 
 // yearFlags select years for foi, report and export.
 var yearFlags = []cli.Flag{
-	&cli.IntSliceFlag{Name: "year", Usage: "a year to include (repeatable); default all"},
+	&cli.StringSliceFlag{Name: "year", Usage: "years to include: 2021, 2021-2024 or 2021,2022 (repeatable); default all"},
 	&cli.BoolFlag{Name: "financial-year", Usage: "UK financial years (1 April to 31 March), shown as 2020/21; --year 2020 is 2020/21"},
 }
 
@@ -30,12 +35,39 @@ const signHelp = "With -o FILE --sign, FILE.p7s is a detached CMS (PKCS #7) sign
 	"ledger's signing key. Check it with 'itad verify-file FILE', or with OpenSSL:\n\n" +
 	"  openssl cms -verify -binary -inform PEM -in FILE.p7s -content FILE -CAfile itad-signing-cert.pem -purpose any -out /dev/null"
 
-// checkDisclose rejects --sign without -o, before any work is done.
+// checkDisclose rejects --sign without -o, and an -o FILE (or its
+// FILE.p7s) that exists without --force, before any work is done.
 func checkDisclose(c *cli.Context) error {
-	if c.Bool("sign") && c.String("output") == "" {
+	out := c.String("output")
+	if c.Bool("sign") && out == "" {
 		return usageErr("--sign needs -o FILE: the signature is written to FILE.p7s")
 	}
+	if out == "" {
+		return nil
+	}
+	if err := checkOutput(c, out); err != nil {
+		return err
+	}
+	if c.Bool("sign") {
+		return checkOutput(c, out+".p7s")
+	}
 	return nil
+}
+
+// checkOutput refuses an output file that exists unless --force.
+func checkOutput(c *cli.Context, path string) error {
+	if c.Bool("force") {
+		return nil
+	}
+	return existsErr(ledger.CheckNewFile(path))
+}
+
+// existsErr gives ledger.ErrFileExists its hint.
+func existsErr(err error) error {
+	if errors.Is(err, ledger.ErrFileExists) {
+		return withHint(err, "choose another file name, or add --force to replace it")
+	}
+	return err
 }
 
 // yearsSubject names the years of a disclosure in its access-log event.
@@ -72,9 +104,9 @@ func disclose(c *cli.Context, s *ledger.Store, action, subject string, payload m
 		payload["signer"] = certificate.Fingerprint(signer.Cert)
 	}
 	out := c.String("output")
-	sink := ledger.Sink{Path: out, W: c.App.Writer}
+	sink := ledger.Sink{Path: out, W: c.App.Writer, NoClobber: !c.Bool("force")}
 	if err := s.Disclose(ledger.Disclosure{Action: action, Subject: subject, Reason: c.String("reason"), Payload: payload}, sink, write); err != nil {
-		return err
+		return existsErr(err)
 	}
 	if signer == nil {
 		return nil
@@ -87,7 +119,7 @@ func disclose(c *cli.Context, s *ledger.Store, action, subject string, payload m
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(out+".p7s", sig, 0o644)
+	return existsErr(ledger.WriteNewFile(out+".p7s", sig, 0o644, c.Bool("force")))
 }
 
 var foiCommand = &cli.Command{
@@ -111,6 +143,10 @@ var foiCommand = &cli.Command{
 		if !oneOf(format, "text", "markdown", "json", "csv") {
 			return usageErr("--format %q: use text, markdown, json or csv", format)
 		}
+		years, err := yearsFlag(c)
+		if err != nil {
+			return err
+		}
 		if err := checkDisclose(c); err != nil {
 			return err
 		}
@@ -119,7 +155,7 @@ var foiCommand = &cli.Command{
 			return err
 		}
 		defer s.Close()
-		q := ledger.FOIQuery{Years: c.IntSlice("year"), FinancialYear: c.Bool("financial-year")}
+		q := ledger.FOIQuery{Years: years, FinancialYear: c.Bool("financial-year")}
 		a, err := s.FOI(q)
 		if err != nil {
 			return err

@@ -129,7 +129,7 @@ func TestCLI_FOI(t *testing.T) {
 		stderr string
 	}{
 		{"UnknownField", []string{"exempt", "set", "contractor.address", "--section", "24(1)"}, 1, `field "contractor.address" cannot be exempt (one of contractor.name, site)`},
-		{"NoSection", []string{"exempt", "set", "site"}, 2, `Required flag "section" not set`},
+		{"NoSection", []string{"exempt", "set", "site"}, 2, "itad: error: --section is required\nitad: hint: see 'itad exempt set --help'\n"},
 		{"BadSection", []string{"exempt", "set", "site", "--section", "99"}, 1, "not an exemption of the Freedom of Information Act 2000"},
 		{"ClearNotExempt", []string{"exempt", "clear", "site"}, 1, "site is not withheld"},
 		{"BadFormat", []string{"foi", "--format", "pdf"}, 2, "use text, markdown, json or csv"},

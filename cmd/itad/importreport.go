@@ -104,6 +104,10 @@ var reportCommand = &cli.Command{
 		if format == "pdf" && len(by) > 0 {
 			return usageErr("--by does not apply to --format pdf, which shows totals by year, type and method")
 		}
+		years, err := yearsFlag(c)
+		if err != nil {
+			return err
+		}
 		if err := checkDisclose(c); err != nil {
 			return err
 		}
@@ -112,7 +116,7 @@ var reportCommand = &cli.Command{
 			return err
 		}
 		defer s.Close()
-		years, fin := c.IntSlice("year"), c.Bool("financial-year")
+		fin := c.Bool("financial-year")
 		payload := map[string]any{"years": years, "by": by, "financial_year": fin, "format": format}
 		var write func(io.Writer) error
 		if format == "pdf" {

@@ -154,7 +154,7 @@ func TestCLI_KeyRotate(t *testing.T) {
 	mustItad(t, f.db, "checkpoint", "export", "-o", cpFile)
 	oldFP, _ := certificateFingerprintFile(t, filepath.Join(f.dir, "itad-signing-cert.pem"))
 
-	if _, errOut, code := itad(t, f.db, "key", "rotate"); code != exitUsage || !strings.Contains(errOut, `Required flag "reason"`) {
+	if _, errOut, code := itad(t, f.db, "key", "rotate"); code != exitUsage || !strings.Contains(errOut, `--reason is required`) {
 		t.Fatalf("rotate without --reason: exit %d %s", code, errOut)
 	}
 	out := mustItad(t, f.db, "key", "rotate", "--reason", "yearly key change")

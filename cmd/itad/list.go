@@ -17,7 +17,7 @@ import (
 var listFlags = []cli.Flag{
 	&cli.StringFlag{Name: "type", Usage: "only devices of this `TYPE` (hdd, ssd, laptop ...)"},
 	&cli.StringFlag{Name: "method", Usage: "only disposals by this `METHOD` (shred, wipe ...)"},
-	&cli.IntSliceFlag{Name: "year", Usage: "only disposals in this calendar `YEAR` (repeatable)"},
+	&cli.StringSliceFlag{Name: "year", Usage: "only disposals in these calendar years: 2021, 2021-2024 or 2021,2022 (repeatable)"},
 	&cli.StringFlag{Name: "contractor", Usage: "only disposals by this recorded `CONTRACTOR`"},
 	&cli.StringFlag{Name: "site", Usage: "only devices at this `SITE` (case ignored)"},
 	&cli.StringFlag{Name: "batch", Usage: "only disposals in this batch `REF`"},
@@ -76,7 +76,11 @@ func listCommandAction(name, action string, write func(*ledger.Store, io.Writer,
 		if !oneOf(format, "text", "csv", "json") {
 			return usageErr("--format %q: use text, csv or json", format)
 		}
-		q := ledger.ListQuery{Type: c.String("type"), Method: c.String("method"), Years: c.IntSlice("year"),
+		years, err := yearsFlag(c) // conventions.go
+		if err != nil {
+			return err
+		}
+		q := ledger.ListQuery{Type: c.String("type"), Method: c.String("method"), Years: years,
 			Contractor: c.String("contractor"), Site: c.String("site"), Batch: c.String("batch"),
 			Uncertified: c.Bool("uncertified"), Since: c.String("since"), IncludeVoid: c.Bool("include-void")}
 		s, err := openLedger(c)

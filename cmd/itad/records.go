@@ -32,7 +32,8 @@ func optWeight(c *cli.Context, name string) (*int64, error) {
 	}
 	g, err := ledger.ParseWeight(c.String(name), "")
 	if err != nil {
-		return nil, usageErr("--%s: %s", name, strings.TrimPrefix(err.Error(), ledger.ErrInvalid.Error()+": "))
+		return nil, &userError{err: fmt.Errorf("--%s: %s", name, strings.TrimPrefix(err.Error(), ledger.ErrInvalid.Error()+": ")),
+			code: exitUsage, hint: "give the weight with its unit, e.g. 0.62kg or 620g"}
 	}
 	return &g, nil
 }
@@ -174,11 +175,11 @@ var deviceCommand = &cli.Command{
 			ArgsUsage: "SERIAL",
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "type", Required: true, Usage: "hdd, ssd, tape, usb, optical, memory-card, laptop, desktop, server, phone, tablet, network, printer, other"},
-				&cli.StringFlag{Name: "make"},
-				&cli.StringFlag{Name: "model"},
+				&cli.StringFlag{Name: "make", Usage: "manufacturer, e.g. Seagate"},
+				&cli.StringFlag{Name: "model", Usage: "model, e.g. Exos 7E8"},
 				&cli.Int64Flag{Name: "capacity", Usage: "capacity in GB"},
-				&cli.StringFlag{Name: "asset-tag"},
-				&cli.StringFlag{Name: "site"},
+				&cli.StringFlag{Name: "asset-tag", Usage: "the organisation's asset tag"},
+				&cli.StringFlag{Name: "site", Usage: "site where the device was held or the run took place"},
 			},
 			Action: func(c *cli.Context) error {
 				serial, err := oneArg(c, "SERIAL")
