@@ -332,7 +332,7 @@ func (s *Store) WriteDeviceList(w io.Writer, q ListQuery, format string) (int64,
 	}
 	err = s.ListDevices(q, func(r *DeviceListRow) error {
 		return lw.row(r, r.record, func() []string {
-			return []string{r.Serial, r.Type, r.Make, r.Model, r.Site, r.Method, r.DisposedOn, r.Contractor, r.Batch,
+			return []string{r.Serial, DeviceType(r.Type).Label(), r.Make, r.Model, r.Site, r.Method, r.DisposedOn, r.Contractor, r.Batch,
 				certifiedCell(r.DisposalUUID != "", r.Certified)}
 		})
 	})
@@ -361,7 +361,7 @@ func (s *Store) WriteDisposalList(w io.Writer, q ListQuery, format string) (int6
 			} else if r.Final {
 				final = "yes"
 			}
-			return []string{r.DisposedOn, r.Serial, r.Type, r.Site, r.Method, r.Contractor, r.Batch, wt, final,
+			return []string{r.DisposedOn, r.Serial, DeviceType(r.Type).Label(), r.Site, r.Method, r.Contractor, r.Batch, wt, final,
 				certifiedCell(r.Final && !r.Void, r.Certified), r.DisposalUUID}
 		})
 	})

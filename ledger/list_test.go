@@ -146,8 +146,8 @@ func TestLedger_WriteLists(t *testing.T) {
 		if err != nil || n != 1 {
 			t.Fatalf("%d rows, %v", n, err)
 		}
-		want := "SERIAL  TYPE  MAKE                    MODEL  SITE  METHOD  DATE  CONTRACTOR  BATCH  CERTIFIED\n" +
-			"S6      usb   =HYPERLINK(\"http://x\")  X 1    -     -       -     -           -      -\n"
+		want := "SERIAL  TYPE             MAKE                    MODEL  SITE  METHOD  DATE  CONTRACTOR  BATCH  CERTIFIED\n" +
+			"S6      USB flash drive  =HYPERLINK(\"http://x\")  X 1    -     -       -     -           -      -\n"
 		if b.String() != want {
 			t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 		}
