@@ -19,7 +19,7 @@ func TestCLI_DeviceAndDisposalList(t *testing.T) {
 			t.Fatalf("device list:\n%s", out)
 		}
 		for _, l := range lines[1:] {
-			if !strings.Contains(l, " hdd ") || !strings.Contains(l, "HQ Annex") || !strings.Contains(l, "2021-") {
+			if !strings.Contains(l, " Hard disk drive ") || !strings.Contains(l, "HQ Annex") || !strings.Contains(l, "2021-") {
 				t.Errorf("line does not match the filter: %q", l)
 			}
 		}
