@@ -204,8 +204,7 @@ func (s *csvSource) next() (int, []string, error) {
 						if ok {
 							spanned = append(spanned, pendingLine{n, bytes.Clone(l)})
 						}
-						s.pending = append(spanned, s.pending...)
-						return start, nil, &lineError{start, "a quoted field opens here and is not closed (a stray \" ?): this line is skipped"}
+						return s.unclosed(start, spanned)
 					}
 					spanned = append(spanned, pendingLine{n, bytes.Clone(l)})
 					line, cur, i = l, n, 0
@@ -225,6 +224,9 @@ func (s *csvSource) next() (int, []string, error) {
 				break
 			}
 			if line[i] != s.delim {
+				if len(spanned) > 0 {
+					return s.unclosed(start, spanned)
+				}
 				return cur, nil, &lineError{cur, fmt.Sprintf("extraneous %q after a quoted field, column %d (a quote inside a quoted field is written \"\")", string(line[i]), i+1)}
 			}
 			i++
@@ -240,6 +242,9 @@ func (s *csvSource) next() (int, []string, error) {
 			f = line[i : i+k]
 		}
 		if q := bytes.IndexByte(f, '"'); q >= 0 {
+			if len(spanned) > 0 {
+				return s.unclosed(start, spanned)
+			}
 			return cur, nil, &lineError{cur, fmt.Sprintf("bare \" in an unquoted field, column %d (quote the field, and write a quote in it as \"\")", i+q+1)}
 		}
 		s.buf = append(s.buf, f...)
@@ -261,6 +266,14 @@ func (s *csvSource) next() (int, []string, error) {
 		from = e
 	}
 	return start, s.rec, nil
+}
+
+// unclosed reports a quoted field opened on line start that does not
+// close as a field should, within maxQuotedLines: the lines after start
+// are read again as rows of their own.
+func (s *csvSource) unclosed(start int, spanned []pendingLine) (int, []string, error) {
+	s.pending = append(spanned, s.pending...)
+	return start, nil, &lineError{start, "a quoted field opens here and is not closed (a stray \" ?): this line is skipped"}
 }
 
 // xlsxSource reads the rows of one sheet of a workbook with excelize's
