@@ -126,12 +126,20 @@ func (s *Store) Import(name string, r io.Reader, opts ImportOptions) (ImportResu
 		return res, ie
 	}
 	width := len(header)
+	// A semicolon-separated file is from a locale that writes decimals
+	// with a comma (Excel in most of Europe): 0,675 kg is 0.675 kg there.
+	cs, _ := src.(*csvSource)
+	decimalComma := cs != nil && cs.delim == ';'
 	get := func(rec []string) func(string) string {
 		return func(c string) string {
-			if i, ok := col[c]; ok && i < len(rec) {
-				return rec[i]
+			i, ok := col[c]
+			if !ok || i >= len(rec) {
+				return ""
 			}
-			return ""
+			if v := rec[i]; decimalComma && c == "weight_kg" && strings.Count(v, ",") == 1 && !strings.Contains(v, ".") {
+				return strings.Replace(v, ",", ".", 1)
+			}
+			return rec[i]
 		}
 	}
 
