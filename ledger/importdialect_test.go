@@ -2,10 +2,13 @@ package ledger
 
 import (
 	"bytes"
+	"encoding/csv"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -287,4 +290,50 @@ func TestImportDialects_Regenerate(t *testing.T) {
 	for _, fx := range dialectFixtures {
 		t.Run(fx.file, func(t *testing.T) { checkDialect(t, filepath.Join(out, fx.file), fx.opts) })
 	}
+}
+
+// FuzzCSVSource: the CSV reader never panics, and on any input that
+// encoding/csv reads without error (with the delimiter detected from the
+// first line) it gives the same records.
+func FuzzCSVSource(f *testing.F) {
+	f.Add("a,b\n1,2\n")
+	f.Add("a;b\r\n\"x;\"\"y\";2\r\n\n3;\"multi\nline\"\n")
+	f.Add("a\tb\n\"open\n1\t2\n")
+	f.Add("a,b\n\"q\"x,1\nb\"c,2\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		src := newCSVSource(strings.NewReader(in))
+		var got [][]string
+		var bad bool
+		for i := 0; i < 10000; i++ {
+			_, rec, err := src.next()
+			if err == io.EOF {
+				break
+			}
+			var le *lineError
+			if errors.As(err, &le) {
+				bad = true
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, append([]string(nil), rec...))
+		}
+		var first string
+		for _, l := range strings.Split(in, "\n") {
+			if first = strings.TrimSuffix(l, "\r"); first != "" {
+				break
+			}
+		}
+		cr := csv.NewReader(strings.NewReader(in))
+		cr.Comma = rune(detectDelim([]byte(first)))
+		cr.FieldsPerRecord = -1
+		want, err := cr.ReadAll()
+		if err != nil || strings.Count(in, "\n") > maxQuotedLines {
+			return
+		}
+		if bad || !slices.EqualFunc(got, want, slices.Equal[[]string]) {
+			t.Fatalf("input %q: got %q (errors: %v), encoding/csv %q", in, got, bad, want)
+		}
+	})
 }
