@@ -112,6 +112,9 @@ func (s *Store) Import(name string, r io.Reader, opts ImportOptions) (ImportResu
 	var le *lineError
 	switch {
 	case errors.Is(err, io.EOF):
+		if x, ok := src.(*xlsxSource); ok {
+			return res, fileError(name, x.emptyProblem())
+		}
 		return res, fileError(name, "the file is empty: expected a header with at least the columns "+strings.Join(RequiredColumns, ","))
 	case errors.As(err, &le):
 		return res, &ImportError{File: name, Errors: []RowError{{le.line, "header", le.problem}}}

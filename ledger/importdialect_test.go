@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // The files in testdata/import/dialects are source.csv (written by hand,
@@ -336,4 +338,39 @@ func FuzzCSVSource(f *testing.F) {
 			t.Fatalf("input %q: got %q (errors: %v), encoding/csv %q", in, got, bad, want)
 		}
 	})
+}
+
+// TestImport_XLSXRowNumbers: problems in a workbook name the sheet's row
+// numbers (empty rows count), and --sheet picks the sheet.
+func TestImport_XLSXRowNumbers(t *testing.T) {
+	x := excelize.NewFile()
+	if _, err := x.NewSheet("Disposals"); err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string][]any{
+		"A1": {"Serial Number", "Device Type", "Disposal Method", "Contractor", "Date Destroyed", "Weight (kg)"},
+		"A2": {"X1", "hdd", "shred", "Acme Ltd", "2021-01-05", 0.6},
+		"A5": {"X2", "hdd", "melt", "Acme Ltd", "2021-01-05", "a lot"},
+	}
+	for cell, r := range rows {
+		if err := x.SetSheetRow("Disposals", cell, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "w.xlsx")
+	if err := x.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	s := mustOpen(t)
+	_, err := importFile(t, s, path, ImportOptions{})
+	if err == nil || !strings.Contains(err.Error(), `w.xlsx:1: file: sheet "Sheet1" is empty: the sheets are "Sheet1", "Disposals" (give one with --sheet NAME)`) {
+		t.Fatalf("first sheet (empty): %v", err)
+	}
+	_, err = importFile(t, s, path, ImportOptions{Sheet: "Disposals"})
+	want := "import w.xlsx: 2 errors, nothing imported\n" +
+		`w.xlsx:5: method: unknown method "melt" (one of overwrite, block-erase, crypto-erase, degauss, shred, disintegrate, pulverise, incinerate)` + "\n" +
+		"w.xlsx:5: weight_kg: " + weightProblem(t, "a lot")
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v\nwant %s", err, want)
+	}
 }

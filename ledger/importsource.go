@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -279,9 +280,16 @@ func (s *csvSource) unclosed(start int, spanned []pendingLine) (int, []string, e
 // xlsxSource reads the rows of one sheet of a workbook with excelize's
 // streaming iterator (the sheet's XML is not loaded whole).
 type xlsxSource struct {
-	f    *excelize.File
-	rows *excelize.Rows
-	row  int
+	f      *excelize.File
+	rows   *excelize.Rows
+	row    int
+	sheet  string
+	sheets []string
+}
+
+// emptyProblem says that the sheet read has no rows.
+func (s *xlsxSource) emptyProblem() string {
+	return fmt.Sprintf("sheet %q is empty: the sheets are %s (give one with --sheet NAME)", s.sheet, strings.Join(quoteAll(s.sheets), ", "))
 }
 
 func openXLSX(name string, r io.Reader, sheet string) (rowSource, error) {
@@ -305,7 +313,7 @@ func openXLSX(name string, r io.Reader, sheet string) (rowSource, error) {
 		f.Close()
 		return nil, fileError(name, fmt.Sprintf("sheet %q: %v", sheet, err))
 	}
-	return &xlsxSource{f: f, rows: rows}, nil
+	return &xlsxSource{f: f, rows: rows, sheet: sheet, sheets: sheets}, nil
 }
 
 func quoteAll(ss []string) []string {
@@ -484,11 +492,15 @@ func mapHeader(h []string, user map[string]string) (map[string]int, []string) {
 	return col, problems
 }
 
-// finishErrors orders errors by line (a row's errors keep their order),
+// finishErrors orders errors by line, a row's in column order,
 // keeps at most maxPerField of each field and adds a count of the rest
 // (counts: how many each field had in all).
 func finishErrors(errs []RowError, counts map[string]int) []RowError {
-	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
+	rank := func(f string) int { return slices.Index(ImportColumns, f) }
+	sort.SliceStable(errs, func(i, j int) bool {
+		a, b := errs[i], errs[j]
+		return a.Line < b.Line || a.Line == b.Line && rank(a.Field) < rank(b.Field)
+	})
 	seen := map[string]int{}
 	var order []string
 	out := errs[:0]
