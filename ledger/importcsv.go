@@ -35,9 +35,10 @@ type ImportError struct {
 // Error lists the problems one a line, as FILE:LINE: field: problem.
 func (e *ImportError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "import %s: %s, nothing imported", e.File, CountOf(int64(len(e.Errors)), "error", "errors"))
+	file := Printable(e.File)
+	fmt.Fprintf(&b, "import %s: %s, nothing imported", file, CountOf(int64(len(e.Errors)), "error", "errors"))
 	for _, r := range e.Errors {
-		fmt.Fprintf(&b, "\n%s:%d: %s: %s", e.File, r.Line, r.Field, r.Problem)
+		fmt.Fprintf(&b, "\n%s:%d: %s: %s", file, r.Line, r.Field, r.Problem)
 	}
 	return b.String()
 }
