@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -12,8 +11,10 @@ import (
 	"time"
 )
 
-// ImportColumns is the header of an import file. Every column must be
-// present (in any order); optional ones may be left empty.
+// ImportColumns are the columns of an import file, in any order. Those
+// in RequiredColumns must be there; the others may be absent or empty.
+// Headers may also be written as in ImportAliases, or mapped with
+// ImportOptions.Map.
 var ImportColumns = []string{"serial", "asset_tag", "type", "make", "model", "capacity_gb", "site", "method",
 	"standard", "tool", "verified", "contractor", "disposed_on", "weight_kg", "batch", "operator", "witness", "notes"}
 
@@ -34,9 +35,10 @@ type ImportError struct {
 // Error lists the problems one a line, as FILE:LINE: field: problem.
 func (e *ImportError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "import %s: %s, nothing imported", e.File, CountOf(int64(len(e.Errors)), "error", "errors"))
+	file := Printable(e.File)
+	fmt.Fprintf(&b, "import %s: %s, nothing imported", file, CountOf(int64(len(e.Errors)), "error", "errors"))
 	for _, r := range e.Errors {
-		fmt.Fprintf(&b, "\n%s:%d: %s: %s", e.File, r.Line, r.Field, r.Problem)
+		fmt.Fprintf(&b, "\n%s:%d: %s: %s", file, r.Line, r.Field, r.Problem)
 	}
 	return b.String()
 }
@@ -63,7 +65,21 @@ type ImportOptions struct {
 	// Progress, when set, is called every few thousand rows with the number
 	// of bytes read so far.
 	Progress func(bytesRead int64)
+	// Encoding of a CSV file without a byte-order mark: "" or utf-8,
+	// windows-1252 or latin1 (ImportEncodings).
+	Encoding string
+	// Map names columns whose headers are not in ImportAliases:
+	// normalised header → column (ParseColumnMap).
+	Map map[string]string
+	// Sheet is the sheet of an .xlsx workbook to read; "" is the first.
+	Sheet string
+	// DryRun checks the file and computes the result without keeping
+	// anything.
+	DryRun bool
 }
+
+// errDryRun rolls back a dry run's transaction.
+var errDryRun = errors.New("dry run")
 
 // importPayload is the payload of a device.import event: one new device
 // with its disposal. itad wrote one such event a row before imports
@@ -74,10 +90,6 @@ type importPayload struct {
 	Disposal Disposal `json:"disposal"`
 }
 
-// maxImportErrors stops collecting problems past this many (the import is
-// refused either way); the message says so.
-const maxImportErrors = 10000
-
 // Import reads a CSV file in the import format (see ImportColumns) and
 // records its devices and disposals in one transaction. The file is
 // streamed; every row is validated, and if any row is bad nothing is
@@ -87,28 +99,56 @@ const maxImportErrors = 10000
 func (s *Store) Import(name string, r io.Reader, opts ImportOptions) (ImportResult, error) {
 	res := ImportResult{File: name}
 	ie := &ImportError{File: name}
+	im := &importer{file: name, res: &res, ie: ie, contractors: map[string]int64{}, batches: map[string]batchInfo{},
+		kept: map[string]int{}, counts: map[string]int{}}
 	h := sha256.New()
 	cr := &countingReader{r: io.TeeReader(r, h)}
-	rd := csv.NewReader(cr)
-	rd.ReuseRecord = true
-	rd.FieldsPerRecord = -1
-
-	header, err := rd.Read()
-	if errors.Is(err, io.EOF) {
-		return res, &ImportError{File: name, Errors: []RowError{{1, "header", "the file is empty: expected header " + strings.Join(ImportColumns, ",")}}}
-	}
+	src, err := openSource(name, cr, opts)
 	if err != nil {
-		return res, &ImportError{File: name, Errors: []RowError{{1, "header", err.Error()}}}
+		return res, err
 	}
-	col, problems := mapHeader(header)
+	defer src.close()
+
+	_, header, err := src.next()
+	var le *lineError
+	switch {
+	case errors.Is(err, io.EOF):
+		if x, ok := src.(*xlsxSource); ok {
+			return res, fileError(name, x.emptyProblem())
+		}
+		return res, fileError(name, "the file is empty: expected a header with at least the columns "+strings.Join(RequiredColumns, ","))
+	case errors.As(err, &le):
+		return res, &ImportError{File: name, Errors: []RowError{{le.line, "header", le.problem}}}
+	case err != nil:
+		return res, fmt.Errorf("read %s: %w", name, err)
+	}
+	col, problems := mapHeader(header, opts.Map)
 	if len(problems) > 0 {
 		for _, p := range problems {
 			ie.Errors = append(ie.Errors, RowError{1, "header", p})
 		}
 		return res, ie
 	}
+	width := len(header)
+	// A semicolon-separated file is from a locale that writes decimals
+	// with a comma (Excel in most of Europe): 0,675 kg is 0.675 kg there.
+	cs, _ := src.(*csvSource)
+	decimalComma := cs != nil && cs.delim == ';'
+	get := func(rec []string) func(string) string {
+		return func(c string) string {
+			i, ok := col[c]
+			if !ok || i >= len(rec) {
+				return ""
+			}
+			if v := rec[i]; decimalComma && c == "weight_kg" && strings.Count(v, ",") == 1 && !strings.Contains(v, ".") {
+				return strings.Replace(v, ",", ".", 1)
+			}
+			return rec[i]
+		}
+	}
 
-	im := &importer{file: name, res: &res, ie: ie, contractors: map[string]int64{}, batches: map[string]batchInfo{}}
+	_, im.xlsx = src.(*xlsxSource)
+	im.encodingGiven = opts.Encoding != ""
 	err = s.write(opts.Reason, func(t *txn) error {
 		im.t = t
 		rules := rowRules{now: t.now, allowUnusual: opts.AllowUnusualWeight}
@@ -122,32 +162,33 @@ func (s *Store) Import(name string, r io.Reader, opts ImportOptions) (ImportResu
 		im.former = former
 		chunk := make([]parsedRow, 0, importChunk)
 		for {
-			rec, err := rd.Read()
+			line, rec, err := src.next()
 			if errors.Is(err, io.EOF) {
 				break
 			}
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				im.errOut(pe.StartLine, "csv", pe.Err)
-				if !errors.Is(pe.Err, csv.ErrFieldCount) {
-					break // the CSV cannot be read past a quoting error
-				}
+			if errors.As(err, &le) {
+				im.errOut(le.line, "csv", errors.New(le.problem))
 				continue
 			} else if err != nil {
 				return fmt.Errorf("read %s: %w", name, err)
 			}
-			line, _ := rd.FieldPos(0)
 			res.Rows++
 			if opts.Progress != nil && res.Rows%4096 == 0 {
 				opts.Progress(cr.n)
 			}
-			if len(rec) != len(ImportColumns) {
-				im.errOut(line, "csv", fmt.Errorf("%d fields, expected %d", len(rec), len(ImportColumns)))
+			if len(rec) > width && strings.TrimSpace(strings.Join(rec[width:], "")) != "" {
+				im.errOut(line, "csv", fmt.Errorf("%d fields, the header has %d", len(rec), width))
 				continue
 			}
-			dev, disp, field, err := parseImportRow(func(c string) string { return rec[col[c]] }, rules)
-			if err != nil {
-				im.errOut(line, field, err)
+			if len(rec) < width && !im.xlsx {
+				im.errOut(line, "csv", fmt.Errorf("%d fields, the header has %d", len(rec), width))
+				continue
+			}
+			dev, disp, bad := parseImportRow(get(rec), rules)
+			if len(bad) > 0 {
+				for _, b := range bad {
+					im.errOut(line, b.field, b.err)
+				}
 				continue
 			}
 			chunk = append(chunk, parsedRow{line, dev, disp})
@@ -165,9 +206,13 @@ func (s *Store) Import(name string, r io.Reader, opts ImportOptions) (ImportResu
 			return err
 		}
 		if len(ie.Errors) > 0 {
+			ie.Errors = finishErrors(ie.Errors, im.counts)
 			return ie
 		}
 		res.SHA256 = hex.EncodeToString(h.Sum(nil))
+		if opts.DryRun {
+			return errDryRun
+		}
 		if res.DevicesAdded+res.DisposalsAdded == 0 {
 			return nil // nothing changed: record nothing
 		}
@@ -177,8 +222,8 @@ func (s *Store) Import(name string, r io.Reader, opts ImportOptions) (ImportResu
 	if opts.Progress != nil {
 		opts.Progress(cr.n)
 	}
-	if len(ie.Errors) >= maxImportErrors {
-		ie.Errors = append(ie.Errors, RowError{0, "file", fmt.Sprintf("more than %d errors: stopped listing", maxImportErrors)})
+	if errors.Is(err, errDryRun) {
+		err = nil
 	}
 	return res, err
 }
@@ -219,12 +264,33 @@ type importer struct {
 	hbuf                  []byte
 	nPending              int
 	nextDevID, nextDisID  int64 // 0: read max(id) before use
+
+	// Lines of the devices this import adds, by id from firstDevID: a
+	// serial repeated in the file names the line it first appears on.
+	firstDevID int64
+	devLines   []int32
+
+	xlsx, encodingGiven bool
+	stage               int            // 0 reading rows, 1 checking them against the ledger (chunk)
+	kept                map[string]int // errors listed, by stage and field
+	counts              map[string]int // errors found, by field
 }
 
+// errOut records a problem. Each stage finds a field's problems in line
+// order, so keeping the first maxPerField of each field from each stage
+// keeps the first maxPerField by line once sorted (finishErrors).
 func (im *importer) errOut(line int, field string, err error) {
-	if len(im.ie.Errors) < maxImportErrors {
-		im.ie.Errors = append(im.ie.Errors, RowError{line, field, rowProblem(err)})
+	im.counts[field]++
+	k := strconv.Itoa(im.stage) + field
+	if im.kept[k] >= maxPerField {
+		return
 	}
+	im.kept[k]++
+	p := rowProblem(err)
+	if strings.Contains(p, "not valid UTF-8") && !im.encodingGiven {
+		p += ": the file is not UTF-8; if it was saved by Excel or another program as Windows-1252 (ANSI), import it with --encoding windows-1252 (or latin1)"
+	}
+	im.ie.Errors = append(im.ie.Errors, RowError{line, field, Printable(p)})
 }
 
 // rowProblem is an error as one line of an import report: a rule's
@@ -244,6 +310,8 @@ func (im *importer) chunk(rows []parsedRow) error {
 		return nil
 	}
 	t := im.t
+	im.stage = 1
+	defer func() { im.stage = 0 }()
 	// Which serials are already recorded: one query for the chunk.
 	exists := map[string]bool{}
 	keys := make([]any, 0, len(rows))
@@ -366,6 +434,10 @@ func (im *importer) addNew(r parsedRow, cID int64, batchID *int64) error {
 			return err
 		}
 	}
+	if im.firstDevID == 0 {
+		im.firstDevID = im.nextDevID
+	}
+	im.devLines = append(im.devLines, int32(r.line))
 	dev, disp := r.dev, r.disp
 	dev.UUID = newUUID()
 	disp.UUID, disp.Final, disp.Serial = newUUID(), true, dev.Serial
@@ -468,6 +540,15 @@ func (im *importer) existing(r parsedRow, cID int64, batchID *int64, batchClosed
 	if err != nil {
 		return err
 	}
+	fileLine := 0 // the line of this file that added the device, if one did
+	if i := existingID - im.firstDevID; im.firstDevID > 0 && i >= 0 && i < int64(len(im.devLines)) {
+		fileLine = int(im.devLines[i])
+	}
+	if fileLine > 0 && !existing.sameData(dev) {
+		im.errOut(r.line, "serial", fmt.Errorf("serial %s is also on line %d, with different device data: line %d has %s; this line has %s "+
+			"(one device a serial: correct one of the lines)", dev.Serial, fileLine, fileLine, existing.describe(), dev.describe()))
+		return nil
+	}
 	if !existing.sameData(dev) {
 		im.errOut(r.line, "serial", fmt.Errorf("serial %s is already in the ledger with different device data: the file has %s; the ledger has %s",
 			dev.Serial, dev.describe(), existing.describe()))
@@ -510,35 +591,6 @@ func (im *importer) existing(r parsedRow, cID int64, batchID *int64, batchClosed
 	return nil
 }
 
-// mapHeader maps column names to positions and lists what is wrong with
-// the header: unknown, duplicated or missing columns.
-func mapHeader(h []string) (map[string]int, []string) {
-	col := map[string]int{}
-	var problems []string
-	known := map[string]bool{}
-	for _, c := range ImportColumns {
-		known[c] = true
-	}
-	for i, c := range h {
-		c = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(c, "\ufeff")))
-		if !known[c] {
-			problems = append(problems, fmt.Sprintf("unknown column %q (the columns are %s)", c, strings.Join(ImportColumns, ",")))
-			continue
-		}
-		if _, dup := col[c]; dup {
-			problems = append(problems, fmt.Sprintf("column %q appears twice", c))
-			continue
-		}
-		col[c] = i
-	}
-	for _, c := range ImportColumns {
-		if _, ok := col[c]; !ok {
-			problems = append(problems, fmt.Sprintf("missing column %q", c))
-		}
-	}
-	return col, problems
-}
-
 // rowRules is what the rules need to check one import row: the clock
 // (for dates) and whether unusual weights are accepted.
 type rowRules struct {
@@ -546,57 +598,92 @@ type rowRules struct {
 	allowUnusual bool
 }
 
-// parseImportRow turns one CSV row into a device and a disposal, or names
-// the first bad field. Weights and dates go through the rules a disposal
-// recorded on the command line does (CheckWeight, CheckRecordDate).
-func parseImportRow(get func(string) string, rules rowRules) (Device, Disposal, string, error) {
+// fieldErr is one bad field of a row.
+type fieldErr struct {
+	field string
+	err   error
+}
+
+// parseImportRow turns one row into a device and a disposal, or lists
+// every bad field (one problem a field). Weights and dates go through the
+// rules a disposal recorded on the command line does (CheckWeight,
+// CheckRecordDate).
+func parseImportRow(get func(string) string, rules rowRules) (Device, Disposal, []fieldErr) {
 	dev := Device{Serial: get("serial"), AssetTag: get("asset_tag"), Type: DeviceType(get("type")),
 		Make: get("make"), Model: get("model"), Site: get("site")}
 	disp := Disposal{Method: Method(get("method")), Standard: get("standard"), Tool: get("tool"),
 		Verified: get("verified"), Contractor: get("contractor"), DisposedOn: get("disposed_on"),
 		Batch: get("batch"), Operator: get("operator"), Witness: get("witness"), Notes: get("notes")}
+	var bad []fieldErr
+	has := func(f string) bool {
+		for _, b := range bad {
+			if b.field == f {
+				return true
+			}
+		}
+		return false
+	}
+	add := func(f string, err error) {
+		if err != nil && !has(f) {
+			bad = append(bad, fieldErr{f, err})
+		}
+	}
 	if strings.TrimSpace(dev.Serial) == "" {
-		return dev, disp, "serial", fmt.Errorf("serial is required")
+		add("serial", fmt.Errorf("serial is required"))
 	}
 	if c := strings.TrimSpace(get("capacity_gb")); c != "" {
 		n, err := strconv.ParseInt(c, 10, 64)
 		if err != nil || n < 0 {
-			return dev, disp, "capacity_gb", fmt.Errorf("capacity %q is not a whole number of GB", c)
+			add("capacity_gb", fmt.Errorf("capacity %q is not a whole number of GB", c))
+		} else {
+			dev.CapacityGB = &n
 		}
-		dev.CapacityGB = &n
+	}
+	// Each text field on its own, so that every bad one is named.
+	for _, f := range [...][2]string{{"serial", dev.Serial}, {"asset_tag", dev.AssetTag}, {"type", string(dev.Type)},
+		{"make", dev.Make}, {"model", dev.Model}, {"site", dev.Site}, {"standard", disp.Standard}, {"tool", disp.Tool},
+		{"verified", disp.Verified}, {"contractor", disp.Contractor}, {"batch", disp.Batch},
+		{"operator", disp.Operator}, {"witness", disp.Witness}} {
+		add(f[0], checkText(f[0], f[1], 1<<20))
+	}
+	if strings.TrimSpace(disp.Contractor) == "" {
+		add("contractor", fmt.Errorf("contractor is required"))
 	}
 	if err := dev.Validate(); err != nil {
-		return dev, disp, fieldOf(err, "type"), err
+		add(fieldOf(err, "type"), err)
 	}
 	if w := strings.TrimSpace(get("weight_kg")); w != "" {
 		g, err := ParseWeight(w, "kg")
 		if err != nil {
-			return dev, disp, "weight_kg", err
+			add("weight_kg", err)
+		} else {
+			disp.WeightG = &g
 		}
-		disp.WeightG = &g
 	}
 	if _, err := ParseMethod(string(disp.Method)); err != nil {
-		return dev, disp, "method", err
+		add("method", err)
 	}
 	if _, err := ParseDate(disp.DisposedOn); err != nil {
-		return dev, disp, "disposed_on", err
+		add("disposed_on", err)
 	}
 	if _, err := ParseVerified(disp.Verified); err != nil {
-		return dev, disp, "verified", err
+		add("verified", err)
 	}
-	if err := disp.Validate(); err != nil {
-		return dev, disp, fieldOf(err, "contractor"), err
+	if !has("method") && !has("disposed_on") && !has("verified") && !has("weight_kg") {
+		if err := disp.Validate(); err != nil {
+			add(fieldOf(err, "contractor"), err)
+		}
 	}
-	if err := CheckMethodForType(disp.Method, dev.Type); err != nil {
-		return dev, disp, "method", err
+	if !has("method") && !has("type") {
+		add("method", CheckMethodForType(disp.Method, dev.Type))
 	}
-	if err := CheckRecordDate("date", disp.DisposedOn, rules.now); err != nil {
-		return dev, disp, "disposed_on", err
+	if !has("disposed_on") {
+		add("disposed_on", CheckRecordDate("date", disp.DisposedOn, rules.now))
 	}
-	if err := CheckWeight(dev.Type, disp.WeightG, rules.allowUnusual || hasUnusualMarker(disp.Notes)); err != nil {
-		return dev, disp, "weight_kg", err
+	if !has("weight_kg") && !has("type") {
+		add("weight_kg", CheckWeight(dev.Type, disp.WeightG, rules.allowUnusual || hasUnusualMarker(disp.Notes)))
 	}
-	return dev, disp, "", nil
+	return dev, disp, bad
 }
 
 // fieldOf finds which column a validation error is about from its text

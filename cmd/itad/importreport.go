@@ -14,23 +14,41 @@ import (
 
 var importCommand = &cli.Command{
 	Name:      "import",
-	Usage:     "import devices and disposals from a CSV file",
-	ArgsUsage: "FILE.csv",
-	Description: "The file must have this header (columns in any order; optional ones may be empty):\n\n  " +
+	Usage:     "import devices and disposals from a CSV file or an .xlsx workbook",
+	ArgsUsage: "FILE.csv|FILE.xlsx",
+	Description: "The file's header names its columns, in any order:\n\n  " +
 		strings.Join(ledger.ImportColumns, ",") + "\n\n" +
+		"Only " + strings.Join(ledger.RequiredColumns, ", ") + " are required; the others may be left out or empty.\n" +
+		"Headers are matched ignoring case, spaces, punctuation and a unit in brackets, and these\n" +
+		"names are known too (give others with --map 'Your Header=column'):\n\n" + aliasTable() + "\n" +
+		"CSV: comma, semicolon or tab separated (from the header line); UTF-8 with or without BOM,\n" +
+		"UTF-16 with BOM, or --encoding windows-1252|latin1. .xlsx: the first sheet, or --sheet NAME;\n" +
+		"lines are the sheet's row numbers.\n" +
 		"weight_kg is kilograms with up to three decimals; disposed_on is YYYY-MM-DD.\n" +
 		"Each row is checked as 'itad dispose' checks one: dates, plausible weights, and each\n" +
 		"device's life in order (rows for one device in file order).\n" +
 		"The whole file is checked: if any row is bad, nothing is imported and every problem is\n" +
 		"listed as FILE:LINE: field: problem. Rows already in the ledger are skipped, so importing\n" +
-		"the same file twice changes nothing. New contractors and batches are created and reported.",
+		"the same file twice changes nothing. New contractors and batches are created and reported.\n" +
+		"--dry-run checks the file and says what would be added, writing nothing (same exit status).",
 	Flags: []cli.Flag{&cli.StringFlag{Name: "reason", Usage: "why, recorded in the audit trail"},
 		&cli.BoolFlag{Name: "allow-unusual-weight", Usage: "accept weights outside the plausible range for their type in every row " +
-			"(one row says so with \"unusual\" in its notes)"}},
+			"(one row says so with \"unusual\" in its notes)"},
+		&cli.StringFlag{Name: "encoding", Usage: "encoding of a CSV file without a byte-order mark: utf-8 (default), windows-1252 or latin1"},
+		&cli.StringSliceFlag{Name: "map", Usage: "name a column whose header itad does not know, as 'Your Header=column' (repeatable)"},
+		&cli.StringFlag{Name: "sheet", Usage: "the sheet of an .xlsx workbook to import (default: the first)"},
+		&cli.BoolFlag{Name: "dry-run", Usage: "check the file and print what would be added, without writing anything"}},
 	Action: func(c *cli.Context) error {
 		name, err := oneArg(c, "FILE.csv")
 		if err != nil {
 			return err
+		}
+		colMap, err := ledger.ParseColumnMap(c.StringSlice("map"))
+		if err != nil {
+			return usageErr("%s", strings.TrimPrefix(err.Error(), ledger.ErrInvalid.Error()+": "))
+		}
+		if e := strings.ToLower(c.String("encoding")); e != "" && !oneOf(e, append(ledger.ImportEncodings, "utf8", "cp1252", "iso-8859-1")...) {
+			return usageErr("--encoding %q: use %s", c.String("encoding"), strings.Join(ledger.ImportEncodings, ", "))
 		}
 		f, err := os.Open(name)
 		if err != nil {
@@ -44,7 +62,8 @@ var importCommand = &cli.Command{
 		defer s.Close()
 		bar := newProgress(c, fileLabel("import", name), fileSize(f)).Bytes()
 		res, err := s.Import(name, f, ledger.ImportOptions{Reason: c.String("reason"), Progress: bar.Set,
-			AllowUnusualWeight: c.Bool("allow-unusual-weight")})
+			AllowUnusualWeight: c.Bool("allow-unusual-weight"), Encoding: c.String("encoding"), Map: colMap,
+			Sheet: c.String("sheet"), DryRun: c.Bool("dry-run")})
 		bar.Done()
 		var ie *ledger.ImportError
 		if errors.As(err, &ie) {
@@ -60,9 +79,15 @@ var importCommand = &cli.Command{
 			return printJSON(c, res)
 		}
 		w := c.App.Writer
-		fmt.Fprintf(w, "imported %s: %s, %s added, %s added, %s already recorded\n", name,
-			ledger.CountOf(int64(res.Rows), "row", "rows"), ledger.CountOf(int64(res.DevicesAdded), "device", "devices"),
-			ledger.CountOf(int64(res.DisposalsAdded), "disposal", "disposals"), ledger.Thousands(int64(res.Unchanged)))
+		rows, devs, disps := ledger.CountOf(int64(res.Rows), "row", "rows"), ledger.CountOf(int64(res.DevicesAdded), "device", "devices"),
+			ledger.CountOf(int64(res.DisposalsAdded), "disposal", "disposals")
+		if c.Bool("dry-run") {
+			fmt.Fprintf(w, "dry run of %s: %s, %s and %s would be added, %s already recorded; nothing was written\n", name,
+				rows, devs, disps, ledger.Thousands(int64(res.Unchanged)))
+		} else {
+			fmt.Fprintf(w, "imported %s: %s, %s added, %s added, %s already recorded\n", name,
+				rows, devs, disps, ledger.Thousands(int64(res.Unchanged)))
+		}
 		if len(res.NewContractors) > 0 {
 			fmt.Fprintf(w, "new contractors (%d): %s\n", len(res.NewContractors), firstFew(res.NewContractors, "; "))
 		}
@@ -161,6 +186,15 @@ func annualPDF(s *ledger.Store, years []int, fin bool) ([]byte, error) {
 	}
 	return certificate.RenderAnnualReport(certificate.AnnualReport{Org: org, FinancialYear: fin, AsOf: asOf,
 		ByYear: rs[0], ByType: rs[1], ByMethod: rs[2], ByCategory: rs[3], WeightRule: ledger.WeightRule})
+}
+
+// aliasTable lists the header names import knows for each column.
+func aliasTable() string {
+	var b strings.Builder
+	for _, col := range ledger.ImportColumns {
+		fmt.Fprintf(&b, "  %-12s %s\n", col, strings.Join(ledger.ImportAliases[col], ", "))
+	}
+	return b.String()
 }
 
 // firstFew joins up to ten names and says how many more there are.
