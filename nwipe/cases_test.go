@@ -216,3 +216,19 @@ func TestMethodFor(t *testing.T) {
 		}
 	}
 }
+
+// A run killed before its summary, then a fresh run appended to the same
+// log: the first stays incomplete, the second is read on its own.
+func TestParse_CutOffThenRerun(t *testing.T) {
+	first := logOf("PRNG Stream", "", "", "")
+	second := strings.ReplaceAll(logOf("Fill With Zeros", okErrRow,
+		"       sdb | Erased |  100MB/s | 00:29:59 | TOSHIBA DT01ACA050/X3UABC12", "2R+B+VL"), "2025/06/01", "2025/06/02")
+	ds, err := Parse("t.txt", strings.NewReader(first+second), time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 2 || ds[0].Status != StatusIncomplete || ds[0].Sanitised() || ds[0].MethodName != "PRNG Stream" ||
+		!ds[1].Sanitised() || ds[1].Line != 8 || ds[1].Start.Day() != 2 || ds[0].End.Day() != 1 {
+		t.Fatalf("%+v", ds)
+	}
+}

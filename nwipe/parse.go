@@ -97,7 +97,9 @@ func Parse(name string, r io.Reader, loc *time.Location) ([]Device, error) {
 			continue
 		}
 		tbl = noTable
-		if cur.closed {
+		// A run ends at its Total Throughput line; a run cut off before it
+		// ends where the next run starts finding devices.
+		if cur.closed || strings.HasPrefix(msg, "Found ") && cur.started() {
 			cur = newRun(name)
 			runs = append(runs, cur)
 		}
@@ -239,6 +241,16 @@ func readFound(r *run, name, rest string, lineNo int) {
 	} else if len(parts) == 3 {
 		d.Model = strings.TrimSpace(parts[2])
 	}
+}
+
+// started reports whether any device in the run has begun its wipe.
+func (r *run) started() bool {
+	for _, d := range r.devices {
+		if !d.Start.IsZero() {
+			return true
+		}
+	}
+	return false
 }
 
 // device returns the run's device at path, adding it first seen at lineNo.
