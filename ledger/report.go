@@ -136,31 +136,10 @@ func (s *Store) readSnapshot(fn func(readQuerier) error) error {
 }
 
 func report(db readQuerier, q ReportQuery) ([]ReportRow, error) {
-	yearCol := "x.year"
-	if q.FinancialYear {
-		yearCol = "x.fin_year"
+	query, args, err := reportSQL(q)
+	if err != nil {
+		return nil, err
 	}
-	cols := []string{yearCol}
-	for _, f := range q.By {
-		c, ok := reportColumn[f]
-		if !ok {
-			return nil, fmt.Errorf("%w: cannot group by %q", ErrInvalid, f)
-		}
-		cols = append(cols, c)
-	}
-	query := weightCTE + ` SELECT ` + strings.Join(cols, ", ") + `, count(*), coalesce(sum(` + weightExpr + `), 0),
-		count(` + weightExpr + `), count(a.share)
-		FROM disposals x JOIN devices d ON d.id = x.device_id JOIN contractors c ON c.id = x.contractor_id
-		` + weightJoin + `
-		WHERE x.is_final = 1`
-	var args []any
-	if len(q.Years) > 0 {
-		query += ` AND ` + yearCol + ` IN (` + strings.TrimSuffix(strings.Repeat("?,", len(q.Years)), ",") + `)`
-		for _, y := range q.Years {
-			args = append(args, y)
-		}
-	}
-	query += ` GROUP BY ` + strings.Join(cols, ", ") + ` ORDER BY ` + strings.Join(cols, ", ")
 	rows, err := db.Query(query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
@@ -184,6 +163,36 @@ func report(db readQuerier, q ReportQuery) ([]ReportRow, error) {
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// reportSQL is the query Report runs for q and its arguments.
+func reportSQL(q ReportQuery) (string, []any, error) {
+	yearCol := "x.year"
+	if q.FinancialYear {
+		yearCol = "x.fin_year"
+	}
+	cols := []string{yearCol}
+	for _, f := range q.By {
+		c, ok := reportColumn[f]
+		if !ok {
+			return "", nil, fmt.Errorf("%w: cannot group by %q", ErrInvalid, f)
+		}
+		cols = append(cols, c)
+	}
+	cte, args := weightCTEYears(strings.TrimPrefix(yearCol, "x."), q.Years)
+	query := cte + ` SELECT ` + strings.Join(cols, ", ") + `, count(*), coalesce(sum(` + weightExpr + `), 0),
+		count(` + weightExpr + `), count(a.share)
+		FROM disposals x JOIN devices d ON d.id = x.device_id JOIN contractors c ON c.id = x.contractor_id
+		` + weightJoin + `
+		WHERE x.is_final = 1`
+	if len(q.Years) > 0 {
+		query += ` AND ` + yearCol + ` IN (` + strings.TrimSuffix(strings.Repeat("?,", len(q.Years)), ",") + `)`
+		for _, y := range q.Years {
+			args = append(args, y)
+		}
+	}
+	query += ` GROUP BY ` + strings.Join(cols, ", ") + ` ORDER BY ` + strings.Join(cols, ", ")
+	return query, args, nil
 }
 
 // MarshalJSON writes only the grouped fields, in a stable order:
@@ -365,19 +374,46 @@ const WeightRule = "An item with a weight of its own counts that weight. A destr
 //
 // A query using it joins weightJoin (alias a) and reads an item's weight
 // as weightExpr (NULL when unweighed) and its source as sourceExpr. The
-// /*runs*/ comments are where weightCTEFor narrows it to some runs.
+// /*runs*/ comments are where weightCTEFor and weightCTEYears narrow it to
+// some runs. is_final is written +x.is_final so that the planner never
+// drives the CTE from the disposals_final_year index (every final
+// disposal of every year) instead of the run's disposals_batch.
 const weightCTE = `WITH bw AS (
 	SELECT x.batch_id AS batch_id, b.gross_weight_g - coalesce(sum(x.weight_g), 0) AS rest,
 		count(*) - count(x.weight_g) AS n
 	FROM disposals x JOIN batches b ON b.id = x.batch_id
-	WHERE x.is_final = 1 AND b.gross_weight_g IS NOT NULL /*runs*/
+	WHERE +x.is_final = 1 AND b.gross_weight_g IS NOT NULL /*runs*/
 	GROUP BY x.batch_id, b.gross_weight_g
 ), alloc AS (
 	SELECT x.id AS id, bw.rest / bw.n +
 		(row_number() OVER (PARTITION BY x.batch_id ORDER BY d.serial_key, x.id) <= bw.rest % bw.n) AS share
 	FROM disposals x JOIN devices d ON d.id = x.device_id JOIN bw ON bw.batch_id = x.batch_id
-	WHERE x.is_final = 1 AND x.weight_g IS NULL AND bw.rest > 0 AND bw.n > 0 /*runs*/
+	WHERE +x.is_final = 1 AND x.weight_g IS NULL AND bw.rest > 0 AND bw.n > 0 /*runs*/
 )`
+
+// weightCTEYears is weightCTE computed only for the weighed runs that
+// have a final disposition in one of the years asked (yearCol "year" or
+// "fin_year"): a run's shares depend only on its own disposals, whatever
+// their years, so the weights of the years' items are the same as with
+// weightCTE, and a report of two years need not visit every final
+// disposal of every year. With no years it narrows to the weighed runs.
+// It returns the arguments its placeholders take (they come before the
+// query's own).
+func weightCTEYears(yearCol string, years []int) (string, []any) {
+	if len(years) == 0 {
+		return strings.ReplaceAll(weightCTE, "/*runs*/", `AND x.batch_id IN (SELECT r.id FROM batches r WHERE r.gross_weight_g IS NOT NULL)`), nil
+	}
+	in := strings.TrimSuffix(strings.Repeat("?,", len(years)), ",")
+	runs := `AND x.batch_id IN (SELECT r.id FROM batches r WHERE r.gross_weight_g IS NOT NULL AND EXISTS (
+		SELECT 1 FROM disposals y WHERE y.batch_id = r.id AND +y.is_final = 1 AND y.` + yearCol + ` IN (` + in + `)))`
+	var args []any
+	for range 2 { // bw and alloc each narrow to the runs
+		for _, y := range years {
+			args = append(args, y)
+		}
+	}
+	return strings.ReplaceAll(weightCTE, "/*runs*/", runs), args
+}
 
 const (
 	weightJoin = `LEFT JOIN alloc a ON a.id = x.id`
