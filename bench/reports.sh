@@ -13,7 +13,9 @@
 # "weighed" (the same, with every destruction run closed with a gross
 # weight, so that unweighed items take a share of it). Both are built by
 # this build's import once and cached in bench/out/reports/ (delete the
-# files there to rebuild); each build reads its own copy.
+# files there to rebuild); each build reads its own copy. With a BASE, the
+# outputs of both builds are compared byte for byte and any question whose
+# output differs is named.
 # The machine has 2 cores and is noisy: compare the figures of one run.
 set -euo pipefail
 N=${1:-1000000}
@@ -89,10 +91,21 @@ for ledger in plain weighed; do
       fi
     done
   done
-  echo "ledger $ledger:"
+  same=""
+  if [ "$versions" = "old new" ]; then # the figures must not change
+    for q in "${questions[@]}"; do
+      declare -n a="args_$q"
+      for v in old new; do
+        "$out/itad-$v" --db "$out/$v.db" "${a[@]}" > "$out/$v-$q.out"
+        [ "$q" = export1 ] && mv "$out/x.csv" "$out/$v-$q.out"
+      done
+      cmp -s "$out/old-$q.out" "$out/new-$q.out" || same+=" $q"
+    done
+  fi
+  echo "ledger $ledger:${same:+ OUTPUTS DIFFER from the base:$same}"
   for q in "${questions[@]}"; do
     declare -n a="args_$q"
-    line=$(printf '  %-40s' "${a[*]}" | sed "s#$out/##")
+    line=$(printf '  %-40s' "$(echo "${a[*]}" | sed "s#$out/##")")
     for v in $versions shell; do
       [ -s "$out/$v-$q.times" ] || continue
       read -r t m < <(median "$out/$v-$q.times")
@@ -101,4 +114,4 @@ for ledger in plain weighed; do
     echo "$line"
   done
 done
-rm -f "$out"/old.db* "$out"/new.db* "$out"/shell.db* "$out/x.csv"
+rm -f "$out"/old.db* "$out"/new.db* "$out"/shell.db* "$out/x.csv" "$out"/*.out

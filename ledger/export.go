@@ -86,7 +86,7 @@ func (s *Store) Export(q ExportQuery, fn func(*ExportRow) error) error {
 	if q.FinancialYear {
 		yearCol = "x.fin_year"
 	}
-	cte, args := weightCTEYears(strings.TrimPrefix(yearCol, "x."), q.Years)
+	cte, args := weightCTEYears(q.FinancialYear, q.Years)
 	query := cte + ` SELECT d.serial, d.asset_tag, d.type, d.make, d.model, d.capacity_gb, d.site,
 		x.method, x.category, x.standard, x.tool, x.verified, c.name, c.accreditations,
 		x.disposed_on, x.year, x.fin_year, ` + weightExpr + `, ` + sourceExpr + `,

@@ -261,7 +261,7 @@ func foiYears(db readQuerier, a *FOIAnswer, q FOIQuery) error {
 		yearCol = "x.fin_year"
 	}
 	where := ` WHERE x.is_final = 1`
-	cte, cteArgs := weightCTEYears(strings.TrimPrefix(yearCol, "x."), q.Years)
+	cte, cteArgs := weightCTEYears(q.FinancialYear, q.Years)
 	var args []any
 	years := map[int]*FOIYear{}
 	for _, y := range q.Years {

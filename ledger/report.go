@@ -179,7 +179,7 @@ func reportSQL(q ReportQuery) (string, []any, error) {
 		}
 		cols = append(cols, c)
 	}
-	cte, args := weightCTEYears(strings.TrimPrefix(yearCol, "x."), q.Years)
+	cte, args := weightCTEYears(q.FinancialYear, q.Years)
 	query := cte + ` SELECT ` + strings.Join(cols, ", ") + `, count(*), coalesce(sum(` + weightExpr + `), 0),
 		count(` + weightExpr + `), count(a.share)
 		FROM disposals x JOIN devices d ON d.id = x.device_id JOIN contractors c ON c.id = x.contractor_id
@@ -365,7 +365,9 @@ const WeightRule = "An item with a weight of its own counts that weight. A destr
 // The weight rule in SQL, shared by Report, FOI and Export so that their
 // sums agree. weightCTE defines:
 //
-//	bw(batch_id, rest, n)  per weighed run: rest = G - W, where W sums the
+//	runs(id)               the weighed runs whose shares are needed: every
+//	                       weighed run, or those narrowed at /*runs*/
+//	bw(batch_id, rest, n)  per run of runs: rest = G - W, where W sums the
 //	                       own weights of the run's final dispositions, and
 //	                       n = how many of them have no weight
 //	alloc(id, share)       per final disposition without a weight in a run
@@ -374,44 +376,59 @@ const WeightRule = "An item with a weight of its own counts that weight. A destr
 //
 // A query using it joins weightJoin (alias a) and reads an item's weight
 // as weightExpr (NULL when unweighed) and its source as sourceExpr. The
-// /*runs*/ comments are where weightCTEFor and weightCTEYears narrow it to
-// some runs. is_final is written +x.is_final so that the planner never
-// drives the CTE from the disposals_final_year index (every final
-// disposal of every year) instead of the run's disposals_batch.
-const weightCTE = `WITH bw AS (
+// /*runs*/ comment is where weightCTEFor and weightCTEYears narrow runs. A
+// run's shares depend only on its own final dispositions, so narrowing
+// runs to those with an item among the rows a query reads changes no
+// weight it reads. bw and alloc write +x.is_final so that the planner
+// reaches a run's disposals by disposals_batch, never through
+// disposals_final_year (every final disposal of every year).
+const weightCTE = `WITH runs AS (
+	SELECT r.id AS id FROM batches r WHERE r.gross_weight_g IS NOT NULL /*runs*/
+), bw AS (
 	SELECT x.batch_id AS batch_id, b.gross_weight_g - coalesce(sum(x.weight_g), 0) AS rest,
 		count(*) - count(x.weight_g) AS n
 	FROM disposals x JOIN batches b ON b.id = x.batch_id
-	WHERE +x.is_final = 1 AND b.gross_weight_g IS NOT NULL /*runs*/
+	WHERE +x.is_final = 1 AND b.gross_weight_g IS NOT NULL AND x.batch_id IN (SELECT id FROM runs)
 	GROUP BY x.batch_id, b.gross_weight_g
 ), alloc AS (
 	SELECT x.id AS id, bw.rest / bw.n +
 		(row_number() OVER (PARTITION BY x.batch_id ORDER BY d.serial_key, x.id) <= bw.rest % bw.n) AS share
 	FROM disposals x JOIN devices d ON d.id = x.device_id JOIN bw ON bw.batch_id = x.batch_id
-	WHERE +x.is_final = 1 AND x.weight_g IS NULL AND bw.rest > 0 AND bw.n > 0 /*runs*/
+	WHERE +x.is_final = 1 AND x.weight_g IS NULL AND bw.rest > 0 AND bw.n > 0
 )`
 
-// weightCTEYears is weightCTE computed only for the weighed runs that
-// have a final disposition in one of the years asked (yearCol "year" or
-// "fin_year"): a run's shares depend only on its own disposals, whatever
-// their years, so the weights of the years' items are the same as with
-// weightCTE, and a report of two years need not visit every final
-// disposal of every year. With no years it narrows to the weighed runs.
-// It returns the arguments its placeholders take (they come before the
-// query's own).
-func weightCTEYears(yearCol string, years []int) (string, []any) {
+// weightCTEYears is weightCTE narrowed to the weighed runs that have a
+// final disposition in one of the years asked (calendar years, or UK
+// financial years if fy): the weights of those years' items are the same
+// as with weightCTE, and a report of two years visits only the final
+// dispositions of those years (by disposals_final_year) and the disposals
+// of their weighed runs, not every final disposal of every year. With no
+// years it is weightCTE. It returns the arguments its placeholders take,
+// which come before the query's own.
+func weightCTEYears(fy bool, years []int) (string, []any) {
 	if len(years) == 0 {
-		return strings.ReplaceAll(weightCTE, "/*runs*/", `AND x.batch_id IN (SELECT r.id FROM batches r WHERE r.gross_weight_g IS NOT NULL)`), nil
+		return weightCTE, nil
 	}
-	in := strings.TrimSuffix(strings.Repeat("?,", len(years)), ",")
-	runs := `AND x.batch_id IN (SELECT r.id FROM batches r WHERE r.gross_weight_g IS NOT NULL AND EXISTS (
-		SELECT 1 FROM disposals y WHERE y.batch_id = r.id AND +y.is_final = 1 AND y.` + yearCol + ` IN (` + in + `)))`
 	var args []any
-	for range 2 { // bw and alloc each narrow to the runs
-		for _, y := range years {
+	in := func(ys []int) string {
+		for _, y := range ys {
 			args = append(args, y)
 		}
+		return `(` + strings.TrimSuffix(strings.Repeat("?,", len(ys)), ",") + `)`
 	}
+	var where string
+	if fy {
+		// Financial year Y runs from April Y to March Y+1: the calendar
+		// years Y and Y+1 let disposals_final_year find its rows.
+		var cal []int
+		for _, y := range years {
+			cal = append(cal, y, y+1)
+		}
+		where = `y.year IN ` + in(cal) + ` AND y.fin_year IN ` + in(years)
+	} else {
+		where = `y.year IN ` + in(years)
+	}
+	runs := `AND r.id IN (SELECT y.batch_id FROM disposals y WHERE y.is_final = 1 AND ` + where + `)`
 	return strings.ReplaceAll(weightCTE, "/*runs*/", runs), args
 }
 

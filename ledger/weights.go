@@ -40,7 +40,7 @@ func weightCTEFor(batchIDs []int64) string {
 	if len(ids) == 0 {
 		ids = []string{"NULL"}
 	}
-	return strings.ReplaceAll(weightCTE, "/*runs*/", "AND x.batch_id IN ("+strings.Join(ids, ", ")+")")
+	return strings.ReplaceAll(weightCTE, "/*runs*/", "AND r.id IN ("+strings.Join(ids, ", ")+")")
 }
 
 // runWeights returns the weight under WeightRule of every disposal
