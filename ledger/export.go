@@ -86,14 +86,14 @@ func (s *Store) Export(q ExportQuery, fn func(*ExportRow) error) error {
 	if q.FinancialYear {
 		yearCol = "x.fin_year"
 	}
-	query := weightCTE + ` SELECT d.serial, d.asset_tag, d.type, d.make, d.model, d.capacity_gb, d.site,
+	cte, args := weightCTEYears(q.FinancialYear, q.Years)
+	query := cte + ` SELECT d.serial, d.asset_tag, d.type, d.make, d.model, d.capacity_gb, d.site,
 		x.method, x.category, x.standard, x.tool, x.verified, c.name, c.accreditations,
 		x.disposed_on, x.year, x.fin_year, ` + weightExpr + `, ` + sourceExpr + `,
 		coalesce(b.ref, ''), b.gross_weight_g, x.operator, x.witness, x.notes, d.uuid, x.uuid
 		FROM disposals x JOIN devices d ON d.id = x.device_id JOIN contractors c ON c.id = x.contractor_id
 		LEFT JOIN batches b ON b.id = x.batch_id ` + weightJoin + `
 		WHERE x.is_final = 1`
-	var args []any
 	if len(q.Years) > 0 {
 		query += ` AND ` + yearCol + ` IN (` + strings.TrimSuffix(strings.Repeat("?,", len(q.Years)), ",") + `)`
 		for _, y := range q.Years {

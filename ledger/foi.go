@@ -261,6 +261,7 @@ func foiYears(db readQuerier, a *FOIAnswer, q FOIQuery) error {
 		yearCol = "x.fin_year"
 	}
 	where := ` WHERE x.is_final = 1`
+	cte, cteArgs := weightCTEYears(q.FinancialYear, q.Years)
 	var args []any
 	years := map[int]*FOIYear{}
 	for _, y := range q.Years {
@@ -281,8 +282,8 @@ func foiYears(db readQuerier, a *FOIAnswer, q FOIQuery) error {
 	const from = ` FROM disposals x JOIN devices d ON d.id = x.device_id JOIN contractors c ON c.id = x.contractor_id `
 
 	// Counts and weights by year, type and method.
-	err := eachRow(db, weightCTE+` SELECT `+yearCol+`, d.type, x.method, count(*), coalesce(sum(`+weightExpr+`), 0),
-		count(`+weightExpr+`), count(a.share)`+from+weightJoin+where+` GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, args,
+	err := eachRow(db, cte+` SELECT `+yearCol+`, d.type, x.method, count(*), coalesce(sum(`+weightExpr+`), 0),
+		count(`+weightExpr+`), count(a.share)`+from+weightJoin+where+` GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, append(cteArgs, args...),
 		func(scan func(...any) error) error {
 			var y int
 			var typ, method string

@@ -136,31 +136,10 @@ func (s *Store) readSnapshot(fn func(readQuerier) error) error {
 }
 
 func report(db readQuerier, q ReportQuery) ([]ReportRow, error) {
-	yearCol := "x.year"
-	if q.FinancialYear {
-		yearCol = "x.fin_year"
+	query, args, err := reportSQL(q)
+	if err != nil {
+		return nil, err
 	}
-	cols := []string{yearCol}
-	for _, f := range q.By {
-		c, ok := reportColumn[f]
-		if !ok {
-			return nil, fmt.Errorf("%w: cannot group by %q", ErrInvalid, f)
-		}
-		cols = append(cols, c)
-	}
-	query := weightCTE + ` SELECT ` + strings.Join(cols, ", ") + `, count(*), coalesce(sum(` + weightExpr + `), 0),
-		count(` + weightExpr + `), count(a.share)
-		FROM disposals x JOIN devices d ON d.id = x.device_id JOIN contractors c ON c.id = x.contractor_id
-		` + weightJoin + `
-		WHERE x.is_final = 1`
-	var args []any
-	if len(q.Years) > 0 {
-		query += ` AND ` + yearCol + ` IN (` + strings.TrimSuffix(strings.Repeat("?,", len(q.Years)), ",") + `)`
-		for _, y := range q.Years {
-			args = append(args, y)
-		}
-	}
-	query += ` GROUP BY ` + strings.Join(cols, ", ") + ` ORDER BY ` + strings.Join(cols, ", ")
 	rows, err := db.Query(query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
@@ -184,6 +163,36 @@ func report(db readQuerier, q ReportQuery) ([]ReportRow, error) {
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// reportSQL is the query Report runs for q and its arguments.
+func reportSQL(q ReportQuery) (string, []any, error) {
+	yearCol := "x.year"
+	if q.FinancialYear {
+		yearCol = "x.fin_year"
+	}
+	cols := []string{yearCol}
+	for _, f := range q.By {
+		c, ok := reportColumn[f]
+		if !ok {
+			return "", nil, fmt.Errorf("%w: cannot group by %q", ErrInvalid, f)
+		}
+		cols = append(cols, c)
+	}
+	cte, args := weightCTEYears(q.FinancialYear, q.Years)
+	query := cte + ` SELECT ` + strings.Join(cols, ", ") + `, count(*), coalesce(sum(` + weightExpr + `), 0),
+		count(` + weightExpr + `), count(a.share)
+		FROM disposals x JOIN devices d ON d.id = x.device_id JOIN contractors c ON c.id = x.contractor_id
+		` + weightJoin + `
+		WHERE x.is_final = 1`
+	if len(q.Years) > 0 {
+		query += ` AND ` + yearCol + ` IN (` + strings.TrimSuffix(strings.Repeat("?,", len(q.Years)), ",") + `)`
+		for _, y := range q.Years {
+			args = append(args, y)
+		}
+	}
+	query += ` GROUP BY ` + strings.Join(cols, ", ") + ` ORDER BY ` + strings.Join(cols, ", ")
+	return query, args, nil
 }
 
 // MarshalJSON writes only the grouped fields, in a stable order:
@@ -356,7 +365,9 @@ const WeightRule = "An item with a weight of its own counts that weight. A destr
 // The weight rule in SQL, shared by Report, FOI and Export so that their
 // sums agree. weightCTE defines:
 //
-//	bw(batch_id, rest, n)  per weighed run: rest = G - W, where W sums the
+//	runs(id)               the weighed runs whose shares are needed: every
+//	                       weighed run, or those narrowed at /*runs*/
+//	bw(batch_id, rest, n)  per run of runs: rest = G - W, where W sums the
 //	                       own weights of the run's final dispositions, and
 //	                       n = how many of them have no weight
 //	alloc(id, share)       per final disposition without a weight in a run
@@ -365,19 +376,61 @@ const WeightRule = "An item with a weight of its own counts that weight. A destr
 //
 // A query using it joins weightJoin (alias a) and reads an item's weight
 // as weightExpr (NULL when unweighed) and its source as sourceExpr. The
-// /*runs*/ comments are where weightCTEFor narrows it to some runs.
-const weightCTE = `WITH bw AS (
+// /*runs*/ comment is where weightCTEFor and weightCTEYears narrow runs. A
+// run's shares depend only on its own final dispositions, so narrowing
+// runs to those with an item among the rows a query reads changes no
+// weight it reads. bw and alloc write +x.is_final so that the planner
+// reaches a run's disposals by disposals_batch, never through
+// disposals_final_year (every final disposal of every year).
+const weightCTE = `WITH runs AS (
+	SELECT r.id AS id FROM batches r WHERE r.gross_weight_g IS NOT NULL /*runs*/
+), bw AS (
 	SELECT x.batch_id AS batch_id, b.gross_weight_g - coalesce(sum(x.weight_g), 0) AS rest,
 		count(*) - count(x.weight_g) AS n
 	FROM disposals x JOIN batches b ON b.id = x.batch_id
-	WHERE x.is_final = 1 AND b.gross_weight_g IS NOT NULL /*runs*/
+	WHERE +x.is_final = 1 AND b.gross_weight_g IS NOT NULL AND x.batch_id IN (SELECT id FROM runs)
 	GROUP BY x.batch_id, b.gross_weight_g
 ), alloc AS (
 	SELECT x.id AS id, bw.rest / bw.n +
 		(row_number() OVER (PARTITION BY x.batch_id ORDER BY d.serial_key, x.id) <= bw.rest % bw.n) AS share
 	FROM disposals x JOIN devices d ON d.id = x.device_id JOIN bw ON bw.batch_id = x.batch_id
-	WHERE x.is_final = 1 AND x.weight_g IS NULL AND bw.rest > 0 AND bw.n > 0 /*runs*/
+	WHERE +x.is_final = 1 AND x.weight_g IS NULL AND bw.rest > 0 AND bw.n > 0
 )`
+
+// weightCTEYears is weightCTE narrowed to the weighed runs that have a
+// final disposition in one of the years asked (calendar years, or UK
+// financial years if fy): the weights of those years' items are the same
+// as with weightCTE, and a report of two years visits only the final
+// dispositions of those years (by disposals_final_year) and the disposals
+// of their weighed runs, not every final disposal of every year. With no
+// years it is weightCTE. It returns the arguments its placeholders take,
+// which come before the query's own.
+func weightCTEYears(fy bool, years []int) (string, []any) {
+	if len(years) == 0 {
+		return weightCTE, nil
+	}
+	var args []any
+	in := func(ys []int) string {
+		for _, y := range ys {
+			args = append(args, y)
+		}
+		return `(` + strings.TrimSuffix(strings.Repeat("?,", len(ys)), ",") + `)`
+	}
+	var where string
+	if fy {
+		// Financial year Y runs from April Y to March Y+1: the calendar
+		// years Y and Y+1 let disposals_final_year find its rows.
+		var cal []int
+		for _, y := range years {
+			cal = append(cal, y, y+1)
+		}
+		where = `y.year IN ` + in(cal) + ` AND y.fin_year IN ` + in(years)
+	} else {
+		where = `y.year IN ` + in(years)
+	}
+	runs := `AND r.id IN (SELECT y.batch_id FROM disposals y WHERE y.is_final = 1 AND ` + where + `)`
+	return strings.ReplaceAll(weightCTE, "/*runs*/", runs), args
+}
 
 const (
 	weightJoin = `LEFT JOIN alloc a ON a.id = x.id`

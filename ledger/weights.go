@@ -40,7 +40,7 @@ func weightCTEFor(batchIDs []int64) string {
 	if len(ids) == 0 {
 		ids = []string{"NULL"}
 	}
-	return strings.ReplaceAll(weightCTE, "/*runs*/", "AND x.batch_id IN ("+strings.Join(ids, ", ")+")")
+	return strings.ReplaceAll(weightCTE, "/*runs*/", "AND r.id IN ("+strings.Join(ids, ", ")+")")
 }
 
 // runWeights returns the weight under WeightRule of every disposal
@@ -52,12 +52,7 @@ func runWeights(q querier, batchIDs []int64) (map[string]Weight, error) {
 	if len(batchIDs) == 0 {
 		return out, nil
 	}
-	ids := make([]string, len(batchIDs))
-	for i, id := range batchIDs {
-		ids[i] = strconv.FormatInt(id, 10)
-	}
-	rows, err := q.Query(weightCTEFor(batchIDs) + ` SELECT x.uuid, ` + weightExpr + `, ` + sourceExpr + `
-		FROM disposals x ` + weightJoin + ` WHERE x.batch_id IN (` + strings.Join(ids, ", ") + `)`)
+	rows, err := q.Query(runWeightsSQL(batchIDs))
 	if err != nil {
 		return nil, fmt.Errorf("read run weights: %w", err)
 	}
@@ -71,6 +66,16 @@ func runWeights(q querier, batchIDs []int64) (map[string]Weight, error) {
 		out[uuid] = Weight{Grams: g, Source: src}
 	}
 	return out, rows.Err()
+}
+
+// runWeightsSQL is the query runWeights runs.
+func runWeightsSQL(batchIDs []int64) string {
+	ids := make([]string, len(batchIDs))
+	for i, id := range batchIDs {
+		ids[i] = strconv.FormatInt(id, 10)
+	}
+	return weightCTEFor(batchIDs) + ` SELECT x.uuid, ` + weightExpr + `, ` + sourceExpr + `
+		FROM disposals x ` + weightJoin + ` WHERE x.batch_id IN (` + strings.Join(ids, ", ") + `)`
 }
 
 // Total sums weights as Report and FOI do: Count items, WeightG grams over
