@@ -43,6 +43,32 @@ func collectAmend(c *cli.Context, fs []amendFlag) (map[string]string, error) {
 	return set, nil
 }
 
+// amendAction is the action of device amend, disposal amend and batch
+// amend: the one argument (named arg), the changed flags (fs), the ledger,
+// then amend, which makes the correction and names what it amended.
+func amendAction(arg string, fs []amendFlag, amend func(c *cli.Context, s *ledger.Store, key string, set map[string]string) (string, []ledger.Change, error)) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		key, err := oneArg(c, arg)
+		if err != nil {
+			return err
+		}
+		set, err := collectAmend(c, fs)
+		if err != nil {
+			return err
+		}
+		s, err := openLedger(c)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		what, cs, err := amend(c, s, key, set)
+		if err != nil {
+			return err
+		}
+		return printChanges(c, what, cs)
+	}
+}
+
 func printChanges(c *cli.Context, what string, cs []ledger.Change) error {
 	if c.Bool("json") {
 		return printJSON(c, map[string]any{"amended": what, "changes": cs})
@@ -71,26 +97,10 @@ var deviceAmendCommand = &cli.Command{
 		&cli.StringFlag{Name: "site", Usage: "site where the device was held or the run took place"},
 		&cli.StringFlag{Name: "reason", Required: true, Usage: "why the record was wrong (required)"},
 	},
-	Action: func(c *cli.Context) error {
-		serial, err := oneArg(c, "SERIAL")
-		if err != nil {
-			return err
-		}
-		set, err := collectAmend(c, deviceAmendFlags)
-		if err != nil {
-			return err
-		}
-		s, err := openLedger(c)
-		if err != nil {
-			return err
-		}
-		defer s.Close()
+	Action: amendAction("SERIAL", deviceAmendFlags, func(c *cli.Context, s *ledger.Store, serial string, set map[string]string) (string, []ledger.Change, error) {
 		d, cs, err := s.AmendDevice(serial, set, c.String("reason"))
-		if err != nil {
-			return err
-		}
-		return printChanges(c, "device "+d.Serial, cs)
-	},
+		return "device " + d.Serial, cs, err
+	}),
 }
 
 var disposalAmendFlags = []amendFlag{{"method", "method"}, {"on", "disposed_on"}, {"contractor", "contractor"},
@@ -121,26 +131,10 @@ var disposalCommand = &cli.Command{
 				&cli.StringFlag{Name: "notes", Usage: "free text"},
 				&cli.StringFlag{Name: "reason", Required: true, Usage: "why the record was wrong (required)"},
 			},
-			Action: func(c *cli.Context) error {
-				uuid, err := oneArg(c, "UUID")
-				if err != nil {
-					return err
-				}
-				set, err := collectAmend(c, disposalAmendFlags)
-				if err != nil {
-					return err
-				}
-				s, err := openLedger(c)
-				if err != nil {
-					return err
-				}
-				defer s.Close()
+			Action: amendAction("UUID", disposalAmendFlags, func(c *cli.Context, s *ledger.Store, uuid string, set map[string]string) (string, []ledger.Change, error) {
 				p, cs, err := s.AmendDisposalOpts(uuid, set, c.String("reason"), ledger.RecordOptions{AllowUnusualWeight: c.Bool("allow-unusual-weight")})
-				if err != nil {
-					return err
-				}
-				return printChanges(c, "disposal "+p.UUID+" of "+p.Serial, cs)
-			},
+				return "disposal " + p.UUID + " of " + p.Serial, cs, err
+			}),
 		},
 		{
 			Name:      "void",

@@ -192,26 +192,10 @@ var batchAmendCommand = &cli.Command{
 		&cli.StringFlag{Name: "reason", Required: true, Usage: "why the record was wrong (required)"},
 		&cli.BoolFlag{Name: "allow-unusual-weight", Usage: "accept a gross weight outside the plausible range for the run's items"},
 	},
-	Action: func(c *cli.Context) error {
-		ref, err := oneArg(c, "REF")
-		if err != nil {
-			return err
-		}
-		set, err := collectAmend(c, batchAmendFlags)
-		if err != nil {
-			return err
-		}
-		s, err := openLedger(c)
-		if err != nil {
-			return err
-		}
-		defer s.Close()
+	Action: amendAction("REF", batchAmendFlags, func(c *cli.Context, s *ledger.Store, ref string, set map[string]string) (string, []ledger.Change, error) {
 		b, cs, err := s.AmendBatchOpts(ref, set, c.String("reason"), c.Bool("allow-unusual-weight"))
-		if err != nil {
-			return err
-		}
-		return printChanges(c, "batch "+b.Ref, cs)
-	},
+		return "batch " + b.Ref, cs, err
+	}),
 }
 
 // displayTime shows a stored RFC 3339 UTC time to the second for people.
