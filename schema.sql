@@ -163,3 +163,59 @@ INSERT INTO key_fold(version) VALUES (2);
 -- disposal.void event that voided it (0 while it stands). A voided
 -- disposal is never a device's final disposition (ledger/correct.go).
 ALTER TABLE disposals ADD COLUMN voided_seq INTEGER NOT NULL DEFAULT 0;
+
+-- migration 7: erasure evidence: files kept, erasures recorded from them
+-- Each evidence file's bytes are kept in the ledger (evidence.data) with
+-- their SHA-256, recorded by an evidence.add event; itad verify hashes
+-- every file again. An erasure is one device's result in a file (a wipe,
+-- a failed attempt, or a verification of an earlier wipe), recorded by an
+-- erasure.record event; a successful wipe also has its disposal
+-- (disposal_id). evidence_devices ties attached documents (a contractor's
+-- certificate, a weighbridge ticket) to a device (evidence.attach).
+-- See ledger/evidence.go.
+CREATE TABLE evidence (
+    id      INTEGER PRIMARY KEY,
+    sha256  TEXT NOT NULL UNIQUE,           -- lowercase hex of data
+    name    TEXT NOT NULL,                  -- the file's base name when first kept
+    kind    TEXT NOT NULL,                  -- nwipe-log, photo, ...
+    size    INTEGER NOT NULL,
+    data    BLOB NOT NULL,
+    seq     INTEGER NOT NULL
+);
+
+CREATE TABLE erasures (
+    id          INTEGER PRIMARY KEY,
+    uuid        TEXT NOT NULL UNIQUE,
+    device_id   INTEGER NOT NULL REFERENCES devices(id),
+    evidence_id INTEGER NOT NULL REFERENCES evidence(id),
+    disposal_id INTEGER REFERENCES disposals(id), -- the sanitisation it recorded, if any
+    outcome     TEXT NOT NULL,              -- sanitised, failed, verified
+    status      TEXT NOT NULL,              -- the tool's own word: Erased, -FAILED-, ...
+    detail      TEXT NOT NULL DEFAULT '',   -- why it failed, in words
+    tool        TEXT NOT NULL DEFAULT '',   -- "nwipe 0.33"
+    method_name TEXT NOT NULL DEFAULT '',   -- the tool's method: "DoD Short"
+    method      TEXT NOT NULL DEFAULT '',   -- the ledger method, '' for a verification
+    verify      TEXT NOT NULL DEFAULT '',   -- off, last, all
+    rounds      INTEGER NOT NULL DEFAULT 0,
+    passes      INTEGER NOT NULL DEFAULT 0,
+    started_at  TEXT NOT NULL DEFAULT '',   -- RFC 3339 UTC
+    ended_at    TEXT NOT NULL DEFAULT '',   -- RFC 3339 UTC
+    ended_on    TEXT NOT NULL DEFAULT '',   -- ISO date in timezone
+    timezone    TEXT NOT NULL DEFAULT '',   -- the zone the report's times were read in
+    path        TEXT NOT NULL DEFAULT '',   -- /dev/sdb
+    line        INTEGER NOT NULL DEFAULT 0, -- where in the file
+    model       TEXT NOT NULL DEFAULT '',
+    size_bytes  INTEGER NOT NULL DEFAULT 0,
+    seq         INTEGER NOT NULL
+);
+CREATE INDEX erasures_device ON erasures(device_id);
+CREATE INDEX erasures_disposal ON erasures(disposal_id);
+CREATE INDEX erasures_evidence ON erasures(evidence_id);
+
+CREATE TABLE evidence_devices (
+    evidence_id INTEGER NOT NULL REFERENCES evidence(id),
+    device_id   INTEGER NOT NULL REFERENCES devices(id),
+    seq         INTEGER NOT NULL,
+    PRIMARY KEY (evidence_id, device_id)
+) WITHOUT ROWID;
+CREATE INDEX evidence_devices_device ON evidence_devices(device_id);

@@ -61,6 +61,11 @@ var SettingKeys = map[string]string{
 	SettingDestination:   "default media destination for certificates",
 	SettingRequireReason: "true or false: require --reason for every consultation and disclosure",
 	SettingCheckpointDir: "absolute path of a directory outside the ledger that receives a copy of every new checkpoint (empty: none)",
+	// evidence.go
+	SettingEvidenceMaxBytes:  "largest evidence file kept, in bytes (default 20971520, 20 MiB)",
+	SettingDefaultContractor: "contractor of disposals imported from erasure reports when --contractor is not given",
+	SettingDefaultSite:       "site of devices added from erasure reports when --site is not given",
+	SettingDefaultOperator:   "operator of disposals imported from erasure reports when --operator is not given",
 }
 
 // ValidateSetting checks and normalises a value for a known setting key.
@@ -77,7 +82,9 @@ func ValidateSetting(key, value string) (string, error) {
 		return "", fmt.Errorf("%w: %s must be true or false", ErrInvalid, key)
 	case SettingCheckpointDir:
 		return validateCheckpointDir(value)
-	case SettingOrg, SettingDestination:
+	case SettingEvidenceMaxBytes:
+		return validateEvidenceMaxBytes(value)
+	case SettingOrg, SettingDestination, SettingDefaultContractor, SettingDefaultSite, SettingDefaultOperator:
 		v := strings.Join(strings.Fields(value), " ")
 		if err := checkText(key, v, 256); err != nil {
 			return "", err

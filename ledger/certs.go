@@ -91,6 +91,10 @@ type CertificateData struct {
 	// Items are the disposals certified: a device's final disposition, or
 	// every disposal recorded in the batch, ordered by serial.
 	Items []CertificateItem `json:"items"`
+	// Evidence is what a device certificate cites behind its disposal:
+	// the erasure reports that recorded it and the documents attached to
+	// the device (evidence.go). Empty for a batch certificate.
+	Evidence []CertificateEvidence `json:"evidence,omitempty"`
 }
 
 // CertificateItem is one certified disposal and its device, with its
@@ -281,6 +285,11 @@ func loadCertificateData(q querier, kind, subject string) (CertificateData, []in
 	sort.SliceStable(data.Contractors, func(i, j int) bool {
 		return NameKey(data.Contractors[i].Name) < NameKey(data.Contractors[j].Name)
 	})
+	if kind == CertDevice {
+		if data.Evidence, err = certificateEvidence(q, ids[0], data.Subject); err != nil {
+			return data, nil, err
+		}
+	}
 	return data, ids, nil
 }
 

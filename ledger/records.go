@@ -419,6 +419,11 @@ type DeviceHistory struct {
 	Disposals    []Disposal    `json:"disposals"`
 	Certificates []Certificate `json:"certificates"`
 	Events       []Event       `json:"events"`
+	// Erasures are the erasure reports' results for the device, failed
+	// attempts too; Evidence the files behind them and those attached
+	// (evidence.go).
+	Erasures []ErasureRecord  `json:"erasures"`
+	Evidence []EvidenceRecord `json:"evidence"`
 }
 
 // History returns a device and its whole history, or ErrNotFound. A
@@ -438,6 +443,9 @@ func (s *Store) History(serial string) (DeviceHistory, error) {
 		return h, err
 	}
 	if h.Certificates, err = deviceCertificates(s.db, id); err != nil {
+		return h, err
+	}
+	if h.Erasures, h.Evidence, err = deviceEvidence(s.db, id); err != nil {
 		return h, err
 	}
 	where, args, err := deviceEventsWhere(s.db, id, d)

@@ -338,6 +338,7 @@ var (
 		"batch.close": true, "exempt.set": true, "exempt.clear": true, "certificate.issue": true,
 		"certificate.revoke": true, CheckpointAction: true, VoidAction: true, SerialAction: true, BatchAmendAction: true,
 		CertificateStaleAction: true,
+		EvidenceAddAction:      true, ErasureAction: true, EvidenceAttachAction: true, // evidence.go
 	}
 )
 
@@ -627,6 +628,7 @@ type verifier struct {
 	// Devices whose final disposition must be recomputed.
 	finalCheck map[int64]bool
 	groups     map[int64][]dispMini // devices with more than one disposal
+	evidence   *evidenceReplay      // evidenceverify.go
 }
 
 // ref locates the row an event created.
@@ -914,7 +916,7 @@ func (v *verifier) apply(b *evBatch, e *evRec) {
 	case CheckpointAction:
 		v.checkpointRecorded(e)
 	default:
-		if !isNoStateAction(e.action) {
+		if !v.evidenceApply(e) && !isNoStateAction(e.action) {
 			v.chainProblem(e.seq, "unknown action %q: itad never writes it (see ledger.RegisterNoStateAction)", e.action)
 		}
 	}

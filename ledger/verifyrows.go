@@ -1056,6 +1056,9 @@ func (v *verifier) finish() error {
 	if err := v.settleVoids(); err != nil {
 		return err
 	}
+	if err := v.settleEvidence(); err != nil {
+		return err
+	}
 	return v.settleFinal()
 }
 
