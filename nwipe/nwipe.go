@@ -1,8 +1,10 @@
 // Package nwipe reads the log file nwipe and ShredOS write
 // (nwipe_log_YYYYMMDD-HHMMSS.txt) into one result per device wiped: the
 // device, its serial, the method and verification, the times and the
-// outcome. It returns plain values and touches no database: the ledger
-// side decides what to record.
+// outcome. ParseJSON reads nwipe's per-device JSON report
+// (org.nwipe.report.v1, see json.go) into the same Device values, and
+// Detect tells the two apart from content. It returns plain values and
+// touches no database: the ledger side decides what to record.
 //
 // The format, as nwipe's src/logging.c, src/device.c, src/options.c,
 // src/method.c and src/pass.c write it (0.33 as Debian ships it, and the
