@@ -144,6 +144,7 @@ func EncodeContent(w io.Writer, c Content) error {
 			e.str(optInt(it.Weight.Grams), it.Weight.Source)
 		}
 	}
+	encodeEvidence(e, d) // evidence.go
 	return e.w.Flush()
 }
 

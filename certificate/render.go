@@ -511,6 +511,7 @@ func (r *renderer) deviceFront() {
 	if p.Notes != "" {
 		r.field(bodyW, "Notes", p.Notes, false)
 	}
+	r.evidenceBlock() // evidence.go
 
 	r.section("Statement", 20)
 	r.paragraph(deviceStatement(d, p, v, r.layout))

@@ -131,9 +131,12 @@ type EvidenceFile struct {
 	Kind     string
 	Data     []byte
 	Erasures []Erasure
-	// Zone is the time zone the report's local times were read in (an
-	// nwipe log's), recorded with each erasure; "" for UTC times.
-	Zone string
+	// Zone is the name of the time zone the report's local times were
+	// read in (an nwipe log's), recorded with each erasure, and Location
+	// that zone; "" and nil for a report whose times carry their zone
+	// (dates are then taken in UTC).
+	Zone     string
+	Location *time.Location
 }
 
 // EvidenceImportOptions are what a report does not say.
@@ -478,12 +481,9 @@ func (t *txn) recordErasure(res *EvidenceImportResult, out *ErasureOutcome, er E
 			return nil
 		}
 	}
-	zone := f.Zone
-	loc := time.UTC
-	if zone != "" {
-		if loc, err = time.LoadLocation(zone); err != nil {
-			return fmt.Errorf("%s: time zone %q: %w", f.Name, zone, err)
-		}
+	zone, loc := f.Zone, f.Location
+	if loc == nil {
+		loc = time.UTC
 	}
 	rec := ErasureRecord{UUID: newUUID(), Evidence: evSum, Status: er.Status, Detail: er.Detail, Tool: er.Tool,
 		MethodName: er.MethodName, Method: er.Method, Verify: er.Verify, Rounds: er.Rounds, Passes: er.Passes,
@@ -913,12 +913,16 @@ type NeedsDestruction struct {
 	Erasure ErasureRecord `json:"failed_erasure"`
 }
 
+// needsDestructionExpr is true for a device d with a failed erasure and
+// no standing disposal dated on or after it.
+const needsDestructionExpr = `d.id IN (SELECT f.device_id FROM erasures f WHERE f.outcome = '` + OutcomeFailed + `'
+	AND NOT EXISTS (SELECT 1 FROM disposals y WHERE y.device_id = f.device_id AND y.voided_seq = 0 AND y.disposed_on >= f.ended_on))`
+
 // DevicesNeedingDestruction lists the devices with a failed erasure and
 // no standing disposal dated on or after it, by serial: a drive that
 // could not be wiped must be destroyed (or wiped again).
 func (s *Store) DevicesNeedingDestruction() ([]NeedsDestruction, error) {
-	ers, err := queryErasures(s.db, `WHERE e.outcome = 'failed' AND e.id = (SELECT max(id) FROM erasures f WHERE f.device_id = e.device_id AND f.outcome = 'failed')
-		AND NOT EXISTS (SELECT 1 FROM disposals y WHERE y.device_id = e.device_id AND y.voided_seq = 0 AND y.disposed_on >= e.ended_on)
+	ers, err := queryErasures(s.db, `WHERE `+needsDestructionExpr+` AND e.id = (SELECT max(id) FROM erasures g WHERE g.device_id = e.device_id AND g.outcome = '`+OutcomeFailed+`')
 		ORDER BY d.serial_key`)
 	if err != nil {
 		return nil, err

@@ -52,6 +52,9 @@ type ListQuery struct {
 	// void); they are left out otherwise. A device list shows final
 	// dispositions, which are never void.
 	IncludeVoid bool
+	// NeedsDestruction keeps the devices with a failed erasure and no
+	// disposal recorded since (evidence.go).
+	NeedsDestruction bool
 }
 
 // Payload is the filter as the consultation's event records it: the
@@ -72,6 +75,9 @@ func (q ListQuery) Payload() map[string]any {
 	}
 	if q.IncludeVoid {
 		p["include_void"] = true
+	}
+	if q.NeedsDestruction {
+		p["needs_destruction"] = true
 	}
 	return p
 }
@@ -103,6 +109,9 @@ func (q ListQuery) Subject() string {
 	}
 	if q.IncludeVoid {
 		parts = append(parts, "include-void")
+	}
+	if q.NeedsDestruction {
+		parts = append(parts, "needs-destruction")
 	}
 	if len(parts) == 0 {
 		return "all"
@@ -179,6 +188,9 @@ func (s *Store) listWhere(q ListQuery) (string, []any, error) {
 	}
 	if q.Uncertified {
 		conds = append(conds, `x.is_final = 1 AND NOT `+coveredExpr)
+	}
+	if q.NeedsDestruction {
+		conds = append(conds, needsDestructionExpr)
 	}
 	if len(conds) == 0 {
 		return "", nil, nil

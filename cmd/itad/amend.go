@@ -202,7 +202,8 @@ var settingsCommand = &cli.Command{
 			Name:      "set",
 			Usage:     "change a setting (recorded with its reason)",
 			ArgsUsage: "KEY VALUE",
-			Description: "Keys: org, media_destination, require_reason, checkpoint_dir. With require_reason true, every\n" +
+			Description: "Keys: org, media_destination, require_reason, checkpoint_dir, evidence_max_bytes,\n" +
+				"default_contractor, default_site, default_operator (evidence import). With require_reason true, every\n" +
 				"report, export, FOI answer, device shown and reading of the audit log must give --reason.\n" +
 				"checkpoint_dir, the absolute path of an existing writable folder outside the ledger (another\n" +
 				"disk or share), receives a copy of every new checkpoint; verify and cert verify then check\n" +
@@ -249,5 +250,6 @@ var settingsCommand = &cli.Command{
 }
 
 func sortedSettingKeys() []string {
-	return []string{ledger.SettingOrg, ledger.SettingDestination, ledger.SettingRequireReason, ledger.SettingCheckpointDir}
+	return []string{ledger.SettingOrg, ledger.SettingDestination, ledger.SettingRequireReason, ledger.SettingCheckpointDir,
+		ledger.SettingEvidenceMaxBytes, ledger.SettingDefaultContractor, ledger.SettingDefaultSite, ledger.SettingDefaultOperator}
 }

@@ -68,6 +68,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			keyCommand, certCommand,
 			backupCommand, restoreCommand,
 			verifyCommand, checkpointCommand, logCommand, disposalCommand, settingsCommand,
+			evidenceCommand,               // evidence.go
 			completionCommand, manCommand, // completion.go
 			versionCommand,
 		},

@@ -41,7 +41,8 @@ var deviceListCommand = &cli.Command{
 		"--year, --contractor, --batch, --since and --uncertified filter their final dispositions, so\n" +
 		"they leave out devices not yet disposed of. Filters combine (all must hold).\n\n" +
 		"Columns of csv and json: " + strings.Join(ledger.DeviceListColumns, ",") + "\n\n" + listHelp,
-	Flags:  listFlags,
+	Flags: append(append([]cli.Flag{}, listFlags...), &cli.BoolFlag{Name: "needs-destruction",
+		Usage: "only devices whose erasure failed (itad evidence import) with no disposal recorded since: destroy or wipe them again"}),
 	Action: listCommandAction("device list", ledger.DeviceListAction, (*ledger.Store).WriteDeviceList),
 }
 
@@ -82,7 +83,8 @@ func listCommandAction(name, action string, write func(*ledger.Store, io.Writer,
 		}
 		q := ledger.ListQuery{Type: c.String("type"), Method: c.String("method"), Years: years,
 			Contractor: c.String("contractor"), Site: c.String("site"), Batch: c.String("batch"),
-			Uncertified: c.Bool("uncertified"), Since: c.String("since"), IncludeVoid: c.Bool("include-void")}
+			Uncertified: c.Bool("uncertified"), Since: c.String("since"), IncludeVoid: c.Bool("include-void"),
+			NeedsDestruction: c.Bool("needs-destruction")}
 		s, err := openLedger(c)
 		if err != nil {
 			return err

@@ -280,6 +280,9 @@ func printHistory(w io.Writer, h ledger.DeviceHistory) error {
 			fmt.Fprintf(w, "  %s voided by %s at %s (event #%d): %s\n", p.UUID, v.Actor, v.At.Format("2006-01-02 15:04:05Z"), v.Seq, v.Reason)
 		}
 	}
+	if err := printDeviceEvidence(w, h); err != nil { // evidence.go
+		return err
+	}
 	fmt.Fprintf(w, "\nCertificates (%d):\n", len(h.Certificates))
 	if len(h.Certificates) > 0 {
 		if err := printCertificates(w, h.Certificates, "  "); err != nil {
