@@ -303,7 +303,7 @@ func TestAudit_LogAndReasons(t *testing.T) {
 		t.Fatalf("settings set maybe: exit %d %s", code, errOut)
 	}
 	mustItad(t, db, "settings", "set", "require_reason", "yes", "--reason", "DPA 2018 s62 policy")
-	if !strings.Contains(mustItad(t, db, "settings", "list"), "require_reason     true") {
+	if !regexp.MustCompile(`(?m)^require_reason +true `).MatchString(mustItad(t, db, "settings", "list")) {
 		t.Fatal("settings list")
 	}
 	for _, args := range [][]string{{"report"}, {"device", "show", "STOS00021221"}, {"log"}} {
