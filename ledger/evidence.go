@@ -895,9 +895,9 @@ func certificateEvidence(q querier, devID int64, serial string) ([]CertificateEv
 		c.Serial = serial
 		switch verify {
 		case "last":
-			c.Verification = "verified (last pass read back)"
+			c.Verification = "verified (last pass)"
 		case "all":
-			c.Verification = "verified (every pass read back)"
+			c.Verification = "verified (all passes)"
 		case "off":
 			c.Verification = "not verified"
 		}
