@@ -462,7 +462,7 @@ func (t *txn) recordErasure(res *EvidenceImportResult, out *ErasureOutcome, er E
 		// nwipe appended a later run to) changes nothing.
 		var u string
 		err := t.tx.QueryRow(`SELECT uuid FROM erasures WHERE device_id = ? AND started_at = ? AND method_name = ? AND path = ?`,
-			devID, er.Start.UTC().Format(time.RFC3339), er.MethodName, er.Path).Scan(&u)
+			devID, utcText(er.Start), er.MethodName, er.Path).Scan(&u)
 		if err == nil {
 			out.Outcome = "unchanged"
 			res.Unchanged++
@@ -488,11 +488,8 @@ func (t *txn) recordErasure(res *EvidenceImportResult, out *ErasureOutcome, er E
 	rec := ErasureRecord{UUID: newUUID(), Evidence: evSum, Status: er.Status, Detail: er.Detail, Tool: er.Tool,
 		MethodName: er.MethodName, Method: er.Method, Verify: er.Verify, Rounds: er.Rounds, Passes: er.Passes,
 		Timezone: zone, Path: er.Path, Line: er.Line, Model: er.Model, SizeBytes: er.SizeBytes}
-	if !er.Start.IsZero() {
-		rec.StartedAt = er.Start.UTC().Format(time.RFC3339)
-	}
+	rec.StartedAt, rec.EndedAt = utcText(er.Start), utcText(er.End)
 	if !er.End.IsZero() {
-		rec.EndedAt = er.End.UTC().Format(time.RFC3339)
 		rec.EndedOn = er.End.In(loc).Format(time.DateOnly)
 	}
 	switch {
@@ -617,6 +614,14 @@ func (t *txn) recordErasure(res *EvidenceImportResult, out *ErasureOutcome, er E
 		res.Verified++
 	}
 	return nil
+}
+
+// utcText is a report's time as recorded: RFC 3339 in UTC, "" for none.
+func utcText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 // insertErasure writes an erasure's event and row.
