@@ -223,8 +223,10 @@ func (e *ErasureError) Unwrap() error { return e.Err }
 // firmware commands are purge: ledger.CryptoErase where the standard is
 // cryptographic, ledger.BlockErase for the other firmware erasures (ATA
 // Secure Erase, NVMe Format/Sanitize, Blancco's SSD erasure, which runs
-// them). A name missing here is refused, never guessed. The names are
-// those Blancco Drive Eraser's manual lists; see testdata/blancco/README.md.
+// them). BSI-GS and BSI-GSE end with a firmware command but count as
+// overwrites here: the weaker category where a standard mixes both. A
+// name missing here is refused, never guessed. Where the names come from:
+// testdata/blancco/README.md.
 var standards = map[string]ledger.Method{
 	// Overwriting (clear).
 	"aperiodic random overwrite":                 ledger.Overwrite,
@@ -273,11 +275,13 @@ var standards = map[string]ledger.Method{
 	"nist 800-88 purge, cryptographic erase": ledger.CryptoErase,
 }
 
-// normStd lowercases a standard name, folds runs of white space and drops
-// parentheses, so "National Computer Security Center (NCSC-TG-025)" and
+// normStd lowercases a standard name, folds runs of white space, drops
+// parentheses and writes en and em dashes as "-" and a typographic
+// apostrophe as "'" (Blancco's own list spells "CESG CPA – Higher Level"
+// and "Bruce Schneier’s Algorithm"), so "National Computer Security Center (NCSC-TG-025)" and
 // "national computer security center ncsc-tg-025" are one name.
 func normStd(s string) string {
-	s = strings.NewReplacer("(", " ", ")", " ").Replace(strings.ToLower(s))
+	s = strings.NewReplacer("(", " ", ")", " ", "\u2013", "-", "\u2014", "-", "\u2019", "'").Replace(strings.ToLower(s))
 	return strings.Join(strings.Fields(s), " ")
 }
 

@@ -37,6 +37,8 @@ func TestParse_Cases(t *testing.T) {
 	}{
 		{"OK", reportOf(erasureOf("Successful", "NIST 800-88 Clear", "")), "", true, ledger.Overwrite},
 		{"StandardSpacingAndCase", reportOf(erasureOf("Successful", "  national computer security center (NCSC-TG-025) ", "")), "", true, ledger.Overwrite},
+		{"TypographicPunctuation", reportOf(erasureOf("Successful", "CESG CPA \u2013 Higher Level", "")), "", true, ledger.Overwrite},
+		{"CurlyApostrophe", reportOf(erasureOf("Successful", "Bruce Schneier\u2019s Algorithm", "")), "", true, ledger.Overwrite},
 		{"NVMeSanitize", reportOf(erasureOf("Successful", "NVMe Sanitize", "")), "", true, ledger.BlockErase},
 		{"ATASecureErase", reportOf(erasureOf("Successful", "ATA Secure Erase", "")), "", true, ledger.BlockErase},
 		{"CryptoErase", reportOf(erasureOf("Successful", "Cryptographic Erase", "")), "", true, ledger.CryptoErase},
