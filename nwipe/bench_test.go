@@ -22,3 +22,14 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseJSON parses one nwipe JSON report (one file per device).
+func BenchmarkParseJSON(b *testing.B) {
+	data := readFixture(b, jsonOK)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := ParseJSON("f.json", bytes.NewReader(data)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
