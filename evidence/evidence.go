@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/itad/itad/blancco"
 	"github.com/itad/itad/ledger"
 	"github.com/itad/itad/nwipe"
 )
@@ -36,7 +37,7 @@ type Format struct {
 }
 
 // DetectSize is how much of a file Detect looks at.
-const DetectSize = nwipe.DetectSize
+const DetectSize = max(nwipe.DetectSize, blancco.DetectSize)
 
 // Formats are the reports itad reads, tried in order. Adding a format is
 // adding one entry.
@@ -52,6 +53,15 @@ var Formats = []Format{
 		Parse: func(name string, data []byte, _ *time.Location) ([]ledger.Erasure, error) {
 			ds, err := nwipe.ParseJSON(name, bytes.NewReader(data))
 			return fromNwipe(ds), err
+		}},
+	{Name: ledger.EvidenceBlancco, LocalTimes: true,
+		Detect: blancco.Detect,
+		Parse: func(name string, data []byte, loc *time.Location) ([]ledger.Erasure, error) {
+			es, err := blancco.Parse(name, bytes.NewReader(data))
+			if err != nil {
+				return nil, err
+			}
+			return fromBlancco(es, loc)
 		}},
 }
 
@@ -99,16 +109,70 @@ func fromNwipe(ds []nwipe.Device) []ledger.Erasure {
 		d := &ds[i]
 		out = append(out, ledger.Erasure{Line: d.Line, Path: d.Path, Serial: d.Serial, Bus: d.Bus, Model: d.Model,
 			SizeBytes: d.SizeBytes, Tool: d.Tool, MethodName: d.MethodName, Method: d.Method, VerifyOnly: d.VerifyOnly,
-			Verify: string(d.Verify), Verified: verified(d), Rounds: d.Rounds, Passes: d.Passes, Start: d.Start, End: d.End,
+			Verify: string(d.Verify), Verified: verifiedText(d), Rounds: d.Rounds, Passes: d.Passes, Start: d.Start, End: d.End,
 			Failed: d.Failed(), Status: nwipeStatus(d), Detail: nwipeDetail(d), Err: d.Err})
 	}
 	return out
 }
 
-// verified is nwipe.Device.Verified for a device whose serial may still
-// be supplied (--serial): a read-back that succeeded.
-func verified(d *nwipe.Device) bool {
-	return !d.Failed() && (d.VerifyOnly || d.Verify == nwipe.VerifyLast || d.Verify == nwipe.VerifyAll)
+// fromBlancco turns Blancco erasures into the ledger's. Times written
+// without a zone are read in loc. A report has no device path: an erasure
+// is named "erasure N" (its place in the file, from 0), which --serial
+// takes as PATH.
+func fromBlancco(es []blancco.Erasure, loc *time.Location) ([]ledger.Erasure, error) {
+	out := make([]ledger.Erasure, 0, len(es))
+	for i := range es {
+		e := &es[i]
+		if err := e.Localize(loc); err != nil {
+			return nil, err
+		}
+		t, _ := ledger.ParseDeviceType(e.Type) // "" unless the report says hdd or ssd
+		if t != ledger.HDD && t != ledger.SSD {
+			t = ""
+		}
+		verified := ""
+		switch {
+		case e.Failed():
+			verified = "no"
+		case e.VerificationPercent >= 100:
+			verified = "yes"
+		case e.VerificationPercent > 0:
+			verified = "sample"
+		case e.VerificationPercent == 0:
+			verified = "no"
+		}
+		var detail []string
+		if e.Failed() {
+			if e.State != blancco.Successful {
+				detail = append(detail, "state "+e.State)
+			}
+			if e.Errors > 0 {
+				detail = append(detail, fmt.Sprintf("%d errors", e.Errors))
+			}
+			if e.FailedSectors > 0 {
+				detail = append(detail, fmt.Sprintf("%d failed sectors", e.FailedSectors))
+			}
+			if m := strings.TrimSpace(e.FailureMessage); m != "" {
+				detail = append(detail, m)
+			}
+		}
+		out = append(out, ledger.Erasure{Line: e.Line, Path: fmt.Sprintf("erasure %d", e.Index), Serial: e.Serial,
+			Bus: e.Interface, Type: t, Make: e.Vendor, Model: e.Model, SizeBytes: e.CapacityBytes, Tool: e.Tool(),
+			MethodName: e.StandardName, Method: e.Method, Verify: e.VerificationText, Verified: verified,
+			Rounds: e.TotalRounds, Start: e.Start, End: e.End, Failed: e.Failed(), Status: e.State,
+			Detail: strings.Join(detail, "; "), Err: e.Err})
+	}
+	return out, nil
+}
+
+// verifiedText is nwipe.Device.Verified, as the disposal's yes or no,
+// for a device whose serial may still be supplied (--serial): a read-back
+// that succeeded.
+func verifiedText(d *nwipe.Device) string {
+	if !d.Failed() && (d.VerifyOnly || d.Verify == nwipe.VerifyLast || d.Verify == nwipe.VerifyAll) {
+		return "yes"
+	}
+	return "no"
 }
 
 // nwipeStatus is the status as nwipe printed it, else the parser's word.
@@ -289,15 +353,23 @@ func (r *Reader) Read(path string) (ledger.EvidenceFile, error) {
 	return f, nil
 }
 
-// supplySerial gives e the serial the user supplied, as nwipe's
-// Device.SetSerial does: a serial of printable ASCII, replacing a missing
-// or unreadable one only (a device refused for another reason stays so).
+// supplySerial gives e the serial the user supplied, as the parsers'
+// SetSerial do: a serial of printable ASCII, replacing a missing or
+// unreadable one only (a device refused for another reason stays so).
 func supplySerial(e *ledger.Erasure, serial string) error {
-	d := nwipe.Device{Path: e.Path, Serial: e.Serial, Err: e.Err}
-	if err := d.SetSerial(serial); err != nil {
-		return err
+	s := strings.Trim(serial, " ")
+	if s == "" {
+		return fmt.Errorf("serial %q is empty", serial)
 	}
-	e.Serial, e.Err = d.Serial, d.Err
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return fmt.Errorf("serial %q is not printable ASCII", serial)
+		}
+	}
+	if e.Err != nil && !errors.Is(e.Err, nwipe.ErrNoSerial) && !errors.Is(e.Err, blancco.ErrNoSerial) {
+		return e.Err
+	}
+	e.Serial, e.Err = s, nil
 	return nil
 }
 

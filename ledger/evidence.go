@@ -100,7 +100,11 @@ type Erasure struct {
 	// readable (Err then says so).
 	Serial string
 	Bus    string // "ATA", "NVME", "USB": NVMe devices are SSDs
-	Model  string
+	// Type is the device's type where the report states it (Blancco's
+	// HDD/SSD), else "".
+	Type  DeviceType
+	Make  string
+	Model string
 	// SizeBytes is the device's size, 0 when the report does not give it.
 	SizeBytes  int64
 	Tool       string // "nwipe 0.33"
@@ -109,8 +113,11 @@ type Erasure struct {
 	// (VerifyOnly), which records a verification, never a sanitisation.
 	Method     Method
 	VerifyOnly bool
-	Verify     string // off, last, all
-	Verified   bool   // the result includes a successful read-back
+	// Verify is the tool's verification setting or result as it words
+	// it (nwipe: off, last, all; Blancco: "100%"); Verified is the
+	// disposal's verified value: yes, no, sample, or "" when not said.
+	Verify   string
+	Verified string
 	Rounds     int
 	Passes     int
 	Start, End time.Time
@@ -442,8 +449,12 @@ func (t *txn) recordErasure(res *EvidenceImportResult, out *ErasureOutcome, er E
 		out.Err = er.Err
 		return nil
 	}
-	dev := Device{Serial: er.Serial, Model: strings.TrimSpace(er.Model), CapacityGB: capacityGB(er.SizeBytes), Site: res.site, Type: opts.Type}
-	if strings.EqualFold(er.Bus, "NVME") {
+	dev := Device{Serial: er.Serial, Make: strings.TrimSpace(er.Make), Model: strings.TrimSpace(er.Model), CapacityGB: capacityGB(er.SizeBytes),
+		Site: res.site, Type: opts.Type}
+	switch {
+	case er.Type != "":
+		dev.Type = er.Type
+	case strings.EqualFold(er.Bus, "NVME"):
 		dev.Type = SSD
 	}
 	existing, devID, err := t.deviceBySerial(er.Serial)
@@ -524,11 +535,7 @@ func (t *txn) recordErasure(res *EvidenceImportResult, out *ErasureOutcome, er E
 				return err
 			}
 		}
-		verified := "no"
-		if er.Verified {
-			verified = "yes"
-		}
-		p := Disposal{Serial: dev.Serial, Method: er.Method, Standard: er.MethodName, Tool: er.Tool, Verified: verified,
+		p := Disposal{Serial: dev.Serial, Method: er.Method, Standard: er.MethodName, Tool: er.Tool, Verified: er.Verified,
 			Contractor: res.contractor, DisposedOn: rec.EndedOn, Operator: res.oper}
 		if err := p.Validate(); err != nil {
 			out.Err = refuse(f, er, "%v", err)
@@ -905,6 +912,9 @@ func certificateEvidence(q querier, devID int64, serial string) ([]CertificateEv
 			c.Verification = "verified (all passes)"
 		case "off":
 			c.Verification = "not verified"
+		case "":
+		default:
+			c.Verification = "verification " + verify
 		}
 		out = append(out, c)
 	}
