@@ -116,8 +116,8 @@ type Erasure struct {
 	// Verify is the tool's verification setting or result as it words
 	// it (nwipe: off, last, all; Blancco: "100%"); Verified is the
 	// disposal's verified value: yes, no, sample, or "" when not said.
-	Verify   string
-	Verified string
+	Verify     string
+	Verified   string
 	Rounds     int
 	Passes     int
 	Start, End time.Time
