@@ -183,6 +183,10 @@ func (s *rawStmt) ctype(i int) int32 { return sqlite3.Xsqlite3_column_type(s.c.t
 
 func (s *rawStmt) int64(i int) int64 { return sqlite3.Xsqlite3_column_int64(s.c.tls, s.p, int32(i)) }
 
+func (s *rawStmt) float64(i int) float64 {
+	return sqlite3.Xsqlite3_column_double(s.c.tls, s.p, int32(i))
+}
+
 // bytes returns column i as bytes in SQLite's memory: valid only until the
 // next step, reset or finalize. Text is returned as its UTF-8 bytes.
 func (s *rawStmt) bytes(i int) []byte {

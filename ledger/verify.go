@@ -67,13 +67,15 @@ import (
 //
 // Before the replay, and alongside it, the database itself is checked
 // (schema.go): its schema against what itad's migrations create, PRAGMA
-// integrity_check (or quick_check) and PRAGMA foreign_key_check.
+// quick_check and the index check (indexcheck.go), or PRAGMA
+// integrity_check (VerifyOptions.Full), and PRAGMA foreign_key_check.
 //
 // How it runs (a million events, or a million imported devices, replayed
-// in under 3 s on two cores: bench/verify.sh; integrity_check, on its own
-// connection, then takes longest: 3 to 6 s, quick_check about 1 s). Seven
-// read-only connections (sqliteraw.go) share one snapshot of the file;
-// the seventh reads the schema and runs integrity_check.
+// with the database checks in under 3 s on two cores: bench/verify.sh;
+// integrity_check alone takes 3 to 6 s, quick_check about 1 s, the index
+// check about 1.3 s). Eight read-only connections (sqliteraw.go) share
+// one snapshot of the file; the seventh reads the schema and runs
+// quick_check (or integrity_check), the eighth the index check.
 // One reads the events in seq order in batches of 4096; worker goroutines
 // hash them and decode their payloads (verifyscan.go); others read the
 // devices, disposals, certificates and certificate_devices tables in id
@@ -207,11 +209,19 @@ type VerifyOptions struct {
 	External []ExternalCheckpoint
 	// MaxProblems stops listing problems past this many (default 100).
 	MaxProblems int
-	// Quick runs PRAGMA quick_check instead of integrity_check: a quarter
-	// of the time or less, but it only counts each index's entries and
-	// does not compare them with its table's rows, so an index replaced
-	// behind itad's back with as many but other entries, and relabelled
-	// with its original SQL, passes (schema.go).
+	// By default the database is checked with PRAGMA quick_check (the
+	// file's page structure) and the index check (indexcheck.go: every
+	// index holds exactly its table's rows, in its declared order), which
+	// together find what integrity_check finds about itad's indexes in a
+	// fraction of its time.
+	//
+	// Full runs PRAGMA integrity_check instead (it looks every row up in
+	// every index: several times slower).
+	Full bool
+	// Quick runs PRAGMA quick_check alone: it only counts each index's
+	// entries and does not compare them with its table's rows, so an
+	// index replaced behind itad's back with as many but other entries,
+	// and relabelled with its original SQL, passes (schema.go).
 	Quick bool
 	// Progress, when set, is called now and then with the work done so
 	// far: events checked plus devices and disposals rows checked (an
@@ -239,14 +249,17 @@ type VerifyResult struct {
 	Rows        map[string]int64  `json:"rows"`
 	Checkpoints []CheckpointCheck `json:"checkpoints"`
 	Pinning     Pinning           `json:"pinning"`
-	// Database names the check of the SQLite file that passed,
-	// "integrity_check" or "quick_check" (VerifyOptions.Quick); with it
+	// Database names the check of the SQLite file that passed:
+	// "quick_check+index_check" (the default), "integrity_check"
+	// (VerifyOptions.Full) or "quick_check" (VerifyOptions.Quick); with it
 	// foreign_key_check and the schema comparison passed too.
 	Database string `json:"database_check"`
-	// IntegrityTime is how long integrity_check (or quick_check) and
-	// foreign_key_check took, on a connection of their own alongside the
-	// replay.
+	// IntegrityTime is how long the database checks (integrity_check, or
+	// quick_check and the index check) and foreign_key_check took, on a
+	// connection of their own alongside the replay.
 	IntegrityTime time.Duration `json:"-"`
+	// IndexTime is the index check's part of IntegrityTime.
+	IndexTime time.Duration `json:"-"`
 }
 
 // Pinning says which events a trusted checkpoint pins: a checkpoint
@@ -358,7 +371,7 @@ func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
 	if v.trust, v.trustNames, err = trustList(opts.Trusted); err != nil {
 		return v.res, err
 	}
-	conns, err := openSnapshot(s.path, s.immutable, 7)
+	conns, err := openSnapshot(s.path, s.immutable, 8)
 	if err != nil {
 		if isCorrupt(err) { // the head of the log cannot be read
 			return v.res, v.damaged(s, err)
@@ -385,7 +398,7 @@ func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
 		return v.res, err
 	}
 	dbCheck := make(chan dbCheckResult, 1)
-	go func() { dbCheck <- checkDatabase(conns[6], opts.Quick, opts.MaxProblems) }()
+	go func() { dbCheck <- checkDatabase(conns[6], conns[7], opts.Full, opts.Quick, objs, opts.MaxProblems) }()
 	var db dbCheckResult
 	waitDB := sync.OnceFunc(func() { db = <-dbCheck })
 	defer waitDB() // before the connections close
@@ -415,13 +428,11 @@ func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
 		d.drain()
 	}
 	waitDB()
-	v.res.IntegrityTime = db.elapsed
+	v.res.IntegrityTime, v.res.IndexTime = db.elapsed, db.indexTime
 	if err != nil || db.err != nil || len(db.problems)+len(db.fk)+len(v.schema)+len(v.problems) > 0 {
 		return v.res, v.failure(db, err)
 	}
-	if v.res.Database = "integrity_check"; opts.Quick {
-		v.res.Database = "quick_check"
-	}
+	v.res.Database = db.check
 	return v.res, nil
 }
 
@@ -437,7 +448,8 @@ func (v *verifier) damaged(s *Store, readErr error) error {
 	if objs, err := readSchemaRaw(c); err == nil {
 		v.schema, _ = checkSchema(objs, SchemaVersion())
 	}
-	return v.failure(checkDatabase(c, v.opts.Quick, v.opts.MaxProblems), readErr)
+	objs, _ := readSchemaRaw(c)
+	return v.failure(checkDatabase(c, nil, v.opts.Full, v.opts.Quick, objs, v.opts.MaxProblems), readErr)
 }
 
 // failure returns what Verify reports when the database checks found
