@@ -162,9 +162,12 @@ func printVerified(w io.Writer, path string, res ledger.VerifyResult, certPaths 
 	if res.Root != "" {
 		fmt.Fprintf(w, "tree root: %s\n", res.Root)
 	}
-	if res.Database == "quick_check" {
+	switch res.Database {
+	case "quick_check":
 		fmt.Fprintln(w, "database:  quick_check ok (indexes not checked against their tables: run without --quick for that), foreign keys ok, schema as itad creates it")
-	} else {
+	case "quick_check+index_check":
+		fmt.Fprintln(w, "database:  quick_check ok, index check ok (every index holds exactly its table's rows), foreign keys ok, schema as itad creates it")
+	default:
 		fmt.Fprintf(w, "database:  %s ok, foreign keys ok, schema as itad creates it\n", res.Database)
 	}
 	for _, cp := range res.Checkpoints {
