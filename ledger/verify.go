@@ -80,10 +80,12 @@ import (
 // hash them and decode their payloads (verifyscan.go); others read the
 // devices, disposals, certificates and certificate_devices tables in id
 // order. One goroutine merges them all in event order (verifyrows.go),
-// keeping in memory only the small tables, an index of device ids (40
-// bytes a device), and what later events may still change: rows that did
-// not match their creating event, amendments, supersessions, and devices
-// with more than one disposal. Those are settled at the end of the log.
+// keeping in memory only the small tables and what later events may
+// still change: rows that did not match their creating event,
+// amendments, supersessions, voids, and the disposals of a device with
+// more than one until its last has come. Those are settled at the end of
+// the log. Which device each disposal names is checked with two sums
+// (verifyrefs.go), so memory does not grow with the number of devices.
 //
 // What it proves. Someone editing the database file directly (the sqlite3
 // shell) can change rows, but then the rows no longer match the events;
@@ -371,7 +373,7 @@ func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
 	if v.trust, v.trustNames, err = trustList(opts.Trusted); err != nil {
 		return v.res, err
 	}
-	conns, err := openSnapshot(s.path, s.immutable, 8)
+	conns, err := openSnapshot(s.path, s.immutable, 9)
 	if err != nil {
 		if isCorrupt(err) { // the head of the log cannot be read
 			return v.res, v.damaged(s, err)
@@ -408,6 +410,11 @@ func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
 		return v.res, v.failure(db, nil)
 	}
 	v.main = conns[0]
+	defer func() { // before the connections close
+		if v.uuidStmt != nil {
+			v.uuidStmt.finalize()
+		}
+	}()
 	if err := v.prepare(); err != nil {
 		waitDB()
 		return v.res, v.failure(db, err)
@@ -418,13 +425,14 @@ func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
 	v.certs = startStream(conns[3], `SELECT id, uuid, kind, subject, content_hash, pdf_sha256, signer_fingerprint, issued_at, issued_by,
 		superseded_by, revoked_at, revoke_reason, seq FROM certificates ORDER BY id`, stop, scanCertRow)
 	v.certDevs = startStream(conns[4], `SELECT certificate_id, device_id FROM certificate_devices ORDER BY certificate_id, device_id`, stop, scanCertDevRow)
+	v.refs = newDeviceRefs(startStream(conns[8], devCountQuery, stop, scanDevCount))
 	evs, recycle := startEvents(conns[5], stop, v.treeLimit)
 	err = v.run(evs, recycle)
 	close(stop)
 	// Let the readers finish before their connections close.
 	for range evs {
 	}
-	for _, d := range []interface{ drain() }{v.devs, v.disps, v.certs, v.certDevs} {
+	for _, d := range []interface{ drain() }{v.devs, v.disps, v.certs, v.certDevs, v.refs.counts} {
 		d.drain()
 	}
 	waitDB()
@@ -618,7 +626,10 @@ type verifier struct {
 	disps    *stream[dispRow]
 	certs    *stream[certRow]
 	certDevs *stream[certDevRow]
-	devIndex devIndex
+	// refs checks which device each disposal names (verifyrefs.go).
+	refs     *deviceRefs
+	uuidStmt *rawStmt // deviceUUID's
+	readErr  error    // a point read that failed
 	// Rows checked in the two largest tables (res.Rows holds the others).
 	nDevices, nDisposals int64
 	reported             int64  // work last given to Progress
@@ -636,9 +647,10 @@ type verifier struct {
 	// and the disposals rows marked void.
 	voids    map[string]voidOp
 	voidRows map[int64]voidRow
-	// Devices whose final disposition must be recomputed.
+	// Devices whose final disposition must be recomputed (settleFinal).
 	finalCheck map[int64]bool
-	groups     map[int64][]dispMini // devices with more than one disposal
+	// Devices with more than one disposal, until all have come.
+	groups map[int64]*dispGroup
 }
 
 // ref locates the row an event created.
@@ -667,7 +679,7 @@ func (v *verifier) prepare() error {
 	v.batchByUUID, v.bByKey, v.bRefByID, v.bCache = map[string]*batchExp{}, map[string]rowRef{}, map[int64]string{}, map[string]rowRef{}
 	v.pendingDev, v.pendingDisp, v.pendingCert = map[int64]*devPending{}, map[int64]*dispPending{}, map[int64]*certPending{}
 	v.devMods, v.dispMods, v.certMods = map[string][]amendOp{}, map[string][]amendOp{}, map[string][]certMod{}
-	v.finalCheck, v.groups = map[int64]bool{}, map[int64][]dispMini{}
+	v.finalCheck, v.groups = map[int64]bool{}, map[int64]*dispGroup{}
 	v.voids, v.voidRows = map[string]voidOp{}, map[int64]voidRow{}
 	var err error
 	if v.settingRows, err = v.readKeyed("settings", `SELECT key, value, seq, typeof(value), typeof(seq) FROM settings`); err != nil {
@@ -683,16 +695,6 @@ func (v *verifier) prepare() error {
 		return err
 	}
 	if err := v.readCheckpoints(); err != nil {
-		return err
-	}
-	// Room for every device at once: the index grows with the stream.
-	if err := v.readRows("devices", `SELECT coalesce(max(id), 0) FROM devices`, func(st *rawStmt) {
-		if n := st.int64(0); n > 0 && n < 1<<28 {
-			v.devIndex.ids = make([]int64, 0, n)
-			v.devIndex.uuids = make([][16]byte, 0, n)
-			v.devIndex.first = make([]dispMini, 0, n)
-		}
-	}); err != nil {
 		return err
 	}
 	for _, x := range v.opts.External {
