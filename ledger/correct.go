@@ -534,7 +534,7 @@ func (v *verifier) settleVoids() error {
 		switch {
 		case r.seq > op.seq:
 			v.chainProblem(op.seq, "%s of %s comes before the disposal was recorded (event %d)", VoidAction, uuid, r.seq)
-		case !v.devIndex.is(r.deviceID, op.device):
+		case !v.deviceIs(r.deviceID, op.device):
 			v.tableProblem(op.seq, &TableError{Table: "disposals", RowID: r.id, Key: "uuid " + uuid, Seq: op.seq,
 				Problem: fmt.Sprintf("device_id %d is not device %s that event %d names", r.deviceID, op.device, op.seq)})
 		case r.voidedSeq != op.seq:

@@ -204,10 +204,12 @@ func (v *verifier) rowsImported(e *evRec, p *importRowsPayload) {
 	var h [32]byte
 	for i := 0; i < p.Rows; i++ {
 		devID, dispID := p.FirstDevice+int64(i), p.FirstDisposal+int64(i)
+		var devUUID string // of row devID, for deviceRefs
 		want := [32]byte(p.DeviceSHA256[32*i:])
 		if r := takeRowAt(v, v.devs, "devices", e, devID, i, p.Rows, devInfo, devKey); r != nil {
 			v.nDevices++
-			v.devIndex.add(r.id, r.uuid)
+			v.deviceSeen(r.id, r.uuid)
+			devUUID = r.uuid
 			d := devFieldsOf(r)
 			h, v.hbuf = deviceRowHash(v.hbuf, &d)
 			switch {
@@ -225,6 +227,7 @@ func (v *verifier) rowsImported(e *evRec, p *importRowsPayload) {
 			v.tableProblem(e.seq, &TableError{Table: "disposals", RowID: r.id, Key: "uuid " + r.uuid, Seq: e.seq,
 				Problem: fmt.Sprintf("device_id is %d, event %d imported it with device %d", r.deviceID, e.seq, devID)})
 		}
+		v.refs.disposal(r.deviceID, devUUID)
 		x := v.dispExpOf(r)
 		h, v.hbuf = disposalRowHash(v.hbuf, &x)
 		var hash *[32]byte

@@ -389,33 +389,79 @@ func checkSchema(objs []schemaObject, version int) ([]error, error) {
 }
 
 // dbCheckResult is what checkDatabase found: problems from
-// integrity_check (or quick_check), fk from foreign_key_check.
+// integrity_check (or quick_check and the index check), fk from
+// foreign_key_check.
 type dbCheckResult struct {
 	problems, fk []error
 	elapsed      time.Duration
-	err          error
+	// indexTime is the index check's part of elapsed.
+	indexTime time.Duration
+	// check names what ran: "integrity_check", "quick_check" or
+	// "quick_check+index_check".
+	check string
+	err   error
 }
 
-// checkDatabase runs PRAGMA integrity_check (quick_check when quick) and
-// PRAGMA foreign_key_check on c, returning one *DatabaseError for each
-// line they report (at most maxLines of integrity_check). A check that
-// fails on a damaged page is reported as a problem too.
-func checkDatabase(c *rawConn, quick bool, maxLines int) dbCheckResult {
+// checkDatabase runs PRAGMA integrity_check (full), or quick_check and
+// the index check of every index in objs (indexcheck.go; neither full nor
+// quick), or quick_check alone (quick), then PRAGMA foreign_key_check, on
+// c, returning one *DatabaseError for each line they report (at most
+// maxLines of integrity_check). A check that fails on a damaged page is
+// reported as a problem too. The index check runs on ic, at the same time,
+// when it is not nil (on c after quick_check otherwise). An index the
+// index check cannot read as it must makes integrity_check run too.
+func checkDatabase(c, ic *rawConn, full, quick bool, objs []schemaObject, maxLines int) dbCheckResult {
 	start := time.Now()
-	var r dbCheckResult
-	check := "integrity_check"
-	if quick {
-		check = "quick_check"
+	r := dbCheckResult{check: "integrity_check"}
+	if quick || !full {
+		r.check = "quick_check"
 	}
-	lines, err := pragmaLines(c, fmt.Sprintf("PRAGMA %s(%d)", check, max(1, maxLines)))
+	var ix indexCheckResult
+	var ixErr error
+	runIndexes := func(c *rawConn) {
+		t := time.Now()
+		ix, ixErr = checkIndexes(c, objs, maxLines)
+		r.indexTime = time.Since(t)
+	}
+	indexes := !full && !quick
+	var wg sync.WaitGroup
+	if indexes && ic != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); runIndexes(ic) }()
+	}
+	lines, err := pragmaLines(c, fmt.Sprintf("PRAGMA %s(%d)", r.check, max(1, maxLines)))
 	for _, msg := range lines {
 		if msg != "ok" {
-			r.problems = append(r.problems, &DatabaseError{Check: check, Problem: msg})
+			r.problems = append(r.problems, &DatabaseError{Check: r.check, Problem: msg})
 		}
 	}
+	check := r.check
 	if err == nil {
 		check = "foreign_key_check"
 		err = foreignKeyCheck(c, &r.fk)
+	}
+	if indexes {
+		if ic == nil && err == nil {
+			runIndexes(c)
+		}
+		wg.Wait()
+		r.check = "quick_check+index_check"
+		r.problems = append(r.problems, ix.problems...)
+		switch {
+		case err == nil && ixErr != nil:
+			check, err = "index_check", ixErr
+		case err == nil && len(ix.unsupported) > 0:
+			// Not an index itad creates (the schema check names it): let
+			// integrity_check judge its entries.
+			check, r.check = "integrity_check", "integrity_check"
+			var lines []string
+			lines, err = pragmaLines(c, fmt.Sprintf("PRAGMA integrity_check(%d)", max(1, maxLines)))
+			for _, msg := range lines {
+				if msg != "ok" {
+					r.problems = append(r.problems, &DatabaseError{Check: "integrity_check", Problem: msg})
+				}
+			}
+		}
 	}
 	switch {
 	case err != nil && isCorrupt(err):

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -202,10 +203,48 @@ func dbProblems(err error) []*DatabaseError {
 	return out
 }
 
-// TestVerify_RelabelledIndex: an index replaced by a partial one and
-// relabelled with its original SQL hides disposals from reports and events
-// from the audit trail. Its schema says what itad expects, so Open cannot
-// tell; Verify's integrity_check names the index; quick_check does not.
+// extraEntry leaves disposals_final_year with an entry for a row that is
+// not in its table, behind itad's back: a copy of row 1 is inserted (the
+// index gets its entry), the index's row in sqlite_master is taken away
+// so that SQLite forgets the index, the copy is deleted (the index keeps
+// its entry), and the sqlite_master row is put back as it was.
+func extraEntry(t *testing.T, s *Store) {
+	t.Helper()
+	db := rawDB(t, s)
+	db.SetMaxOpenConns(1)
+	var root int64
+	if err := db.QueryRow(`SELECT rootpage FROM sqlite_master WHERE name = 'disposals_final_year'`).Scan(&root); err != nil {
+		t.Fatal(err)
+	}
+	step := func(qs ...string) {
+		t.Helper()
+		for _, q := range qs {
+			if _, err := db.Exec(q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		// A new connection reads the schema afresh.
+		db.Close()
+		db = rawDB(t, s)
+		db.SetMaxOpenConns(1)
+	}
+	step(`CREATE TEMP TABLE copy AS SELECT * FROM disposals WHERE id = 1`,
+		`UPDATE copy SET id = 999, uuid = 'copy'`,
+		`INSERT INTO disposals SELECT * FROM copy`,
+		`PRAGMA writable_schema = ON`,
+		`DELETE FROM sqlite_master WHERE name = 'disposals_final_year'`)
+	step(`DELETE FROM disposals WHERE id = 999`)
+	step(`PRAGMA writable_schema = ON`,
+		fmt.Sprintf(`INSERT INTO sqlite_master VALUES ('index', 'disposals_final_year', 'disposals', %d, '%s')`, root, finalYearSQL))
+}
+
+// TestVerify_RelabelledIndex: an index replaced by one with other
+// entries (a partial one, one on another expression or column, in
+// another order, with an extra entry) and relabelled with its original
+// SQL hides or misplaces disposals in reports and events in the audit
+// trail. Its schema says what itad expects, so Open cannot tell; Verify's
+// index check (the default) and integrity_check (Full) name the index;
+// quick_check alone finds only those with another number of entries.
 func TestVerify_RelabelledIndex(t *testing.T) {
 	report2021 := func(t *testing.T, s *Store) int64 {
 		rows, err := s.Report(ReportQuery{Years: []int{2021}})
@@ -216,55 +255,101 @@ func TestVerify_RelabelledIndex(t *testing.T) {
 		}
 		return n
 	}
+	auditCount := func(f LogFilter) func(t *testing.T, s *Store) int64 {
+		return func(t *testing.T, s *Store) int64 {
+			var n int64
+			must(t, s.AuditLog(f, func(Event) error { n++; return nil }))
+			return n
+		}
+	}
+	relabelled := func(index, orig, replacement string) func(t *testing.T, s *Store) {
+		return func(t *testing.T, s *Store) { relabel(t, rawDB(t, s), index, orig, replacement) }
+	}
 	cases := []struct {
-		name, index, orig, replacement string
-		// hidden counts what the index serves, before and after
-		hidden func(t *testing.T, s *Store) int64
+		name, index string
+		attack      func(t *testing.T, s *Store)
+		// changed counts what the index serves, before and after (nil:
+		// the attack is checked another way)
+		changed func(t *testing.T, s *Store) int64
 		// quick: quick_check finds it too (it counts each index's
 		// entries, but does not compare them with the table's rows)
 		quick bool
 	}{
-		{"PartialFinalYear", "disposals_final_year", finalYearSQL, finalYearSQL + " WHERE id NOT IN (1, 2)", report2021, true},
-		{"MovedFinalYear", "disposals_final_year", finalYearSQL,
-			"CREATE INDEX disposals_final_year ON disposals(is_final, (CASE WHEN id IN (1, 2) THEN 1999 ELSE year END))", report2021, false},
-		{"PartialAction", "events_action", actionSQL, actionSQL + " WHERE action NOT IN ('certificate.revoke')", func(t *testing.T, s *Store) int64 {
-			var n int64
-			must(t, s.AuditLog(LogFilter{Action: "certificate.revoke"}, func(Event) error { n++; return nil }))
-			return n
-		}, true},
-		{"PartialSubject", "events_subject", subjectSQL, subjectSQL + " WHERE subject <> 'SN-A1'", func(t *testing.T, s *Store) int64 {
-			var n int64
-			must(t, s.AuditLog(LogFilter{Serial: "SN-A1"}, func(Event) error { n++; return nil }))
-			return n
-		}, true},
+		{"PartialFinalYear", "disposals_final_year", relabelled("disposals_final_year", finalYearSQL, finalYearSQL+" WHERE id NOT IN (1, 2)"), report2021, true},
+		{"MovedFinalYear", "disposals_final_year", relabelled("disposals_final_year", finalYearSQL,
+			"CREATE INDEX disposals_final_year ON disposals(is_final, (CASE WHEN id IN (1, 2) THEN 1999 ELSE year END))"), report2021, false},
+		{"OtherColumnFinalYear", "disposals_final_year", relabelled("disposals_final_year", finalYearSQL,
+			"CREATE INDEX disposals_final_year ON disposals(is_final, fin_year)"), report2021, false},
+		{"SwappedColumnsFinalYear", "disposals_final_year", relabelled("disposals_final_year", finalYearSQL,
+			"CREATE INDEX disposals_final_year ON disposals(year, is_final)"), report2021, false},
+		{"ExtraEntryFinalYear", "disposals_final_year", extraEntry, nil, true},
+		{"PartialAction", "events_action", relabelled("events_action", actionSQL, actionSQL+" WHERE action NOT IN ('certificate.revoke')"),
+			auditCount(LogFilter{Action: "certificate.revoke"}), true},
+		{"OtherExpressionAction", "events_action", relabelled("events_action", actionSQL,
+			"CREATE INDEX events_action ON events((CASE WHEN action = 'certificate.revoke' THEN 'x' ELSE action END))"),
+			auditCount(LogFilter{Action: "certificate.revoke"}), false},
+		{"DescendingAction", "events_action", relabelled("events_action", actionSQL, "CREATE INDEX events_action ON events(action DESC)"),
+			auditCount(LogFilter{Action: "certificate.revoke"}), false},
+		{"PartialSubject", "events_subject", relabelled("events_subject", subjectSQL, subjectSQL+" WHERE subject <> 'SN-A1'"),
+			auditCount(LogFilter{Serial: "SN-A1"}), true},
+		{"OtherColumnSubject", "events_subject", relabelled("events_subject", subjectSQL, "CREATE INDEX events_subject ON events(actor)"),
+			auditCount(LogFilter{Serial: "SN-A1"}), false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s, _ := verifyFixture(t)
-			before := tc.hidden(t, s)
-			relabel(t, rawDB(t, s), tc.index, tc.orig, tc.replacement)
+			var before int64
+			if tc.changed != nil {
+				before = tc.changed(t, s)
+			}
+			tc.attack(t, s)
 			s2, err := Open(s.Path(), Options{})
 			if err != nil {
 				t.Fatalf("open: %v (the relabelled schema is what itad expects)", err)
 			}
 			defer s2.Close()
-			if after := tc.hidden(t, s2); after >= before {
-				t.Fatalf("the attack hid nothing (%d before, %d after): the test no longer performs it", before, after)
-			}
-			_, err = s2.Verify(VerifyOptions{})
-			if !errors.Is(err, ErrTampered) {
-				t.Fatalf("verify: %v, want it to fail", err)
-			}
-			probs := dbProblems(err)
-			if len(probs) == 0 || probs[0].Check != "integrity_check" || !strings.Contains(probs[0].Problem, tc.index) {
-				t.Fatalf("verify: %v, want integrity_check naming %s", err, tc.index)
-			}
-			var ve *VerifyError
-			errors.As(err, &ve)
-			for _, p := range ve.Problems {
-				if _, ok := p.(*DatabaseError); !ok {
-					t.Errorf("problem %v: the rows are all intact", p)
+			if tc.changed != nil {
+				if after := tc.changed(t, s2); after == before {
+					t.Fatalf("the attack changed nothing (%d before and after): the test no longer performs it", before)
 				}
+			} else if n := q1(t, rawDB(t, s2), `SELECT count(*) FROM disposals INDEXED BY disposals_final_year WHERE is_final = 1`); n <= q1(t, rawDB(t, s2), `SELECT count(*) FROM disposals NOT INDEXED WHERE is_final = 1`) {
+				t.Fatalf("the index holds no extra entry: the test no longer performs it")
+			}
+			for _, mode := range []struct {
+				name   string
+				opts   VerifyOptions
+				checks []string // what may name the index
+			}{
+				{"Default", VerifyOptions{}, []string{"quick_check", "index_check"}},
+				{"Full", VerifyOptions{Full: true}, []string{"integrity_check"}},
+			} {
+				_, err = s2.Verify(mode.opts)
+				if !errors.Is(err, ErrTampered) {
+					t.Fatalf("verify (%s): %v, want it to fail", mode.name, err)
+				}
+				probs := dbProblems(err)
+				if len(probs) == 0 || !slices.Contains(mode.checks, probs[0].Check) || !strings.Contains(probs[0].Problem, tc.index) {
+					t.Fatalf("verify (%s): %v, want %v naming %s", mode.name, err, mode.checks, tc.index)
+				}
+				var ve *VerifyError
+				errors.As(err, &ve)
+				for _, p := range ve.Problems {
+					if _, ok := p.(*DatabaseError); !ok {
+						t.Errorf("verify (%s): problem %v: the rows are all intact", mode.name, p)
+					}
+				}
+			}
+			// The index check finds each one on its own, without
+			// quick_check's count.
+			c, err := openRaw(s2.Path(), false)
+			must(t, err)
+			defer c.close()
+			objs, err := readSchemaRaw(c)
+			must(t, err)
+			ix, err := checkIndexes(c, objs, 10)
+			must(t, err)
+			if len(ix.problems) == 0 || !strings.Contains(ix.problems[0].Error(), "index_check: index "+tc.index+": ") || len(ix.unsupported) > 0 {
+				t.Fatalf("index check: %v (unsupported %v), want it to name %s", ix.problems, ix.unsupported, tc.index)
 			}
 			// Documented: quick_check does not compare an index's entries
 			// with its table's rows.
@@ -273,6 +358,33 @@ func TestVerify_RelabelledIndex(t *testing.T) {
 				t.Fatalf("verify --quick: %v (want a quick_check problem: %v)", err, tc.quick)
 			}
 		})
+	}
+}
+
+// TestCheckIndexes_Intact: on a ledger written only by itad the index
+// check reads every index (none unsupported) and finds nothing; the
+// default Verify says which checks ran.
+func TestCheckIndexes_Intact(t *testing.T) {
+	s, _ := verifyFixture(t)
+	c, err := openRaw(s.Path(), false)
+	must(t, err)
+	defer c.close()
+	objs, err := readSchemaRaw(c)
+	must(t, err)
+	ix, err := checkIndexes(c, objs, 10)
+	must(t, err)
+	if len(ix.problems) > 0 || len(ix.unsupported) > 0 {
+		t.Fatalf("index check of an intact ledger: %v, unsupported %v", ix.problems, ix.unsupported)
+	}
+	for _, tc := range []struct {
+		opts VerifyOptions
+		want string
+	}{{VerifyOptions{}, "quick_check+index_check"}, {VerifyOptions{Full: true}, "integrity_check"}, {VerifyOptions{Quick: true}, "quick_check"}} {
+		res, err := s.Verify(tc.opts)
+		must(t, err)
+		if res.Database != tc.want {
+			t.Errorf("Verify(%+v).Database = %q, want %q", tc.opts, res.Database, tc.want)
+		}
 	}
 }
 

@@ -67,21 +67,25 @@ import (
 //
 // Before the replay, and alongside it, the database itself is checked
 // (schema.go): its schema against what itad's migrations create, PRAGMA
-// integrity_check (or quick_check) and PRAGMA foreign_key_check.
+// quick_check and the index check (indexcheck.go), or PRAGMA
+// integrity_check (VerifyOptions.Full), and PRAGMA foreign_key_check.
 //
 // How it runs (a million events, or a million imported devices, replayed
-// in under 3 s on two cores: bench/verify.sh; integrity_check, on its own
-// connection, then takes longest: 3 to 6 s, quick_check about 1 s). Seven
-// read-only connections (sqliteraw.go) share one snapshot of the file;
-// the seventh reads the schema and runs integrity_check.
+// with the database checks in under 3 s on two cores: bench/verify.sh;
+// integrity_check alone takes 3 to 6 s, quick_check about 1 s, the index
+// check about 1.3 s). Eight read-only connections (sqliteraw.go) share
+// one snapshot of the file; the seventh reads the schema and runs
+// quick_check (or integrity_check), the eighth the index check.
 // One reads the events in seq order in batches of 4096; worker goroutines
 // hash them and decode their payloads (verifyscan.go); others read the
 // devices, disposals, certificates and certificate_devices tables in id
 // order. One goroutine merges them all in event order (verifyrows.go),
-// keeping in memory only the small tables, an index of device ids (40
-// bytes a device), and what later events may still change: rows that did
-// not match their creating event, amendments, supersessions, and devices
-// with more than one disposal. Those are settled at the end of the log.
+// keeping in memory only the small tables and what later events may
+// still change: rows that did not match their creating event,
+// amendments, supersessions, voids, and the disposals of a device with
+// more than one until its last has come. Those are settled at the end of
+// the log. Which device each disposal names is checked with two sums
+// (verifyrefs.go), so memory does not grow with the number of devices.
 //
 // What it proves. Someone editing the database file directly (the sqlite3
 // shell) can change rows, but then the rows no longer match the events;
@@ -207,11 +211,19 @@ type VerifyOptions struct {
 	External []ExternalCheckpoint
 	// MaxProblems stops listing problems past this many (default 100).
 	MaxProblems int
-	// Quick runs PRAGMA quick_check instead of integrity_check: a quarter
-	// of the time or less, but it only counts each index's entries and
-	// does not compare them with its table's rows, so an index replaced
-	// behind itad's back with as many but other entries, and relabelled
-	// with its original SQL, passes (schema.go).
+	// By default the database is checked with PRAGMA quick_check (the
+	// file's page structure) and the index check (indexcheck.go: every
+	// index holds exactly its table's rows, in its declared order), which
+	// together find what integrity_check finds about itad's indexes in a
+	// fraction of its time.
+	//
+	// Full runs PRAGMA integrity_check instead (it looks every row up in
+	// every index: several times slower).
+	Full bool
+	// Quick runs PRAGMA quick_check alone: it only counts each index's
+	// entries and does not compare them with its table's rows, so an
+	// index replaced behind itad's back with as many but other entries,
+	// and relabelled with its original SQL, passes (schema.go).
 	Quick bool
 	// Progress, when set, is called now and then with the work done so
 	// far: events checked plus devices and disposals rows checked (an
@@ -239,14 +251,17 @@ type VerifyResult struct {
 	Rows        map[string]int64  `json:"rows"`
 	Checkpoints []CheckpointCheck `json:"checkpoints"`
 	Pinning     Pinning           `json:"pinning"`
-	// Database names the check of the SQLite file that passed,
-	// "integrity_check" or "quick_check" (VerifyOptions.Quick); with it
+	// Database names the check of the SQLite file that passed:
+	// "quick_check+index_check" (the default), "integrity_check"
+	// (VerifyOptions.Full) or "quick_check" (VerifyOptions.Quick); with it
 	// foreign_key_check and the schema comparison passed too.
 	Database string `json:"database_check"`
-	// IntegrityTime is how long integrity_check (or quick_check) and
-	// foreign_key_check took, on a connection of their own alongside the
-	// replay.
+	// IntegrityTime is how long the database checks (integrity_check, or
+	// quick_check and the index check) and foreign_key_check took, on a
+	// connection of their own alongside the replay.
 	IntegrityTime time.Duration `json:"-"`
+	// IndexTime is the index check's part of IntegrityTime.
+	IndexTime time.Duration `json:"-"`
 }
 
 // Pinning says which events a trusted checkpoint pins: a checkpoint
@@ -359,7 +374,7 @@ func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
 	if v.trust, v.trustNames, err = trustList(opts.Trusted); err != nil {
 		return v.res, err
 	}
-	conns, err := openSnapshot(s.path, s.immutable, 7)
+	conns, err := openSnapshot(s.path, s.immutable, 9)
 	if err != nil {
 		if isCorrupt(err) { // the head of the log cannot be read
 			return v.res, v.damaged(s, err)
@@ -386,7 +401,7 @@ func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
 		return v.res, err
 	}
 	dbCheck := make(chan dbCheckResult, 1)
-	go func() { dbCheck <- checkDatabase(conns[6], opts.Quick, opts.MaxProblems) }()
+	go func() { dbCheck <- checkDatabase(conns[6], conns[7], opts.Full, opts.Quick, objs, opts.MaxProblems) }()
 	var db dbCheckResult
 	waitDB := sync.OnceFunc(func() { db = <-dbCheck })
 	defer waitDB() // before the connections close
@@ -396,6 +411,11 @@ func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
 		return v.res, v.failure(db, nil)
 	}
 	v.main = conns[0]
+	defer func() { // before the connections close
+		if v.uuidStmt != nil {
+			v.uuidStmt.finalize()
+		}
+	}()
 	if err := v.prepare(); err != nil {
 		waitDB()
 		return v.res, v.failure(db, err)
@@ -406,23 +426,22 @@ func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
 	v.certs = startStream(conns[3], `SELECT id, uuid, kind, subject, content_hash, pdf_sha256, signer_fingerprint, issued_at, issued_by,
 		superseded_by, revoked_at, revoke_reason, seq FROM certificates ORDER BY id`, stop, scanCertRow)
 	v.certDevs = startStream(conns[4], `SELECT certificate_id, device_id FROM certificate_devices ORDER BY certificate_id, device_id`, stop, scanCertDevRow)
+	v.refs = newDeviceRefs(startStream(conns[8], devCountQuery, stop, scanDevCount))
 	evs, recycle := startEvents(conns[5], stop, v.treeLimit)
 	err = v.run(evs, recycle)
 	close(stop)
 	// Let the readers finish before their connections close.
 	for range evs {
 	}
-	for _, d := range []interface{ drain() }{v.devs, v.disps, v.certs, v.certDevs} {
+	for _, d := range []interface{ drain() }{v.devs, v.disps, v.certs, v.certDevs, v.refs.counts} {
 		d.drain()
 	}
 	waitDB()
-	v.res.IntegrityTime = db.elapsed
+	v.res.IntegrityTime, v.res.IndexTime = db.elapsed, db.indexTime
 	if err != nil || db.err != nil || len(db.problems)+len(db.fk)+len(v.schema)+len(v.problems) > 0 {
 		return v.res, v.failure(db, err)
 	}
-	if v.res.Database = "integrity_check"; opts.Quick {
-		v.res.Database = "quick_check"
-	}
+	v.res.Database = db.check
 	return v.res, nil
 }
 
@@ -438,7 +457,8 @@ func (v *verifier) damaged(s *Store, readErr error) error {
 	if objs, err := readSchemaRaw(c); err == nil {
 		v.schema, _ = checkSchema(objs, SchemaVersion())
 	}
-	return v.failure(checkDatabase(c, v.opts.Quick, v.opts.MaxProblems), readErr)
+	objs, _ := readSchemaRaw(c)
+	return v.failure(checkDatabase(c, nil, v.opts.Full, v.opts.Quick, objs, v.opts.MaxProblems), readErr)
 }
 
 // failure returns what Verify reports when the database checks found
@@ -607,7 +627,10 @@ type verifier struct {
 	disps    *stream[dispRow]
 	certs    *stream[certRow]
 	certDevs *stream[certDevRow]
-	devIndex devIndex
+	// refs checks which device each disposal names (verifyrefs.go).
+	refs     *deviceRefs
+	uuidStmt *rawStmt // deviceUUID's
+	readErr  error    // a point read that failed
 	// Rows checked in the two largest tables (res.Rows holds the others).
 	nDevices, nDisposals int64
 	reported             int64  // work last given to Progress
@@ -625,10 +648,11 @@ type verifier struct {
 	// and the disposals rows marked void.
 	voids    map[string]voidOp
 	voidRows map[int64]voidRow
-	// Devices whose final disposition must be recomputed.
+	// Devices whose final disposition must be recomputed (settleFinal).
 	finalCheck map[int64]bool
-	groups     map[int64][]dispMini // devices with more than one disposal
-	evidence   *evidenceReplay      // evidenceverify.go
+	// Devices with more than one disposal, until all have come.
+	groups   map[int64]*dispGroup
+	evidence *evidenceReplay // evidenceverify.go
 }
 
 // ref locates the row an event created.
@@ -657,7 +681,7 @@ func (v *verifier) prepare() error {
 	v.batchByUUID, v.bByKey, v.bRefByID, v.bCache = map[string]*batchExp{}, map[string]rowRef{}, map[int64]string{}, map[string]rowRef{}
 	v.pendingDev, v.pendingDisp, v.pendingCert = map[int64]*devPending{}, map[int64]*dispPending{}, map[int64]*certPending{}
 	v.devMods, v.dispMods, v.certMods = map[string][]amendOp{}, map[string][]amendOp{}, map[string][]certMod{}
-	v.finalCheck, v.groups = map[int64]bool{}, map[int64][]dispMini{}
+	v.finalCheck, v.groups = map[int64]bool{}, map[int64]*dispGroup{}
 	v.voids, v.voidRows = map[string]voidOp{}, map[int64]voidRow{}
 	var err error
 	if v.settingRows, err = v.readKeyed("settings", `SELECT key, value, seq, typeof(value), typeof(seq) FROM settings`); err != nil {
@@ -673,16 +697,6 @@ func (v *verifier) prepare() error {
 		return err
 	}
 	if err := v.readCheckpoints(); err != nil {
-		return err
-	}
-	// Room for every device at once: the index grows with the stream.
-	if err := v.readRows("devices", `SELECT coalesce(max(id), 0) FROM devices`, func(st *rawStmt) {
-		if n := st.int64(0); n > 0 && n < 1<<28 {
-			v.devIndex.ids = make([]int64, 0, n)
-			v.devIndex.uuids = make([][16]byte, 0, n)
-			v.devIndex.first = make([]dispMini, 0, n)
-		}
-	}); err != nil {
 		return err
 	}
 	for _, x := range v.opts.External {

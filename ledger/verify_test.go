@@ -384,6 +384,20 @@ func TestVerify_Tampering(t *testing.T) {
 			exec(t, db, fmt.Sprintf(`UPDATE disposals SET device_id = %d WHERE id = %d`, other, id))
 			return want{kind: "table", table: "disposals", rowID: id, seq: seq, text: "device_id is"}
 		}},
+		{"disposals/update-device-recorded", func(t *testing.T, db *sql.DB) want {
+			// A disposal.record row pointed at another device: found by
+			// the sums of verifyrefs.go, then named.
+			// (SN-C1, recorded later, has no disposal.)
+			id, seq := dispOf(t, db, "SN-B1")
+			other, _ := devOf(t, db, "SN-C1")
+			exec(t, db, fmt.Sprintf(`UPDATE disposals SET device_id = %d WHERE id = %d`, other, id))
+			return want{kind: "table", table: "disposals", rowID: id, seq: seq, text: fmt.Sprintf("device_id %d is not device ", other)}
+		}},
+		{"disposals/update-device-none", func(t *testing.T, db *sql.DB) want {
+			id, seq := dispOf(t, db, "SN-B1")
+			exec(t, db, `PRAGMA foreign_keys = OFF`, fmt.Sprintf(`UPDATE disposals SET device_id = 999 WHERE id = %d`, id))
+			return want{kind: "table", table: "disposals", rowID: id, seq: seq, text: "device_id 999 is not device "}
+		}},
 		{"disposals/update-final", func(t *testing.T, db *sql.DB) want {
 			id, seq := dispOf(t, db, "SN-A3")
 			exec(t, db, fmt.Sprintf(`UPDATE disposals SET is_final = 1 WHERE id = %d`, id))

@@ -163,73 +163,43 @@ func (v *verifier) deviceCreated(e *evRec, d *devFields) int64 {
 		return 0
 	}
 	v.nDevices++
-	v.devIndex.add(r.id, d.UUID)
+	v.deviceSeen(r.id, d.UUID)
 	if devProblem(r, d) != "" {
 		v.pendingDev[r.id] = &devPending{seq: e.seq, exp: cloneDev(*d), row: cloneDevRow(*r)}
 	}
 	return r.id
 }
 
-// devIndex maps the id of each devices row to the uuid of the device the
-// event that created it names, for checking references to devices. Ids
-// arrive in increasing order.
-type devIndex struct {
-	ids   []int64
-	uuids [][16]byte
-	first []dispMini       // each device's first disposal
-	odd   map[int64]string // uuids not in canonical form
-}
-
-func (x *devIndex) add(id int64, uuid string) {
-	u, ok := parseUUID(uuid)
-	if !ok {
-		if x.odd == nil {
-			x.odd = map[int64]string{}
+// deviceUUID returns the uuid of devices row id, as the row holds it
+// (the devices stream checks it against its event), and false when
+// there is no such row.
+func (v *verifier) deviceUUID(id int64) (string, bool, error) {
+	if v.uuidStmt == nil {
+		st, err := v.main.prepare(`SELECT uuid FROM devices WHERE id = ?`)
+		if err != nil {
+			return "", false, fmt.Errorf("verify: %w", err)
 		}
-		x.odd[id] = strings.Clone(uuid)
+		v.uuidStmt = st
 	}
-	if n := len(x.ids); n > 0 && x.ids[n-1] >= id {
-		return // out of order: reported as an extra row already
+	st := v.uuidStmt
+	st.reset()
+	if err := st.bindInt64(1, id); err != nil {
+		return "", false, fmt.Errorf("verify: %w", err)
 	}
-	x.ids = append(x.ids, id)
-	x.uuids = append(x.uuids, u)
-	x.first = append(x.first, dispMini{})
+	ok, err := st.step()
+	if err != nil || !ok {
+		return "", false, err
+	}
+	return st.text(0), true, nil
 }
 
-func (x *devIndex) find(id int64) int {
-	if n := len(x.ids); n > 0 && x.ids[n-1] == id {
-		return n - 1 // the device just recorded (device.import)
+// deviceIs reports whether devices row id is the device uuid.
+func (v *verifier) deviceIs(id int64, uuid string) bool {
+	u, ok, err := v.deviceUUID(id)
+	if err != nil {
+		v.readErr = err
 	}
-	i := sort.Search(len(x.ids), func(i int) bool { return x.ids[i] >= id })
-	if i == len(x.ids) || x.ids[i] != id {
-		return -1
-	}
-	return i
-}
-
-// is reports whether row id is the device uuid.
-func (x *devIndex) is(id int64, uuid string) bool {
-	i := x.find(id)
-	if i < 0 {
-		return false
-	}
-	if s, ok := x.odd[id]; ok {
-		return s == uuid
-	}
-	u, ok := parseUUID(uuid)
-	return ok && u == x.uuids[i]
-}
-
-func (x *devIndex) uuid(id int64) (string, bool) {
-	i := x.find(id)
-	if i < 0 {
-		return "", false
-	}
-	if s, ok := x.odd[id]; ok {
-		return s, true
-	}
-	u := x.uuids[i]
-	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16]), true
+	return ok && u == uuid
 }
 
 func cloneDev(d devFields) devFields {
@@ -427,10 +397,13 @@ func (v *verifier) disposalCreated(e *evRec, f *dispFields, devUUID string, devI
 	if r == nil {
 		return
 	}
-	if devID != 0 && r.deviceID != devID || devID == 0 && !v.devIndex.is(r.deviceID, devUUID) {
+	if devID != 0 && r.deviceID != devID {
 		v.tableProblem(e.seq, &TableError{Table: "disposals", RowID: r.id, Key: "uuid " + r.uuid, Seq: e.seq,
 			Problem: fmt.Sprintf("device_id %d is not device %s that event %d names", r.deviceID, devUUID, e.seq)})
 	}
+	// That the row device_id names is device devUUID is checked for all
+	// disposals at once (deviceRefs).
+	v.refs.disposal(r.deviceID, devUUID)
 	x := v.expectDisposal(f, e.seq)
 	v.disposalChecked(e, r, &x, nil)
 }
@@ -450,21 +423,7 @@ func (v *verifier) disposalChecked(e *evRec, r *dispRow, x *dispExp, hash *[32]b
 	if m.void {
 		v.voidRows[r.id] = voidRow{uuid: strings.Clone(r.uuid), seq: r.seq, voidedSeq: r.voidedSeq}
 	}
-	if i := v.devIndex.find(r.deviceID); i >= 0 {
-		switch first := &v.devIndex.first[i]; {
-		case first.id == 0:
-			*first = m
-			if r.isFinal != 1 || m.void {
-				v.finalCheck[r.deviceID] = true
-			}
-		default:
-			if v.groups[r.deviceID] == nil {
-				v.groups[r.deviceID] = []dispMini{*first}
-			}
-			v.groups[r.deviceID] = append(v.groups[r.deviceID], m)
-			v.finalCheck[r.deviceID] = true
-		}
-	}
+	v.finalSeen(r.deviceID, m)
 }
 
 func cloneDispExp(x dispExp) dispExp {
@@ -988,7 +947,10 @@ func (v *verifier) certificateIssued(e *evRec) {
 			continue
 		}
 		v.res.Rows["certificate_devices"]++
-		u, ok := v.devIndex.uuid(d.deviceID)
+		u, ok, err := v.deviceUUID(d.deviceID)
+		if err != nil {
+			v.readErr = err
+		}
 		if !ok {
 			u = fmt.Sprintf("(device id %d: no such device)", d.deviceID)
 		}
@@ -1059,7 +1021,16 @@ func (v *verifier) finish() error {
 	if err := v.settleEvidence(); err != nil {
 		return err
 	}
-	return v.settleFinal()
+	if err := v.settleRefs(); err != nil {
+		return err
+	}
+	if err := v.settleFinal(); err != nil {
+		return err
+	}
+	if v.readErr != nil {
+		return fmt.Errorf("verify: %w", v.readErr)
+	}
+	return nil
 }
 
 func (v *verifier) settleBatches() {
@@ -1200,7 +1171,7 @@ func (v *verifier) settleDisposals() error {
 		}
 		check[r.id] = true
 		v.finalCheck[r.deviceID] = true
-		if !v.devIndex.is(r.deviceID, ops[0].device) {
+		if !v.deviceIs(r.deviceID, ops[0].device) {
 			v.tableProblem(ops[0].seq, &TableError{Table: "disposals", RowID: r.id, Key: "uuid " + uuid, Seq: ops[0].seq,
 				Problem: fmt.Sprintf("device_id %d is not device %s that event %d names", r.deviceID, ops[0].device, ops[0].seq)})
 		}
@@ -1382,49 +1353,80 @@ func dateKey(s string) uint32 {
 // latest by date, then id (none when all are void). The rows' other
 // columns have been checked by now.
 func (v *verifier) settleFinal() error {
+	// Groups the stream left open (fewer disposals came than the count
+	// said: deviceRefs reports it) are settled with what came.
+	for dev := range v.groups {
+		v.finalCheck[dev] = true
+	}
+	st, err := v.main.prepare(`SELECT id, seq, is_final, category, disposed_on, voided_seq FROM disposals WHERE device_id = ? ORDER BY id`)
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	defer st.finalize()
 	for _, dev := range sortedIDs(v.finalCheck) {
-		ds := v.groups[dev]
-		if ds == nil {
-			i := v.devIndex.find(dev)
-			if i < 0 || v.devIndex.first[i].id == 0 {
-				continue // a row no event created: reported already
-			}
-			ds = []dispMini{v.devIndex.first[i]}
+		// The device's disposals, as their rows now hold them.
+		st.reset()
+		if err := st.bindInt64(1, dev); err != nil {
+			return fmt.Errorf("verify: %w", err)
 		}
-		best := -1
-		for i, x := range ds {
-			if x.void {
-				continue
+		var ds []dispMini
+		for {
+			ok, err := st.step()
+			if err != nil {
+				return fmt.Errorf("verify: %w", err)
 			}
-			if best < 0 {
-				best = i
-				continue
+			if !ok {
+				break
 			}
-			b := ds[best]
-			if x.dest != b.dest {
-				if x.dest {
-					best = i
-				}
-				continue
-			}
-			if x.date > b.date || x.date == b.date && x.id > b.id {
-				best = i
-			}
+			ds = append(ds, dispMini{id: st.int64(0), seq: st.int64(1), final: st.int64(2), dest: st.text(3) == string(Destroy),
+				date: dateKey(st.text(4)), void: st.int64(5) != 0})
 		}
-		for i, x := range ds {
-			want := int64(0)
-			if i == best {
-				want = 1
-			}
-			if x.final != want {
-				key := ""
-				v.pointRow(`SELECT uuid FROM disposals WHERE id = ?`, x.id, func(st *rawStmt) { key = "uuid " + st.text(0) })
-				v.tableProblem(x.seq, &TableError{Table: "disposals", RowID: x.id, Key: key, Seq: x.seq,
-					Problem: colMismatch("is_final", x.final, want) + " (the device's final disposition)"})
-			}
+		for _, x := range finalProblems(ds) {
+			key := ""
+			v.pointRow(`SELECT uuid FROM disposals WHERE id = ?`, x.id, func(st *rawStmt) { key = "uuid " + st.text(0) })
+			want := 1 - x.final
+			v.tableProblem(x.seq, &TableError{Table: "disposals", RowID: x.id, Key: key, Seq: x.seq,
+				Problem: colMismatch("is_final", x.final, want) + " (the device's final disposition)"})
 		}
 	}
 	return nil
+}
+
+// finalProblems returns the disposals of one device whose is_final is
+// wrong: of those not void, the latest destroy-category disposal is
+// final, else the latest by date, then id (none when all are void).
+func finalProblems(ds []dispMini) []dispMini {
+	best := -1
+	for i, x := range ds {
+		if x.void {
+			continue
+		}
+		if best < 0 {
+			best = i
+			continue
+		}
+		b := ds[best]
+		if x.dest != b.dest {
+			if x.dest {
+				best = i
+			}
+			continue
+		}
+		if x.date > b.date || x.date == b.date && x.id > b.id {
+			best = i
+		}
+	}
+	var out []dispMini
+	for i, x := range ds {
+		want := int64(0)
+		if i == best {
+			want = 1
+		}
+		if x.final != want {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func sortedIDs(m map[int64]bool) []int64 {

@@ -619,7 +619,7 @@ var evBatchSize = 4096
 
 // evBatchBytes bounds the bytes of a batch of events, so that the batches
 // in flight stay small whatever the events hold.
-var evBatchBytes = 4 << 20
+var evBatchBytes = 2 << 20
 
 type evRec struct {
 	seq                                int64
@@ -653,7 +653,7 @@ type evBatch struct {
 func startEvents(c *rawConn, stop <-chan struct{}, treeLimit int64) (ordered <-chan *evBatch, recycle func(*evBatch)) {
 	out := make(chan *evBatch, 8)
 	work := make(chan *evBatch, 8)
-	free := make(chan *evBatch, 16)
+	free := make(chan *evBatch, 8)
 	recycle = func(b *evBatch) {
 		select {
 		case free <- b:

@@ -38,7 +38,7 @@ func TestCLI_LegacyCertificates(t *testing.T) {
 	}
 	db := filepath.Join(dir, "itad.db")
 	out := mustItad(t, db, "verify")
-	if !strings.Contains(out, "signature verified") || !strings.Contains(out, "integrity_check ok") {
+	if !strings.Contains(out, "signature verified") || !strings.Contains(out, "quick_check ok, index check ok") {
 		t.Fatalf("verify:\n%s", out)
 	}
 	for _, p := range pdfs {

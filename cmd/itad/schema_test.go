@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -35,7 +36,7 @@ func execSQL(t *testing.T, h *sql.DB, query string) {
 // disposals out and 'itad log' loses events, and verify exits 3 naming
 // the index.
 func TestCLI_RelabelledIndex(t *testing.T) {
-	for _, tc := range []struct {
+	for i, tc := range []struct {
 		index, orig, replacement string
 		shows                    []string // a command whose output the attack changes
 	}{
@@ -45,8 +46,17 @@ func TestCLI_RelabelledIndex(t *testing.T) {
 			"CREATE INDEX events_action ON events(action) WHERE action <> 'export'", []string{"log", "--action", "export", "--format", "csv"}},
 		{"events_subject", "CREATE INDEX events_subject ON events(subject)",
 			"CREATE INDEX events_subject ON events(subject) WHERE action <> 'device.show'", []string{"log", "--serial", "STOS00021221", "--format", "csv"}},
+		// As many entries, but of another column, or of the right
+		// columns in another order: quick_check cannot tell.
+		{"disposals_final_year", "CREATE INDEX disposals_final_year ON disposals(is_final, year)",
+			"CREATE INDEX disposals_final_year ON disposals(is_final, fin_year)", []string{"report", "--year", "2020", "--json"}},
+		{"disposals_final_year", "CREATE INDEX disposals_final_year ON disposals(is_final, year)",
+			"CREATE INDEX disposals_final_year ON disposals(year, is_final)", []string{"report", "--year", "2020", "--json"}},
+		{"events_action", "CREATE INDEX events_action ON events(action)",
+			"CREATE INDEX events_action ON events((CASE action WHEN 'export' THEN 'x' ELSE action END))", []string{"log", "--action", "export", "--format", "csv"}},
 	} {
-		t.Run(tc.index, func(t *testing.T) {
+		// (no '#' in the test's folder: shell opens a file: URI)
+		t.Run(tc.index+"_"+strconv.Itoa(i), func(t *testing.T) {
 			db := sampleLedger(t)
 			mustItad(t, db, "export", "--year", "2020", "-o", filepath.Join(t.TempDir(), "x.csv"))
 			mustItad(t, db, "device", "show", "STOS00021221")
@@ -56,9 +66,13 @@ func TestCLI_RelabelledIndex(t *testing.T) {
 				t.Fatalf("%s shows the same after the attack: the test no longer performs it", strings.Join(tc.shows, " "))
 			}
 			out, errOut, code := itad(t, db, "verify")
-			if code != exitVerifyFailed || !strings.Contains(out, "database: integrity_check: ") || !strings.Contains(out, tc.index) ||
+			if code != exitVerifyFailed || !strings.Contains(out, "database: index_check: index "+tc.index+": ") ||
 				!strings.Contains(errOut, "itad: hint: the ledger was changed outside itad") {
 				t.Fatalf("verify: exit %d\n%s%s", code, out, errOut)
+			}
+			out, errOut, code = itad(t, db, "verify", "--full")
+			if code != exitVerifyFailed || !strings.Contains(out, "database: integrity_check: ") || !strings.Contains(out, tc.index) {
+				t.Fatalf("verify --full: exit %d\n%s%s", code, out, errOut)
 			}
 		})
 	}
@@ -96,7 +110,7 @@ func TestCLI_RelabelledIndexShell(t *testing.T) {
 		t.Fatalf("sqlite3: %v %s", err, out)
 	}
 	out, errOut, code := itad(t, db, "verify")
-	if code != exitVerifyFailed || !strings.Contains(out, "database: integrity_check: ") || !strings.Contains(out, "events_subject") {
+	if code != exitVerifyFailed || !strings.Contains(out, "database: index_check: index events_subject: ") {
 		t.Fatalf("verify: exit %d\n%s%s", code, out, errOut)
 	}
 }
@@ -197,15 +211,23 @@ func TestCLI_RestoreDamagedSchema(t *testing.T) {
 func TestCLI_VerifyDatabaseLine(t *testing.T) {
 	db := sampleLedger(t)
 	out := mustItad(t, db, "verify", "--timings")
+	if !strings.Contains(out, "\ndatabase:  quick_check ok, index check ok (every index holds exactly its table's rows), foreign keys ok, schema as itad creates it\n") ||
+		!strings.Contains(out, "\ntimings:   quick_check+index_check ") || !strings.Contains(out, "; index_check ") {
+		t.Fatalf("verify:\n%s", out)
+	}
+	out = mustItad(t, db, "verify", "--full", "--timings")
 	if !strings.Contains(out, "\ndatabase:  integrity_check ok, foreign keys ok, schema as itad creates it\n") ||
 		!strings.Contains(out, "\ntimings:   integrity_check ") {
-		t.Fatalf("verify:\n%s", out)
+		t.Fatalf("verify --full:\n%s", out)
+	}
+	if _, errOut, code := itad(t, db, "verify", "--full", "--quick"); code != exitUsage || !strings.Contains(errOut, "--full and --quick cannot be used together") {
+		t.Fatalf("verify --full --quick: exit %d\n%s", code, errOut)
 	}
 	out = mustItad(t, db, "verify", "--quick")
 	if !strings.Contains(out, "\ndatabase:  quick_check ok (indexes not checked against their tables") {
 		t.Fatalf("verify --quick:\n%s", out)
 	}
-	if out := mustItad(t, db, "verify", "--json"); !strings.Contains(out, `"database_check": "integrity_check"`) {
+	if out := mustItad(t, db, "verify", "--json"); !strings.Contains(out, `"database_check": "quick_check+index_check"`) {
 		t.Fatalf("verify --json:\n%s", out)
 	}
 }
