@@ -338,6 +338,7 @@ var (
 		"batch.close": true, "exempt.set": true, "exempt.clear": true, "certificate.issue": true,
 		"certificate.revoke": true, CheckpointAction: true, VoidAction: true, SerialAction: true, BatchAmendAction: true,
 		CertificateStaleAction: true,
+		UserAddAction: true, UserRoleAction: true, UserDisableAction: true, UserEnableAction: true, UserPasswordAction: true,
 	}
 )
 
@@ -590,6 +591,9 @@ type verifier struct {
 	settings      map[string]settingRow // replayed
 	exemptionRows map[string]settingRow
 	exemptions    map[string]settingRow
+	userRows      map[string]settingRow // users.go
+	users         map[string]settingRow
+	userStates    map[string]*userState
 	contractors   map[int64]*contractorRow // by seq
 	cByKey        map[string]rowRef        // replayed: name_key -> row
 	cNameByID     map[int64]string
@@ -662,6 +666,9 @@ func (v *verifier) prepare() error {
 		return err
 	}
 	if v.exemptionRows, err = v.readKeyed("exemptions", `SELECT field, sections, seq, typeof(sections), typeof(seq) FROM exemptions`); err != nil {
+		return err
+	}
+	if err := v.readUsers(); err != nil {
 		return err
 	}
 	if err := v.readContractors(); err != nil {
@@ -913,6 +920,8 @@ func (v *verifier) apply(b *evBatch, e *evRec) {
 		v.certMods[p.UUID] = append(v.certMods[p.UUID], certMod{seq: e.seq, stale: true})
 	case CheckpointAction:
 		v.checkpointRecorded(e)
+	case UserAddAction, UserRoleAction, UserDisableAction, UserEnableAction, UserPasswordAction:
+		v.userChanged(e)
 	default:
 		if !isNoStateAction(e.action) {
 			v.chainProblem(e.seq, "unknown action %q: itad never writes it (see ledger.RegisterNoStateAction)", e.action)
