@@ -187,3 +187,5 @@ CREATE TABLE sessions (
     created_at TEXT NOT NULL,
     last_seen  TEXT NOT NULL
 ) WITHOUT ROWID;
+-- The station resolves a scanned asset tag to its device.
+CREATE INDEX devices_asset_tag ON devices(asset_tag) WHERE asset_tag <> '';

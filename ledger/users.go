@@ -546,7 +546,8 @@ func checkUserEvents(q querier, u User) error {
 	return nil
 }
 
-func newToken() (string, error) {
+// NewToken returns a random 256-bit token, base64url without padding.
+func NewToken() (string, error) {
 	b := make([]byte, 32) // 256 bits
 	if _, err := rand.Read(b); err != nil {
 		return "", err
@@ -561,11 +562,11 @@ func sessionKey(id string) []byte {
 
 // newSession stores a new session for u (the SHA-256 of its ID only).
 func (t *txn) newSession(u User) (Session, error) {
-	id, err := newToken()
+	id, err := NewToken()
 	if err != nil {
 		return Session{}, err
 	}
-	csrf, err := newToken()
+	csrf, err := NewToken()
 	if err != nil {
 		return Session{}, err
 	}

@@ -69,6 +69,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			backupCommand, restoreCommand,
 			verifyCommand, checkpointCommand, logCommand, disposalCommand, settingsCommand,
 			completionCommand, manCommand, // completion.go
+			serveCommand, userCommand, // serve.go, user.go
 			versionCommand,
 		},
 		Version: versionString(),
