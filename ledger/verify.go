@@ -338,7 +338,7 @@ var (
 		"batch.close": true, "exempt.set": true, "exempt.clear": true, "certificate.issue": true,
 		"certificate.revoke": true, CheckpointAction: true, VoidAction: true, SerialAction: true, BatchAmendAction: true,
 		CertificateStaleAction: true,
-		UserAddAction: true, UserRoleAction: true, UserDisableAction: true, UserEnableAction: true, UserPasswordAction: true,
+		UserAddAction:          true, UserRoleAction: true, UserDisableAction: true, UserEnableAction: true, UserPasswordAction: true,
 	}
 )
 

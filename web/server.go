@@ -70,8 +70,8 @@ type Server struct {
 
 // Who may use a route.
 const (
-	public  = "public"  // nobody signed in needed
-	anyRole = "signed"  // any signed-in account
+	public  = "public" // nobody signed in needed
+	anyRole = "signed" // any signed-in account
 	opRole  = ledger.RoleOperator
 	audRole = ledger.RoleAuditor
 	foiRole = ledger.RoleFOI

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-
 	"github.com/itad/itad/certificate"
 	"github.com/itad/itad/ledger"
 )
@@ -259,5 +258,3 @@ func (s *Server) stationCertificate(req *request) error {
 	http.Redirect(req.w, req.r, "/station?"+st.Query()+"&issued="+url.QueryEscape(cert.UUID), http.StatusSeeOther)
 	return nil
 }
-
-

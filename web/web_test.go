@@ -561,5 +561,4 @@ func TestCheckListen(t *testing.T) {
 	}
 }
 
-
 var tlsState = tls.ConnectionState{HandshakeComplete: true}

@@ -98,4 +98,3 @@ func serveAction(c *cli.Context) error {
 	fmt.Fprintln(c.App.Writer, "itad serve: stopped")
 	return nil
 }
-
