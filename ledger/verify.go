@@ -337,8 +337,7 @@ var (
 		"disposal.record": true, "device.amend": true, "disposal.amend": true, "batch.add": true,
 		"batch.close": true, "exempt.set": true, "exempt.clear": true, "certificate.issue": true,
 		"certificate.revoke": true, CheckpointAction: true, VoidAction: true, SerialAction: true, BatchAmendAction: true,
-		CertificateStaleAction: true,
-		UserAddAction:          true, UserRoleAction: true, UserDisableAction: true, UserEnableAction: true, UserPasswordAction: true,
+		CertificateStaleAction: true, UserAddAction: true, UserRoleAction: true, UserDisableAction: true, UserEnableAction: true, UserPasswordAction: true,
 	}
 )
 
