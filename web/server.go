@@ -315,6 +315,7 @@ func (s *Server) parseTemplates() error {
 		"thousands": func(n int64) string { return ledger.Thousands(n) },
 		"has":       func(role string, sess *ledger.Session) bool { return sess != nil && sess.User.Role == role },
 		"q":         url.QueryEscape,
+		"when":      when,
 		"path":      url.PathEscape,
 	}
 	for _, n := range names {
@@ -329,6 +330,14 @@ func (s *Server) parseTemplates() error {
 		s.pages[base] = t
 	}
 	return nil
+}
+
+// when shows a stored UTC time to the second: "2026-01-05 14:03:09".
+func when(at string) string {
+	if len(at) >= 19 {
+		return strings.Replace(at[:19], "T", " ", 1)
+	}
+	return at
 }
 
 func optKg(g *int64) string {
