@@ -45,6 +45,10 @@ func (st stationState) Query() string {
 	return v.Encode()
 }
 
+// maxRows is how many of a run's items the station lists, newest first
+// (the counter and weight count them all).
+const maxRows = 200
+
 // scanRow is one line of the station's list.
 type scanRow struct {
 	Serial, Type, Make, Model, Weight string
@@ -88,8 +92,12 @@ func (s *Server) stationPage(req *request, code int, st stationState, res *scanR
 		if err != nil {
 			return err
 		}
-		data["Mode"], data["Run"], data["Rows"], data["Certs"] = "run", bd, rows, certViews(certs)
 		data["Count"], data["Weight"] = int64(len(rows)), bd.Total.WeightG
+		if len(rows) > maxRows {
+			data["Earlier"] = len(rows) - maxRows
+			rows = rows[:maxRows]
+		}
+		data["Mode"], data["Run"], data["Rows"], data["Certs"] = "run", bd, rows, certViews(certs)
 	case st.Single:
 		data["Mode"] = "single"
 	default:

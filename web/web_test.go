@@ -2,12 +2,14 @@ package web
 
 import (
 	"crypto/tls"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -562,3 +564,71 @@ func TestCheckListen(t *testing.T) {
 }
 
 var tlsState = tls.ConnectionState{HandshakeComplete: true}
+
+// TestStation_ConcurrentStations: several stations scan into their own
+// runs at once while another connection (as the CLI would) writes to the
+// same file; every scan is recorded exactly once and none fails.
+func TestStation_ConcurrentStations(t *testing.T) {
+	f := newFixture(t)
+	const stations, scans = 6, 12
+	for i := 0; i < stations; i++ {
+		if _, err := f.store.AddBatch(ledger.Batch{Ref: fmt.Sprintf("C%d", i), Contractor: "Shredco", RunOn: "2026-01-06"}); err != nil {
+			t.Fatal(err)
+		}
+		for j := 0; j < scans; j++ {
+			if _, err := f.store.AddDevice(ledger.Device{Serial: fmt.Sprintf("C%d-%02d", i, j), Type: ledger.HDD}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	cli, err := ledger.Open(f.store.Path(), ledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	cli.Actor = "cli"
+	sessions := make([]*session, stations)
+	for i := range sessions {
+		sessions[i] = f.login("op")
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, stations*scans+10)
+	for i := 0; i < stations; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			for j := 0; j < scans; j++ {
+				rec := f.post(sessions[i], "/station/scan", url.Values{"run": {fmt.Sprintf("C%d", i)}, "method": {"shred"}, "code": {fmt.Sprintf("C%d-%02d", i, j)}})
+				if rec.Code != http.StatusOK {
+					errs <- fmt.Errorf("station %d scan %d: %d %s", i, j, rec.Code, regexp.MustCompile(`REFUSED: [^<]*|something went wrong`).FindString(rec.Body.String()))
+				}
+			}
+		}(i)
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for j := 0; j < 10; j++ {
+			if _, err := cli.AddDevice(ledger.Device{Serial: fmt.Sprintf("CLI-%02d", j), Type: ledger.SSD}); err != nil {
+				errs <- fmt.Errorf("cli: %w", err)
+			}
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for i := 0; i < stations; i++ {
+		bd, err := f.store.Batch(fmt.Sprintf("C%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(bd.Disposals) != scans {
+			t.Errorf("run C%d has %d disposals, want %d", i, len(bd.Disposals), scans)
+		}
+	}
+	if _, err := f.store.Verify(ledger.VerifyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
