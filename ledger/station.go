@@ -107,3 +107,72 @@ func (s *Store) RecordScan(p Disposal) (Disposal, error) {
 	}
 	return s.RecordDisposal(p)
 }
+
+// RunItem is one item of a run on the station page.
+type RunItem struct {
+	Serial, Make, Model string
+	Type                DeviceType
+	Weight              Weight
+}
+
+// RunView is what the station shows of a run: the run, its count and
+// total weight (as Batch, Report and the certificate count them) and its
+// newest items, newest first.
+type RunView struct {
+	Batch Batch
+	Total Tally
+	Items []RunItem
+}
+
+// StationRun returns the run ref with at most limit of its newest items,
+// in a few queries whatever the run's size (Batch reads every device).
+// It returns ErrNotFound for an unknown run.
+func (s *Store) StationRun(ref string, limit int) (RunView, error) {
+	var rv RunView
+	b, id, err := scanBatch(s.db.QueryRow(batchSelect+` WHERE b.ref_key IN (?, ?) ORDER BY b.ref_key <> ? LIMIT 1`, legacyNameKey(ref), NameKey(ref), legacyNameKey(ref)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return rv, notFound("batch", ref)
+	}
+	if err != nil {
+		return rv, err
+	}
+	rv.Batch = b
+	ws, err := runWeights(s.db, []int64{id})
+	if err != nil {
+		return rv, err
+	}
+	rows, err := s.db.Query(`SELECT x.uuid, x.weight_g, d.serial, d.type, d.make, d.model FROM disposals x JOIN devices d ON d.id = x.device_id
+		WHERE x.batch_id = ? AND x.voided_seq = 0 ORDER BY x.id DESC`, id)
+	if err != nil {
+		return rv, fmt.Errorf("read run %s: %w", ref, err)
+	}
+	defer rows.Close()
+	var all []Weight
+	for rows.Next() {
+		var p Disposal
+		var it RunItem
+		if err := rows.Scan(&p.UUID, &p.WeightG, &it.Serial, &it.Type, &it.Make, &it.Model); err != nil {
+			return rv, err
+		}
+		w, ok := ws[p.UUID]
+		if !ok {
+			w = ownWeight(p)
+		}
+		all = append(all, w)
+		if len(rv.Items) < limit {
+			it.Weight = w
+			rv.Items = append(rv.Items, it)
+		}
+	}
+	rv.Total = Total(all)
+	return rv, rows.Err()
+}
+
+// BatchInfo returns the run ref without its items, or ErrNotFound.
+func (s *Store) BatchInfo(ref string) (Batch, error) {
+	b, _, err := scanBatch(s.db.QueryRow(batchSelect+` WHERE b.ref_key IN (?, ?) ORDER BY b.ref_key <> ? LIMIT 1`, legacyNameKey(ref), NameKey(ref), legacyNameKey(ref)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return b, notFound("batch", ref)
+	}
+	return b, err
+}

@@ -78,26 +78,23 @@ func (s *Server) stationPage(req *request, code int, st stationState, res *scanR
 	data["Contractors"] = cs
 	switch {
 	case st.Run != "":
-		bd, err := s.cfg.Store.Batch(st.Run)
+		rv, err := s.cfg.Store.StationRun(st.Run, maxRows)
 		if err != nil {
 			return err
 		}
-		rows := make([]scanRow, 0, len(bd.Disposals))
-		for i := len(bd.Disposals) - 1; i >= 0; i-- {
-			d := bd.Devices[i]
-			rows = append(rows, scanRow{Serial: d.Serial, Type: string(d.Type), Make: d.Make, Model: d.Model, Weight: optKg(bd.Weights[i].Grams)})
+		rows := make([]scanRow, len(rv.Items))
+		for i, it := range rv.Items {
+			rows[i] = scanRow{Serial: it.Serial, Type: string(it.Type), Make: it.Make, Model: it.Model, Weight: optKg(it.Weight.Grams)}
 		}
-
 		certs, err := s.cfg.Store.BatchCertificates(st.Run)
 		if err != nil {
 			return err
 		}
-		data["Count"], data["Weight"] = int64(len(rows)), bd.Total.WeightG
-		if len(rows) > maxRows {
-			data["Earlier"] = len(rows) - maxRows
-			rows = rows[:maxRows]
+		if n := int(rv.Total.Count) - len(rows); n > 0 {
+			data["Earlier"] = n
 		}
-		data["Mode"], data["Run"], data["Rows"], data["Certs"] = "run", bd, rows, certViews(certs)
+		data["Mode"], data["Run"], data["Rows"], data["Certs"] = "run", rv, rows, certViews(certs)
+		data["Count"], data["Weight"] = rv.Total.Count, rv.Total.WeightG
 	case st.Single:
 		data["Mode"] = "single"
 	default:
@@ -138,11 +135,10 @@ func (s *Server) disposalFor(req *request, st stationState, serial string) (ledg
 		p.DisposedOn, p.Contractor = st.On, st.Contractor
 		return p, nil
 	}
-	bd, err := s.cfg.Store.Batch(st.Run)
+	b, err := s.cfg.Store.BatchInfo(st.Run)
 	if err != nil {
 		return p, err
 	}
-	b := bd.Batch
 	p.Batch, p.Contractor, p.DisposedOn, p.Witness = b.Ref, b.Contractor, b.RunOn, b.Witness
 	if p.DisposedOn == "" {
 		p.DisposedOn = s.cfg.Store.Now().Format("2006-01-02")

@@ -22,7 +22,7 @@ const testPassword = "correct horse battery"
 // fixture is a ledger with one account of each role, a device destroyed
 // in a closed run with its certificate issued, and an open run.
 type fixture struct {
-	t       *testing.T
+	t       testing.TB
 	store   *ledger.Store
 	srv     *Server
 	h       http.Handler
@@ -31,7 +31,7 @@ type fixture struct {
 	openRun string
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	s, err := ledger.Open(filepath.Join(dir, "itad.db"), ledger.Options{Create: true})
@@ -473,8 +473,8 @@ func TestStation_ScansAndRefusals(t *testing.T) {
 	}
 	// The run survives a reload: it lives in the ledger.
 	page := f.get(op, "/station?"+run.Encode()).Body.String()
-	if !strings.Contains(page, "WD-NEW1") || !strings.Contains(page, "HDD-2") {
-		t.Fatal("the run's rows are not on the reloaded page")
+	if i, j := strings.Index(page, "<td>WD-NEW1</td>"), strings.Index(page, "<td>HDD-2</td>"); i < 0 || j < 0 || i > j {
+		t.Fatal("the run's rows are not on the reloaded page, newest first")
 	}
 	// Close with a weight, refused when implausible, then accepted.
 	closeForm := func(w string) url.Values {
@@ -489,6 +489,18 @@ func TestStation_ScansAndRefusals(t *testing.T) {
 	}
 	if rec := f.post(op, "/station/close", closeForm("1.4")); rec.Code != http.StatusSeeOther {
 		t.Fatalf("close: %d %s", rec.Code, rec.Body)
+	}
+	// The station's count and weight are Batch's (and so the certificate's).
+	rv, err := f.store.StationRun(f.openRun, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bd, err := f.store.Batch(f.openRun)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rv.Total != bd.Total || len(rv.Items) != 1 || rv.Items[0].Serial != "WD-NEW1" || rv.Total.WeightG != 1400 {
+		t.Fatalf("StationRun %+v, Batch total %+v", rv, bd.Total)
 	}
 	// Every event the operator's requests wrote names the operator.
 	evs, _ := f.store.Events(ledger.EventFilter{Since: "2000-01-01"})
