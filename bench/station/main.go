@@ -172,12 +172,15 @@ func run(path string, latN, stations, per int, dur time.Duration) error {
 		cliWrites atomic.Int64
 		stop      = make(chan struct{})
 	)
-	deadline := time.Now().Add(dur)
+	clients := make([]*client, stations+1)
 	for st := 1; st <= stations; st++ {
-		c, err := newClient()
-		if err != nil {
+		if clients[st], err = newClient(); err != nil {
 			return err
 		}
+	}
+	deadline := time.Now().Add(dur)
+	for st := 1; st <= stations; st++ {
+		c := clients[st]
 		wg.Add(1)
 		go func(st int, c *client) {
 			defer wg.Done()
