@@ -34,7 +34,7 @@
       .then(function (html) {
         var doc = new DOMParser().parseFromString(html, "text/html");
         var fresh = doc.getElementById("station"), old = document.getElementById("station");
-        if (!fresh || !old) { document.open(); document.write(html); document.close(); return; }
+        if (!fresh || !old) { document.body.replaceWith(doc.body); return; } // an error page
         old.replaceWith(fresh);
         var kind = fresh.getAttribute("data-result");
         if (kind) { tone(kind === "ok"); }
