@@ -1,8 +1,11 @@
 package web
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -642,5 +645,106 @@ func TestStation_ConcurrentStations(t *testing.T) {
 	}
 	if _, err := f.store.Verify(ledger.VerifyOptions{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// loginForm posts the sign-in form as a browser would, with its token.
+func (f *fixture) loginForm(name, pw string, prep func(*http.Request)) *httptest.ResponseRecorder {
+	page := f.get(nil, "/login")
+	tok := regexp.MustCompile(`name="token" value="([^"]+)"`).FindStringSubmatch(page.Body.String())[1]
+	form := url.Values{"token": {tok}, "name": {name}, "password": {pw}}
+	req := httptest.NewRequest("POST", "/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: loginCookie, Value: tok})
+	if prep != nil {
+		prep(req)
+	}
+	rec := httptest.NewRecorder()
+	f.h.ServeHTTP(rec, req)
+	return rec
+}
+
+func TestLogin_LockOutThroughTheForm(t *testing.T) {
+	f := newFixture(t)
+	for i := 1; i <= ledger.MaxFailedLogins; i++ {
+		if rec := f.loginForm("op", "not the password", nil); rec.Code != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: %d", i, rec.Code)
+		}
+	}
+	rec := f.loginForm("op", testPassword, nil)
+	if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), "locked") {
+		t.Fatalf("right password while locked: %d", rec.Code)
+	}
+	evs, _ := f.store.Events(ledger.EventFilter{Action: ledger.UserLockAction})
+	if len(evs) != 1 || !strings.Contains(string(evs[0].Payload), `"failures":5`) {
+		t.Fatalf("lock events %+v", evs)
+	}
+	fails, _ := f.store.Events(ledger.EventFilter{Action: ledger.UserLoginFail})
+	if len(fails) == 0 || !strings.Contains(string(fails[0].Payload), "192.0.2.1") {
+		t.Fatalf("failed sign-ins do not record the client: %+v", fails)
+	}
+}
+
+func TestBehindProxy_TrustsLoopbackOnly(t *testing.T) {
+	f := newFixture(t)
+	f.srv.cfg.BehindProxy = true
+	for _, tc := range []struct {
+		remote string
+		secure bool
+	}{{"127.0.0.1:5555", true}, {"192.0.2.7:5555", false}} {
+		rec := f.loginForm("aud", testPassword, func(r *http.Request) {
+			r.RemoteAddr = tc.remote
+			r.Header.Set("X-Forwarded-Proto", "https")
+			r.Header.Set("X-Forwarded-For", "203.0.113.9")
+		})
+		var secure bool
+		for _, c := range rec.Result().Cookies() {
+			if c.Name == sessionCookie {
+				secure = c.Secure
+			}
+		}
+		if rec.Code != http.StatusSeeOther || secure != tc.secure {
+			t.Errorf("from %s: status %d, Secure %v, want %v", tc.remote, rec.Code, secure, tc.secure)
+		}
+	}
+	evs, _ := f.store.Events(ledger.EventFilter{Action: ledger.UserLoginAction})
+	last := evs[len(evs)-1]
+	if !strings.Contains(string(evs[len(evs)-2].Payload), "203.0.113.9") || strings.Contains(string(last.Payload), "203.0.113.9") {
+		t.Errorf("X-Forwarded-For believed from the wrong peer: %s / %s", evs[len(evs)-2].Payload, last.Payload)
+	}
+}
+
+func TestServe_GracefulShutdown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		time.Sleep(300 * time.Millisecond)
+		io.WriteString(w, "done")
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- Serve(ctx, ln, h, "", "") }()
+	got := make(chan string, 1)
+	go func() {
+		resp, err := http.Get("http://" + ln.Addr().String() + "/")
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got <- string(b)
+	}()
+	<-started
+	cancel() // as SIGTERM does in itad serve
+	if err := <-served; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	if s := <-got; s != "done" {
+		t.Fatalf("the request in flight got %q", s)
 	}
 }
