@@ -28,6 +28,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/itad/itad/certificate"
@@ -66,6 +67,8 @@ type Server struct {
 	pages  map[string]*template.Template
 	routes []route
 	h      http.Handler
+	// writeMu orders the station's writes within this process (see record).
+	writeMu sync.Mutex
 }
 
 // Who may use a route.

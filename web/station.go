@@ -163,7 +163,11 @@ func (s *Server) record(req *request, st stationState, d ledger.Device) error {
 	row := scanRow{Serial: d.Serial, Type: string(d.Type), Make: d.Make, Model: d.Model}
 	p, err := s.disposalFor(req, st, d.Serial)
 	if err == nil {
+		// Scans from many stations queue here rather than in SQLite's
+		// busy handler, which sleeps up to 100 ms between tries.
+		s.writeMu.Lock()
 		_, err = req.store.RecordScan(p)
+		s.writeMu.Unlock()
 	}
 	if err != nil {
 		return s.refused(req, st, row, err)
@@ -202,7 +206,10 @@ func (s *Server) stationDevice(req *request) error {
 		}
 		d.CapacityGB = &n
 	}
-	if d, err = req.store.AddDevice(d); err != nil {
+	s.writeMu.Lock()
+	d, err = req.store.AddDevice(d)
+	s.writeMu.Unlock()
+	if err != nil {
 		return s.refused(req, st, scanRow{Serial: d.Serial, Type: string(d.Type)}, err)
 	}
 	return s.record(req, st, d)
