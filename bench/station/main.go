@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/itad/itad/ledger"
@@ -78,6 +79,13 @@ func pct(ds []time.Duration, p float64) time.Duration {
 	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
 	i := int(float64(len(ds))*p+0.5) - 1
 	return ds[max(0, min(i, len(ds)-1))]
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
@@ -145,6 +153,7 @@ func run(path string, latN, stations, per int, dur time.Duration) error {
 		return err
 	}
 	var lat []time.Duration
+	cpu0 := cpuTime()
 	for _, sn := range lists[0] {
 		d, res, err := c.scan(fmt.Sprintf("BENCH-%s-%02d", tag, 0), sn)
 		if err != nil || res != "ok" {
@@ -152,7 +161,9 @@ func run(path string, latN, stations, per int, dur time.Duration) error {
 		}
 		lat = append(lat, d)
 	}
-	fmt.Printf("one station, %d scans: median %s, p99 %s, max %s\n", len(lat), ms(pct(lat, 0.5)), ms(pct(lat, 0.99)), ms(pct(lat, 1)))
+	cpu := (cpuTime() - cpu0) / time.Duration(len(lat))
+	fmt.Printf("one station, %d scans: median %s, p99 %s, max %s; CPU (server and client) %s a scan\n",
+		len(lat), ms(pct(lat, 0.5)), ms(pct(lat, 0.99)), ms(pct(lat, 1)), ms(cpu))
 
 	// 2. N stations at once for dur, and a CLI-like writer on its own
 	// connection pool.
