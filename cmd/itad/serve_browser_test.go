@@ -184,6 +184,9 @@ func TestServe_BrowserStation(t *testing.T) {
 	if focused != "code" {
 		t.Errorf("focus is on %q after a scan, want the scan box", focused)
 	}
+	// A second refusal keeps the first in view.
+	step("second refusal", chromedp.SendKeys(chromedp.ID("code"), serials[5]+"\n"),
+		poll(`document.querySelectorAll("#rows tr.refused").length === 2`))
 	step("unknown device added inline",
 		chromedp.SendKeys(chromedp.ID("code"), "WDC WD10EZEX:WD-UNKNOWN-1\n"),
 		chromedp.WaitVisible(chromedp.ID("new-device")),

@@ -35,6 +35,13 @@
         var doc = new DOMParser().parseFromString(html, "text/html");
         var fresh = doc.getElementById("station"), old = document.getElementById("station");
         if (!fresh || !old) { document.body.replaceWith(doc.body); return; } // an error page
+        // Earlier refusals stay in view (they are not in the ledger, so
+        // the server's page has only the newest), below the new result.
+        var kept = old.querySelectorAll("#rows tr.refused"), rows = fresh.querySelector("#rows");
+        if (rows) {
+          var at = rows.firstElementChild && fresh.getAttribute("data-result") ? rows.firstElementChild.nextSibling : rows.firstElementChild;
+          for (var k = 0; k < kept.length && k < 20; k++) { kept[k].removeAttribute("role"); rows.insertBefore(kept[k], at); }
+        }
         old.replaceWith(fresh);
         var kind = fresh.getAttribute("data-result");
         if (kind) { tone(kind === "ok"); }
