@@ -219,3 +219,29 @@ CREATE TABLE evidence_devices (
     PRIMARY KEY (evidence_id, device_id)
 ) WITHOUT ROWID;
 CREATE INDEX evidence_devices_device ON evidence_devices(device_id);
+
+-- migration 8: named accounts and their web sessions (itad serve)
+-- A users row is written in the same transaction as the user.* event
+-- that changes it (ledger/users.go) and names that event in seq; itad
+-- verify replays the events and compares name, role and disabled. The
+-- password hash (argon2id, PHC string) is never in an event or output.
+-- Sessions are not ledger state: a session ID lives only in the browser's
+-- cookie, the table holds its SHA-256.
+CREATE TABLE users (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL,
+    name_key      TEXT NOT NULL UNIQUE,
+    role          TEXT NOT NULL,
+    disabled      INTEGER NOT NULL DEFAULT 0,
+    password_hash TEXT NOT NULL,
+    seq           INTEGER NOT NULL
+);
+CREATE TABLE sessions (
+    id_hash    BLOB PRIMARY KEY,
+    user_id    INTEGER NOT NULL REFERENCES users(id),
+    csrf       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_seen  TEXT NOT NULL
+) WITHOUT ROWID;
+-- The station resolves a scanned asset tag to its device.
+CREATE INDEX devices_asset_tag ON devices(asset_tag) WHERE asset_tag <> '';

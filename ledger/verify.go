@@ -354,6 +354,7 @@ var (
 		"certificate.revoke": true, CheckpointAction: true, VoidAction: true, SerialAction: true, BatchAmendAction: true,
 		CertificateStaleAction: true,
 		EvidenceAddAction:      true, ErasureAction: true, EvidenceAttachAction: true, // evidence.go
+		UserAddAction: true, UserRoleAction: true, UserDisableAction: true, UserEnableAction: true, UserPasswordAction: true, // users.go
 	}
 )
 
@@ -611,6 +612,9 @@ type verifier struct {
 	settings      map[string]settingRow // replayed
 	exemptionRows map[string]settingRow
 	exemptions    map[string]settingRow
+	userRows      map[string]settingRow // users.go
+	users         map[string]settingRow
+	userStates    map[string]*userState
 	contractors   map[int64]*contractorRow // by seq
 	cByKey        map[string]rowRef        // replayed: name_key -> row
 	cNameByID     map[int64]string
@@ -688,6 +692,9 @@ func (v *verifier) prepare() error {
 		return err
 	}
 	if v.exemptionRows, err = v.readKeyed("exemptions", `SELECT field, sections, seq, typeof(sections), typeof(seq) FROM exemptions`); err != nil {
+		return err
+	}
+	if err := v.readUsers(); err != nil {
 		return err
 	}
 	if err := v.readContractors(); err != nil {
@@ -929,6 +936,8 @@ func (v *verifier) apply(b *evBatch, e *evRec) {
 		v.certMods[p.UUID] = append(v.certMods[p.UUID], certMod{seq: e.seq, stale: true})
 	case CheckpointAction:
 		v.checkpointRecorded(e)
+	case UserAddAction, UserRoleAction, UserDisableAction, UserEnableAction, UserPasswordAction:
+		v.userChanged(e)
 	default:
 		if !v.evidenceApply(e) && !isNoStateAction(e.action) {
 			v.chainProblem(e.seq, "unknown action %q: itad never writes it (see ledger.RegisterNoStateAction)", e.action)

@@ -1006,6 +1006,7 @@ func (v *verifier) finish() error {
 	v.settleBatches()
 	v.settleKeyed("settings", "key", v.settingRows, v.settings)
 	v.settleKeyed("exemptions", "field", v.exemptionRows, v.exemptions)
+	v.settleKeyed("users", "name", v.userRows, v.users)
 	if err := v.settleDevices(); err != nil {
 		return err
 	}

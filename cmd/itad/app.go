@@ -70,6 +70,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			verifyCommand, checkpointCommand, logCommand, disposalCommand, settingsCommand,
 			evidenceCommand,               // evidence.go
 			completionCommand, manCommand, // completion.go
+			serveCommand, userCommand, // serve.go, user.go
 			versionCommand,
 		},
 		Version: versionString(),

@@ -1,12 +1,19 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/itad/itad/ledger"
 	"github.com/urfave/cli/v2"
+)
+
+// The demo ledger's operator account for itad serve.
+const (
+	demoOperator         = "demo-operator"
+	demoOperatorPassword = "demo station 2024"
 )
 
 var demoCommand = &cli.Command{
@@ -41,6 +48,15 @@ var demoCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
+		// A demo operator for itad serve, made once (its password is
+		// printed: this is a demo ledger, never a real one).
+		if _, err := s.User(demoOperator); errors.Is(err, ledger.ErrNotFound) {
+			if _, err := s.AddUser(demoOperator, ledger.RoleOperator, []byte(demoOperatorPassword)); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
 		by := []string{"category"}
 		rows, err := s.Report(ledger.ReportQuery{By: by})
 		if err != nil {
@@ -62,7 +78,11 @@ var demoCommand = &cli.Command{
 			"  itad foi --year 2023 --year 2024\n"+
 			"  itad batch list\n"+
 			"  itad key init && itad cert issue --batch SR-2024-Q3-DCN -o %s\n"+
-			"  itad verify\n", path, filepath.Join(dir, "certificates"))
+			"  itad verify\n"+
+			"\nThe shredder station in a browser (after itad key init, to issue certificates there):\n"+
+			"  itad --db %s serve\n"+
+			"  then open http://127.0.0.1:8080 and sign in as %s with the password %q\n",
+			path, filepath.Join(dir, "certificates"), path, demoOperator, demoOperatorPassword)
 		return nil
 	},
 }

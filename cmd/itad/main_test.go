@@ -266,7 +266,7 @@ func TestCLI_Demo(t *testing.T) {
 	if code := run([]string{"itad", "demo", dir}, &out, &errOut); code != 0 {
 		t.Fatalf("demo: %d %s", code, errOut.String())
 	}
-	for _, w := range []string{"400 devices", "YEAR  CATEGORY  ITEMS", "2025  all", "weight recorded for"} {
+	for _, w := range []string{"400 devices", "YEAR  CATEGORY  ITEMS", "2025  all", "weight recorded for", "serve", "sign in as demo-operator"} {
 		if !strings.Contains(out.String(), w) {
 			t.Errorf("demo output lacks %q:\n%s", w, out.String())
 		}
