@@ -244,4 +244,4 @@ CREATE TABLE sessions (
     last_seen  TEXT NOT NULL
 ) WITHOUT ROWID;
 -- The station resolves a scanned asset tag to its device.
-CREATE INDEX devices_asset_tag ON devices(asset_tag) WHERE asset_tag <> '';
+CREATE INDEX devices_asset_tag ON devices(asset_tag);
