@@ -631,7 +631,7 @@ func (im *importer) existing(r parsedRow, cID int64, batchID *int64, batchClosed
 		return nil
 	}
 	disp.Serial = existing.Serial
-	prior, err := queryDisposals(t.tx, `WHERE x.device_id = ?`, existingID)
+	prior, err := queryDisposals(t, `WHERE x.device_id = ?`, existingID)
 	if err != nil {
 		return err
 	}
