@@ -161,6 +161,10 @@ func (s *Store) Import(name string, r io.Reader, opts ImportOptions) (ImportResu
 			return err
 		}
 		im.former = former
+		dropped, err := t.dropDeferredIndexes() // an empty ledger: built at the end
+		if err != nil {
+			return err
+		}
 		chunk := make([]parsedRow, 0, importChunk)
 		for {
 			line, rec, err := src.next()
@@ -213,6 +217,9 @@ func (s *Store) Import(name string, r io.Reader, opts ImportOptions) (ImportResu
 		res.SHA256 = hex.EncodeToString(h.Sum(nil))
 		if opts.DryRun {
 			return errDryRun
+		}
+		if err := t.restoreIndexes(dropped); err != nil {
+			return err
 		}
 		if res.DevicesAdded+res.DisposalsAdded == 0 {
 			return nil // nothing changed: record nothing
@@ -519,11 +526,13 @@ func (im *importer) addNew(r parsedRow, cID int64, batchID *int64) error {
 	disp.UUID, disp.Final, disp.Serial = newUUID(), true, dev.Serial
 	d, _ := ParseDate(disp.DisposedOn)
 	// seq, the last column, is set by flush once the event is written.
+	// Pointers go in as int64 or nil: database/sql converts a pointer
+	// argument by reflection.
 	im.devArgs = append(im.devArgs, im.nextDevID, dev.UUID, dev.Serial, SerialKey(dev.Serial), dev.AssetTag, string(dev.Type),
-		dev.Make, dev.Model, dev.CapacityGB, dev.Site, nil)
+		dev.Make, dev.Model, derefArg(dev.CapacityGB), dev.Site, nil)
 	im.dispArgs = append(im.dispArgs, im.nextDisID, disp.UUID, im.nextDevID, string(disp.Method), string(disp.Category), disp.Standard,
-		disp.Tool, disp.Verified, cID, disp.DisposedOn, d.Year(), FinancialYear(d), disp.WeightG, batchID, disp.Operator,
-		disp.Witness, disp.Notes, 1, nil)
+		disp.Tool, disp.Verified, cID, disp.DisposedOn, int64(d.Year()), int64(FinancialYear(d)), derefArg(disp.WeightG), derefArg(batchID),
+		disp.Operator, disp.Witness, disp.Notes, int64(1), nil)
 	// The rows' hashes, over exactly the values just buffered.
 	if !recordImportEvents {
 		return im.added(dev.Serial)
@@ -539,6 +548,14 @@ func (im *importer) addNew(r parsedRow, cID int64, batchID *int64) error {
 	h, im.hbuf = disposalRowHash(im.hbuf, &x)
 	im.dispHashes = append(im.dispHashes, h[:]...)
 	return im.added(dev.Serial)
+}
+
+// derefArg is a nullable integer as a statement argument.
+func derefArg(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
 }
 
 // added counts a buffered row, flushing a full buffer.

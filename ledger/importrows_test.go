@@ -415,3 +415,60 @@ func TestVerify_BatchesCutByBytes(t *testing.T) {
 		t.Fatalf("checked %d checkpoints, want %d", len(res.Checkpoints), 2*len(notes))
 	}
 }
+
+// TestImport_DeferredIndexes: an import into an empty ledger builds
+// deferredIndexes after its rows (importindex.go). Whatever becomes of the
+// import, the ledger then has them as its migrations create them (Open
+// compares the schema), with every row in them (integrity_check), and
+// queries use them.
+func TestImport_DeferredIndexes(t *testing.T) {
+	good := header + "D1,,hdd,WDC,W1,,DC1,shred,,,yes,Acme,2021-01-05,0.5,SR-1,,,\n" +
+		"D2,,hdd,WDC,W1,,DC1,overwrite,,nwipe,yes,Acme,2021-01-05,0.5,,,,\n" +
+		"D2,,hdd,WDC,W1,,DC1,shred,,,yes,Acme,2021-02-05,0.5,SR-1,,,\n"
+	for _, tc := range []struct {
+		name, file string
+		opts       ImportOptions
+		fails      bool
+		disposals  int
+	}{
+		{"OK", good, ImportOptions{}, false, 3},
+		{"BadRow", good + "D3,,hdd,WDC,W1,,DC1,melt,,,yes,Acme,2021-01-05,0.5,,,,\n", ImportOptions{}, true, 0},
+		{"HeaderOnly", header, ImportOptions{}, false, 0},
+		{"DryRun", good, ImportOptions{DryRun: true}, false, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := mustOpen(t)
+			_, err := s.Import("d.csv", strings.NewReader(tc.file), tc.opts)
+			if (err != nil) != tc.fails {
+				t.Fatalf("import: %v", err)
+			}
+			path := s.Path()
+			s.Close()
+			s, err = Open(path, Options{})
+			must(t, err)
+			defer s.Close()
+			db := s.DB()
+			for _, ix := range deferredIndexes {
+				var n int
+				must(t, db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?`, ix).Scan(&n))
+				if n != 1 {
+					t.Errorf("index %s missing after the import", ix)
+				}
+			}
+			var ok string
+			must(t, db.QueryRow(`PRAGMA integrity_check`).Scan(&ok))
+			var plan, detail string
+			var id, parent, unused int
+			must(t, db.QueryRow(`EXPLAIN QUERY PLAN SELECT count(*) FROM disposals WHERE batch_id = 1`).Scan(&id, &parent, &unused, &detail))
+			plan = detail
+			var n int
+			must(t, db.QueryRow(`SELECT count(*) FROM disposals WHERE is_final = 1 AND year = 2021`).Scan(&n))
+			if ok != "ok" || !strings.Contains(plan, "disposals_batch") || n != min(tc.disposals, 2) {
+				t.Fatalf("integrity_check %q, plan %q, %d final disposals of 2021", ok, plan, n)
+			}
+			if _, err := s.Verify(VerifyOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
