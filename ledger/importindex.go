@@ -37,7 +37,7 @@ func (t *txn) dropDeferredIndexes() ([]droppedIndex, error) {
 		return nil, nil
 	}
 	rows, err := t.tx.Query(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'disposals'
-		AND sql IS NOT NULL AND name IN (` + strings.TrimSuffix(strings.Repeat("?,", len(deferredIndexes)), ",") + `) ORDER BY name`,
+		AND sql IS NOT NULL AND name IN (`+strings.TrimSuffix(strings.Repeat("?,", len(deferredIndexes)), ",")+`) ORDER BY name`,
 		anySlice(deferredIndexes)...)
 	if err != nil {
 		return nil, fmt.Errorf("read indexes: %w", err)
