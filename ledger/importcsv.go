@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -160,6 +161,10 @@ func (s *Store) Import(name string, r io.Reader, opts ImportOptions) (ImportResu
 			return err
 		}
 		im.former = former
+		dropped, err := t.dropDeferredIndexes() // an empty ledger: built at the end
+		if err != nil {
+			return err
+		}
 		chunk := make([]parsedRow, 0, importChunk)
 		for {
 			line, rec, err := src.next()
@@ -202,7 +207,7 @@ func (s *Store) Import(name string, r io.Reader, opts ImportOptions) (ImportResu
 		if err := im.chunk(chunk); err != nil {
 			return err
 		}
-		if err := im.flush(); err != nil {
+		if err := im.settle(); err != nil {
 			return err
 		}
 		if len(ie.Errors) > 0 {
@@ -212,6 +217,9 @@ func (s *Store) Import(name string, r io.Reader, opts ImportOptions) (ImportResu
 		res.SHA256 = hex.EncodeToString(h.Sum(nil))
 		if opts.DryRun {
 			return errDryRun
+		}
+		if err := t.restoreIndexes(dropped); err != nil {
+			return err
 		}
 		if res.DevicesAdded+res.DisposalsAdded == 0 {
 			return nil // nothing changed: record nothing
@@ -247,8 +255,8 @@ type batchInfo struct {
 // importer holds one import's state. New devices are buffered and written
 // with multi-row INSERTs (ids assigned here: the transaction holds the
 // write lock), with one import.rows event that commits to them by hash;
-// rows about devices already recorded flush the buffer and take the
-// row-at-a-time path.
+// rows about devices already recorded wait until the buffer is written
+// and then take the row-at-a-time path (settle).
 type importer struct {
 	t           *txn
 	file        string
@@ -258,6 +266,9 @@ type importer struct {
 	batches     map[string]batchInfo
 
 	pendingKeys           map[string]bool
+	deferred              []deferredRow // rows about recorded devices, for settle
+	lookupStmt            *sql.Stmt     // the serial lookup, prepared once (lookup)
+	lookupArgs            []any
 	former                map[string]serialCorrection // serials corrections took away (correct.go)
 	devArgs, dispArgs     []any
 	devHashes, dispHashes []byte // 32 bytes a pending row
@@ -309,30 +320,11 @@ func (im *importer) chunk(rows []parsedRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	t := im.t
 	im.stage = 1
 	defer func() { im.stage = 0 }()
 	// Which serials are already recorded: one query for the chunk.
-	exists := map[string]bool{}
-	keys := make([]any, 0, len(rows))
-	for _, r := range rows { // the new key, and the one an older itad wrote
-		keys = append(keys, SerialKey(r.dev.Serial))
-		if lk := legacySerialKey(r.dev.Serial); lk != SerialKey(r.dev.Serial) {
-			keys = append(keys, lk)
-		}
-	}
-	q := `SELECT serial_key FROM devices WHERE serial_key IN (` + strings.TrimSuffix(strings.Repeat("?,", len(keys)), ",") + `)`
-	found, err := t.tx.Query(q, keys...)
+	exists, err := im.lookup(rows)
 	if err != nil {
-		return fmt.Errorf("look up serials: %w", err)
-	}
-	for found.Next() {
-		var k string
-		found.Scan(&k)
-		exists[k] = true
-	}
-	found.Close()
-	if err := found.Err(); err != nil {
 		return err
 	}
 	if im.pendingKeys == nil {
@@ -363,14 +355,105 @@ func (im *importer) chunk(rows []parsedRow) error {
 			exists[k] = true // flushed before this chunk ends, maybe
 			continue
 		}
-		if err := im.flush(); err != nil {
-			return err
-		}
-		if err := im.existing(r, cID, batchID, batchClosed); err != nil {
-			return err
-		}
+		// A row about a recorded device waits until the rows before it
+		// are written (settle), so that the pending chunk stays whole.
+		im.deferred = append(im.deferred, deferredRow{r, cID, batchID, batchClosed})
 		exists[k] = true
+		if len(im.deferred) == importChunk {
+			if err := im.settle(); err != nil {
+				return err
+			}
+		}
 	}
+	return nil
+}
+
+// lookupKeys is the number of placeholders of the serial lookup: two keys
+// a row (the new key and the legacy one), padded with NULL, which matches
+// nothing, so that one prepared statement serves every chunk.
+const lookupKeys = 2 * importChunk
+
+// lookup returns which of the rows' serial keys (and legacy keys) are
+// recorded in devices.
+func (im *importer) lookup(rows []parsedRow) (map[string]bool, error) {
+	if im.lookupStmt == nil {
+		q := `SELECT serial_key FROM devices WHERE serial_key IN (` + strings.TrimSuffix(strings.Repeat("?,", lookupKeys), ",") + `)`
+		st, err := im.t.tx.Prepare(q)
+		if err != nil {
+			return nil, fmt.Errorf("look up serials: %w", err)
+		}
+		im.lookupStmt, im.t.stmts[q] = st, st // closed with the transaction
+		im.lookupArgs = make([]any, lookupKeys)
+	}
+	exists := make(map[string]bool, len(rows))
+	keys := im.lookupArgs[:0]
+	query := func() error {
+		for i := len(keys); i < lookupKeys; i++ {
+			im.lookupArgs[i] = nil
+		}
+		found, err := im.lookupStmt.Query(im.lookupArgs...)
+		if err != nil {
+			return fmt.Errorf("look up serials: %w", err)
+		}
+		defer found.Close()
+		for found.Next() {
+			var k string
+			if err := found.Scan(&k); err != nil {
+				return fmt.Errorf("look up serials: %w", err)
+			}
+			exists[k] = true
+		}
+		keys = im.lookupArgs[:0]
+		return found.Err()
+	}
+	for _, r := range rows { // the new key, and the one an older itad wrote
+		if len(keys)+2 > lookupKeys {
+			if err := query(); err != nil {
+				return nil, err
+			}
+		}
+		k := SerialKey(r.dev.Serial)
+		keys = append(keys, k)
+		if lk := legacySerialKey(r.dev.Serial); lk != k {
+			keys = append(keys, lk)
+		}
+	}
+	if err := query(); err != nil {
+		return nil, err
+	}
+	return exists, nil
+}
+
+// deferredRow is a row about a device already recorded (in the ledger,
+// or earlier in the file), resolved and waiting for settle.
+type deferredRow struct {
+	r           parsedRow
+	cID         int64
+	batchID     *int64
+	batchClosed bool
+}
+
+// settle writes the pending new rows, then the deferred rows about
+// recorded devices, in file order: every earlier row of their devices is
+// then in the tables, as existing needs.
+func (im *importer) settle() error {
+	if err := im.flush(); err != nil {
+		return err
+	}
+	if len(im.deferred) == 0 {
+		return nil
+	}
+	stage := im.stage
+	im.stage = 2 // errors in line order among the deferred rows (errOut)
+	defer func() { im.stage = stage }()
+	for i := range im.deferred {
+		d := &im.deferred[i]
+		if err := im.existing(d.r, d.cID, d.batchID, d.batchClosed); err != nil {
+			return err
+		}
+	}
+	clear(im.deferred)
+	im.deferred = im.deferred[:0]
 	return nil
 }
 
@@ -443,11 +526,13 @@ func (im *importer) addNew(r parsedRow, cID int64, batchID *int64) error {
 	disp.UUID, disp.Final, disp.Serial = newUUID(), true, dev.Serial
 	d, _ := ParseDate(disp.DisposedOn)
 	// seq, the last column, is set by flush once the event is written.
+	// Pointers go in as int64 or nil: database/sql converts a pointer
+	// argument by reflection.
 	im.devArgs = append(im.devArgs, im.nextDevID, dev.UUID, dev.Serial, SerialKey(dev.Serial), dev.AssetTag, string(dev.Type),
-		dev.Make, dev.Model, dev.CapacityGB, dev.Site, nil)
+		dev.Make, dev.Model, derefArg(dev.CapacityGB), dev.Site, nil)
 	im.dispArgs = append(im.dispArgs, im.nextDisID, disp.UUID, im.nextDevID, string(disp.Method), string(disp.Category), disp.Standard,
-		disp.Tool, disp.Verified, cID, disp.DisposedOn, d.Year(), FinancialYear(d), disp.WeightG, batchID, disp.Operator,
-		disp.Witness, disp.Notes, 1, nil)
+		disp.Tool, disp.Verified, cID, disp.DisposedOn, int64(d.Year()), int64(FinancialYear(d)), derefArg(disp.WeightG), derefArg(batchID),
+		disp.Operator, disp.Witness, disp.Notes, int64(1), nil)
 	// The rows' hashes, over exactly the values just buffered.
 	if !recordImportEvents {
 		return im.added(dev.Serial)
@@ -465,6 +550,14 @@ func (im *importer) addNew(r parsedRow, cID int64, batchID *int64) error {
 	return im.added(dev.Serial)
 }
 
+// derefArg is a nullable integer as a statement argument.
+func derefArg(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
 // added counts a buffered row, flushing a full buffer.
 func (im *importer) added(serial string) error {
 	im.nextDevID++
@@ -474,7 +567,7 @@ func (im *importer) added(serial string) error {
 	im.res.DevicesAdded++
 	im.res.DisposalsAdded++
 	if im.nPending == importChunk {
-		return im.flush()
+		return im.settle()
 	}
 	return nil
 }
@@ -555,7 +648,7 @@ func (im *importer) existing(r parsedRow, cID int64, batchID *int64, batchClosed
 		return nil
 	}
 	disp.Serial = existing.Serial
-	prior, err := queryDisposals(t.tx, `WHERE x.device_id = ?`, existingID)
+	prior, err := queryDisposals(t, `WHERE x.device_id = ?`, existingID)
 	if err != nil {
 		return err
 	}

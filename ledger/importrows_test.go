@@ -115,6 +115,106 @@ func TestImport_RowsEvents(t *testing.T) {
 	}
 }
 
+// TestImport_RepeatedSerialsKeepChunksWhole: rows about a device already
+// recorded (earlier in the file, or in the ledger) wait until the rows
+// before them are written instead of cutting the pending chunk short, so
+// a file of new devices, some with a second disposal on the next line,
+// still writes full import.rows events; the second disposals are recorded
+// in file order, the later one final, and the ledger verifies. A repeat
+// with other device data names both lines; importing again changes
+// nothing.
+func TestImport_RepeatedSerialsKeepChunksWhole(t *testing.T) {
+	s := mustOpen(t)
+	_, err := importString(s, "old.csv", header+"OLD1,,hdd,WDC,W1,,DC1,overwrite,,nwipe,yes,Acme,2020-01-05,0.5,,,,\n")
+	must(t, err)
+	var b strings.Builder
+	b.WriteString(header)
+	n, repeats := 2*importChunk+10, 0
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "R%05d,,hdd,WDC,W1,,DC1,overwrite,,nwipe,yes,Acme,2021-01-05,0.5,,,,\n", i)
+		if i%20 == 7 {
+			fmt.Fprintf(&b, "R%05d,,hdd,WDC,W1,,DC1,shred,,,yes,Acme,2021-03-05,0.5,,,,later\n", i)
+			repeats++
+		}
+		if i == 300 { // a device recorded before this import
+			b.WriteString("OLD1,,hdd,WDC,W1,,DC1,shred,,,yes,Acme,2021-02-01,0.5,,,,\n")
+			repeats++
+		}
+	}
+	file := b.String()
+	res, err := importString(s, "rep.csv", file)
+	must(t, err)
+	if res.DevicesAdded != n || res.DisposalsAdded != n+repeats {
+		t.Fatalf("added %d devices and %d disposals, want %d and %d", res.DevicesAdded, res.DisposalsAdded, n, n+repeats)
+	}
+	evs, ps := importRows(t, s)
+	if len(evs) != 4 { // old.csv's, then three of this file
+		t.Fatalf("%d import.rows events, want 4", len(evs))
+	}
+	for i, p := range ps[1:] {
+		if want := []int{importChunk, importChunk, 10}[i]; p.Rows != want {
+			t.Errorf("import.rows event %d has %d rows, want %d: a repeated serial cut the chunk short", evs[i+1].Seq, p.Rows, want)
+		}
+	}
+	recs, err := s.Events(EventFilter{Action: "disposal.record"})
+	must(t, err)
+	if len(recs) != repeats {
+		t.Fatalf("%d disposal.record events, want %d", len(recs), repeats)
+	}
+	for i := 1; i < len(recs); i++ {
+		if recs[i].Subject <= recs[i-1].Subject && recs[i].Subject != "OLD1" && recs[i-1].Subject != "OLD1" {
+			t.Errorf("second disposals out of file order: %s after %s", recs[i].Subject, recs[i-1].Subject)
+		}
+	}
+	for _, serial := range []string{"R00007", "R00507", "OLD1"} {
+		h, err := s.History(serial)
+		must(t, err)
+		if len(h.Disposals) != 2 || h.Disposals[1].Method != Shred || !h.Disposals[1].Final || h.Disposals[0].Final {
+			t.Errorf("%s: disposals %+v, want the later shred final", serial, h.Disposals)
+		}
+	}
+	if _, err := s.Verify(VerifyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	again, err := importString(s, "rep.csv", file)
+	must(t, err)
+	if again.DevicesAdded+again.DisposalsAdded != 0 || again.Unchanged != n+repeats {
+		t.Fatalf("importing again: %+v", again)
+	}
+	bad := header + "Q1,,hdd,WDC,W1,,DC1,overwrite,,nwipe,yes,Acme,2021-01-05,0.5,,,,\n" +
+		"Q2,,hdd,WDC,W1,,DC1,overwrite,,nwipe,yes,Acme,2021-01-05,0.5,,,,\n" +
+		"Q1,,ssd,WDC,W1,,DC1,shred,,,yes,Acme,2021-03-05,0.5,,,,\n"
+	_, err = importString(s, "bad.csv", bad)
+	var ie *ImportError
+	if !errors.As(err, &ie) || len(ie.Errors) != 1 || ie.Errors[0].Line != 4 || ie.Errors[0].Field != "serial" ||
+		!strings.Contains(ie.Errors[0].Problem, "also on line 2") {
+		t.Fatalf("repeat with other device data: %v", err)
+	}
+}
+
+// TestImport_LookupFullChunk: a chunk whose every serial has a legacy key
+// of its own looks up twice as many keys as rows (lookup's fixed
+// statement, exactly full); importing again finds every row.
+func TestImport_LookupFullChunk(t *testing.T) {
+	s := mustOpen(t)
+	var b strings.Builder
+	b.WriteString(header)
+	n := importChunk + 44
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "Ｆ%05d,,hdd,WDC,W1,,DC1,shred,,,yes,Acme,2021-01-05,0.5,,,,\n", i) // fullwidth F
+	}
+	if k := "Ｆ00001"; legacySerialKey(k) == SerialKey(k) {
+		t.Fatal("the serials need a legacy key of their own")
+	}
+	res, err := importString(s, "fw.csv", b.String())
+	must(t, err)
+	again, err := importString(s, "fw.csv", b.String())
+	must(t, err)
+	if res.DevicesAdded != n || again.Unchanged != n || again.DevicesAdded+again.DisposalsAdded != 0 {
+		t.Fatalf("first %+v, again %+v", res, again)
+	}
+}
+
 // TestVerify_ImportedRows: tampering with one row in the middle of an
 // import names that row alone (the ids in the event keep the rows after
 // it in step); amendments of imported rows, of every kind, verify.
@@ -313,5 +413,62 @@ func TestVerify_BatchesCutByBytes(t *testing.T) {
 	}
 	if len(res.Checkpoints) != 2*len(notes) {
 		t.Fatalf("checked %d checkpoints, want %d", len(res.Checkpoints), 2*len(notes))
+	}
+}
+
+// TestImport_DeferredIndexes: an import into an empty ledger builds
+// deferredIndexes after its rows (importindex.go). Whatever becomes of the
+// import, the ledger then has them as its migrations create them (Open
+// compares the schema), with every row in them (integrity_check), and
+// queries use them.
+func TestImport_DeferredIndexes(t *testing.T) {
+	good := header + "D1,,hdd,WDC,W1,,DC1,shred,,,yes,Acme,2021-01-05,0.5,SR-1,,,\n" +
+		"D2,,hdd,WDC,W1,,DC1,overwrite,,nwipe,yes,Acme,2021-01-05,0.5,,,,\n" +
+		"D2,,hdd,WDC,W1,,DC1,shred,,,yes,Acme,2021-02-05,0.5,SR-1,,,\n"
+	for _, tc := range []struct {
+		name, file string
+		opts       ImportOptions
+		fails      bool
+		disposals  int
+	}{
+		{"OK", good, ImportOptions{}, false, 3},
+		{"BadRow", good + "D3,,hdd,WDC,W1,,DC1,melt,,,yes,Acme,2021-01-05,0.5,,,,\n", ImportOptions{}, true, 0},
+		{"HeaderOnly", header, ImportOptions{}, false, 0},
+		{"DryRun", good, ImportOptions{DryRun: true}, false, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := mustOpen(t)
+			_, err := s.Import("d.csv", strings.NewReader(tc.file), tc.opts)
+			if (err != nil) != tc.fails {
+				t.Fatalf("import: %v", err)
+			}
+			path := s.Path()
+			s.Close()
+			s, err = Open(path, Options{})
+			must(t, err)
+			defer s.Close()
+			db := s.DB()
+			for _, ix := range deferredIndexes {
+				var n int
+				must(t, db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?`, ix).Scan(&n))
+				if n != 1 {
+					t.Errorf("index %s missing after the import", ix)
+				}
+			}
+			var ok string
+			must(t, db.QueryRow(`PRAGMA integrity_check`).Scan(&ok))
+			var plan, detail string
+			var id, parent, unused int
+			must(t, db.QueryRow(`EXPLAIN QUERY PLAN SELECT count(*) FROM disposals WHERE batch_id = 1`).Scan(&id, &parent, &unused, &detail))
+			plan = detail
+			var n int
+			must(t, db.QueryRow(`SELECT count(*) FROM disposals WHERE is_final = 1 AND year = 2021`).Scan(&n))
+			if ok != "ok" || !strings.Contains(plan, "disposals_batch") || n != min(tc.disposals, 2) {
+				t.Fatalf("integrity_check %q, plan %q, %d final disposals of 2021", ok, plan, n)
+			}
+			if _, err := s.Verify(VerifyOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

@@ -226,7 +226,7 @@ func scanDevice(sc interface{ Scan(...any) error }) (Device, int64, error) {
 }
 
 func (t *txn) deviceBySerial(serial string) (Device, int64, error) {
-	d, id, err := scanDevice(t.tx.QueryRow(`SELECT `+deviceCols+` FROM devices WHERE serial_key IN (?, ?) ORDER BY serial_key <> ? LIMIT 1`, legacySerialKey(serial), SerialKey(serial), legacySerialKey(serial)))
+	d, id, err := scanDevice(t.QueryRow(`SELECT `+deviceCols+` FROM devices WHERE serial_key IN (?, ?) ORDER BY serial_key <> ? LIMIT 1`, legacySerialKey(serial), SerialKey(serial), legacySerialKey(serial)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, 0, notFound("device", serial)
 	}

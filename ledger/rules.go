@@ -218,7 +218,7 @@ func (e lifeEntry) describe() string {
 // destruction recorded against the wrong device can be voided and a new
 // one recorded. It leaves voided disposals out.
 func (t *txn) lifeOf(devID int64) ([]lifeEntry, error) {
-	rows, err := t.tx.Query(`SELECT id, uuid, method, category, disposed_on FROM disposals WHERE device_id = ? AND voided_seq = 0 ORDER BY disposed_on, id`, devID)
+	rows, err := t.Query(`SELECT id, uuid, method, category, disposed_on FROM disposals WHERE device_id = ? AND voided_seq = 0 ORDER BY disposed_on, id`, devID)
 	if err != nil {
 		return nil, fmt.Errorf("read the device's disposals: %w", err)
 	}

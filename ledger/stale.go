@@ -103,7 +103,7 @@ type staleMark struct {
 // columns) returns. The marks are written by flushStale just before the
 // transaction commits.
 func (t *txn) markStale(what, where string, args ...any) error {
-	cs, err := queryCertificates(t.tx, certificateSelect+` WHERE c.superseded_by = '' AND c.revoked_at = '' AND (`+where+`) ORDER BY c.seq`, args...)
+	cs, err := queryCertificates(t, certificateSelect+` WHERE c.superseded_by = '' AND c.revoked_at = '' AND (`+where+`) ORDER BY c.seq`, args...)
 	if err != nil {
 		return err
 	}
@@ -155,7 +155,7 @@ func (t *txn) staleAll(what string) error { return t.markStale(what, `1`) }
 func (t *txn) finalOf(devID int64) (int64, *int64, error) {
 	var id int64
 	var batch *int64
-	err := t.tx.QueryRow(`SELECT id, batch_id FROM disposals WHERE device_id = ? AND is_final = 1`, devID).Scan(&id, &batch)
+	err := t.QueryRow(`SELECT id, batch_id FROM disposals WHERE device_id = ? AND is_final = 1`, devID).Scan(&id, &batch)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, nil, fmt.Errorf("read final disposition: %w", err)
 	}

@@ -351,15 +351,48 @@ type txn struct {
 // exec runs a statement prepared once and cached for the transaction's life
 // (imports run the same few statements millions of times).
 func (t *txn) exec(query string, args ...any) (sql.Result, error) {
+	st, err := t.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.Exec(args...)
+}
+
+// stmt returns query prepared once for the transaction's life (the
+// transaction's end closes it, if write does not).
+func (t *txn) stmt(query string) (*sql.Stmt, error) {
 	st, ok := t.stmts[query]
 	if !ok {
 		var err error
 		if st, err = t.tx.Prepare(query); err != nil {
 			return nil, fmt.Errorf("prepare: %w", err)
 		}
+		if t.stmts == nil {
+			t.stmts = map[string]*sql.Stmt{}
+		}
 		t.stmts[query] = st
 	}
-	return st.Exec(args...)
+	return st, nil
+}
+
+// Query is t.tx.Query with the statement cached (stmt), for the queries
+// an import runs for each row about a recorded device. The caller must
+// close the rows before running the same query again.
+func (t *txn) Query(query string, args ...any) (*sql.Rows, error) {
+	st, err := t.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.Query(args...)
+}
+
+// QueryRow is Query for one row.
+func (t *txn) QueryRow(query string, args ...any) *sql.Row {
+	st, err := t.stmt(query)
+	if err != nil {
+		return t.tx.QueryRow(query, args...) // reports the same error on Scan
+	}
+	return st.QueryRow(args...)
 }
 
 // write runs fn in one immediate transaction, with reason recorded on every
