@@ -207,13 +207,11 @@ func dbProblems(err error) []*DatabaseError {
 // from the audit trail. Its schema says what itad expects, so Open cannot
 // tell; Verify's integrity_check names the index; quick_check does not.
 func TestVerify_RelabelledIndex(t *testing.T) {
+	// Reports read the summary; an export of a year reads
+	// disposals_final_year.
 	report2021 := func(t *testing.T, s *Store) int64 {
-		rows, err := s.Report(ReportQuery{Years: []int{2021}})
-		must(t, err)
 		var n int64
-		for _, r := range rows {
-			n += r.Count
-		}
+		must(t, s.Export(ExportQuery{Years: []int{2021}}, func(*ExportRow) error { n++; return nil }))
 		return n
 	}
 	cases := []struct {
