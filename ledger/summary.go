@@ -3,6 +3,7 @@ package ledger
 import (
 	"database/sql"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -567,4 +568,38 @@ func verifySummary(c *rawConn) ([]error, error) {
 		probs = append(probs, e)
 	}
 	return probs, nil
+}
+
+// summaryCheck is what verifySummary found.
+type summaryCheck struct {
+	probs []error
+	err   error
+}
+
+// startSummaryCheck runs verifySummary on c (a connection of verify's
+// snapshot) while the replay runs; summaryResult waits for it.
+func startSummaryCheck(c *rawConn) <-chan summaryCheck {
+	ch := make(chan summaryCheck, 1)
+	go func() {
+		probs, err := verifySummary(c)
+		ch <- summaryCheck{probs, err}
+	}()
+	return ch
+}
+
+// summaryResult waits for the summary check and adds its problems after
+// the replay's (they are about no one event). The summary is judged
+// against rows that verify: when the replay found rows that are not what
+// the events say, the summary (computed from the rows as itad wrote them)
+// disagrees with them too, and saying so would only repeat the rows'
+// problems, so its problems are left out.
+func (v *verifier) summaryResult(ch <-chan summaryCheck) error {
+	r := <-ch
+	if len(v.problems) > 0 || v.more > 0 {
+		return r.err
+	}
+	for _, p := range r.probs {
+		v.add(math.MaxInt64, p)
+	}
+	return r.err
 }
