@@ -77,12 +77,14 @@ type summaryTx struct {
 	devs, batches map[int64]bool     // touched
 	delta         map[sumKey]*sumVal // to add to summary at flush
 	dates         map[string]int64   // to add to summary_dates at flush
+	weighed       map[int64]bool     // import: whether a run has a gross weight
 }
 
 func (s *summaryTx) init() {
 	if s.delta == nil {
 		s.devs, s.batches = map[int64]bool{}, map[int64]bool{}
 		s.delta, s.dates = map[sumKey]*sumVal{}, map[string]int64{}
+		s.weighed = map[int64]bool{}
 	}
 }
 
@@ -242,23 +244,41 @@ func (t *txn) touchBatch(batchID *int64) error {
 
 // summaryImport records in the summary the n new devices and their
 // disposals an import chunk is about to write (devArgs and dispArgs as
-// importer.flush binds them: 11 and 19 values a row). Rows in a run touch
-// it (its shares change, and flushSummary adds them); the others are
+// importer.flush binds them: 11 and 19 values a row). Rows in a weighed
+// run touch it (its shares change), and rows in a touched run are added
+// by flushSummary; the others (in no run, or in a run without a gross
+// weight, whose other items' figures a new item does not change) are
 // added from the values themselves.
 func (t *txn) summaryImport(devArgs, dispArgs []any, n int) error {
-	t.sum.init()
-	for i := 0; i < n; i++ {
-		if b, _ := dispArgs[i*19+13].(*int64); b != nil {
+	s := &t.sum
+	s.init()
+	byFlush := func(i int) (bool, error) {
+		b, _ := dispArgs[i*19+13].(*int64)
+		if b == nil {
+			return false, nil
+		}
+		w, ok := s.weighed[*b]
+		if !ok {
+			if err := t.tx.QueryRow(`SELECT gross_weight_g IS NOT NULL FROM batches WHERE id = ?`, *b).Scan(&w); err != nil {
+				return false, fmt.Errorf("summary: %w", err)
+			}
+			s.weighed[*b] = w
+		}
+		if w && !s.batches[*b] {
 			if err := t.touchSummary(nil, *b); err != nil {
-				return err
+				return false, err
 			}
 		}
+		// A touched run's rows, weighed or not, are added by flushSummary.
+		return s.batches[*b], nil
 	}
 	for i := 0; i < n; i++ {
 		dv, dp := devArgs[i*11:], dispArgs[i*19:]
 		on, _ := dp[9].(string)
-		t.sum.dates[on]++
-		if b, _ := dp[13].(*int64); b != nil {
+		s.dates[on]++
+		if w, err := byFlush(i); err != nil {
+			return err
+		} else if w {
 			continue // in a touched run: added by flushSummary
 		}
 		k := sumKey{year: int64(dp[10].(int)), finYear: int64(dp[11].(int)), contractor: dp[8].(int64)}

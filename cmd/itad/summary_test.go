@@ -87,8 +87,12 @@ func TestCLI_SummaryAgrees(t *testing.T) {
 		name string
 		args func() []string
 	}{
-		{"batch close", func() []string { return []string{"batch", "close", "SR-2020-002", "--gross-weight", "2.5kg", "--allow-unusual-weight"} }},
-		{"batch close 2", func() []string { return []string{"batch", "close", "SR-2021-005", "--gross-weight", "0.2kg", "--allow-unusual-weight"} }},
+		{"batch close", func() []string {
+			return []string{"batch", "close", "SR-2020-002", "--gross-weight", "2.5kg", "--allow-unusual-weight"}
+		}},
+		{"batch close 2", func() []string {
+			return []string{"batch", "close", "SR-2021-005", "--gross-weight", "0.2kg", "--allow-unusual-weight"}
+		}},
 		{"dispose", func() []string {
 			return []string{"dispose", "SLEN00029821", "--method", "shred", "--on", "2022-01-05", "--contractor", "Albion ITAD plc"}
 		}},
