@@ -362,8 +362,10 @@ const WeightRule = "An item with a weight of its own counts that weight. A destr
 	"unweighed. A run's items are the final dispositions recorded in it. No other weight is\n" +
 	"ever estimated."
 
-// The weight rule in SQL, shared by Report, FOI and Export so that their
-// sums agree. weightCTE defines:
+// The weight rule in SQL. Reports, FOI answers and exports read the shares
+// it gives from weight_shares, kept with the records (summary.go), which
+// it fills and against which verify checks them; certificates and `batch
+// show` compute their runs' shares with it directly. weightCTE defines:
 //
 //	runs(id)               the weighed runs whose shares are needed: every
 //	                       weighed run, or those narrowed at /*runs*/
@@ -376,10 +378,9 @@ const WeightRule = "An item with a weight of its own counts that weight. A destr
 //
 // A query using it joins weightJoin (alias a) and reads an item's weight
 // as weightExpr (NULL when unweighed) and its source as sourceExpr. The
-// /*runs*/ comment is where weightCTEFor and weightCTEYears narrow runs. A
-// run's shares depend only on its own final dispositions, so narrowing
-// runs to those with an item among the rows a query reads changes no
-// weight it reads. bw and alloc write +x.is_final so that the planner
+// /*runs*/ comment is where weightCTEFor narrows runs. A run's shares
+// depend only on its own final dispositions, so narrowing runs to those
+// with an item among the rows a query reads changes no weight it reads. bw and alloc write +x.is_final so that the planner
 // reaches a run's disposals by disposals_batch, never through
 // disposals_final_year (every final disposal of every year).
 const weightCTE = `WITH runs AS (
