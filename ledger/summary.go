@@ -128,33 +128,47 @@ const (
 	sumTallySQL = `count(*), coalesce(sum(coalesce(x.weight_g, s.share_g)), 0), count(coalesce(x.weight_g, s.share_g)), count(s.share_g)`
 )
 
-// sumContribSQL is what the final dispositions of the devices ?1 or runs
-// ?2, except those of the devices ?3 or runs ?4, contribute to each cell.
+// sumContribSQL reads, one row each, the final dispositions of the
+// devices ?1 or runs ?2 with their cell, weight and whether it is a share.
 // +x.is_final keeps the planner on disposals_device and disposals_batch.
-const sumContribSQL = `SELECT ` + sumCellCols + `, ` + sumTallySQL + `
+const sumContribSQL = `SELECT ` + sumCellCols + `, x.device_id, coalesce(x.batch_id, 0),
+	coalesce(x.weight_g, s.share_g), s.share_g IS NOT NULL
 	FROM disposals x JOIN devices d ON d.id = x.device_id LEFT JOIN weight_shares s ON s.disposal_id = x.id
 	WHERE +x.is_final = 1
-	AND (x.device_id IN (SELECT value FROM json_each(?1)) OR x.batch_id IN (SELECT value FROM json_each(?2)))
-	AND NOT (x.device_id IN (SELECT value FROM json_each(?3)) OR coalesce(x.batch_id IN (SELECT value FROM json_each(?4)), 0))
-	GROUP BY 1, 2, 3, 4, 5, 6, 7, 8`
+	AND (x.device_id IN (SELECT value FROM json_each(?1)) OR x.batch_id IN (SELECT value FROM json_each(?2)))`
 
 // sumDatesSQL counts every disposal of the devices ?1 by date.
 const sumDatesSQL = `SELECT disposed_on, count(*) FROM disposals WHERE device_id IN (SELECT value FROM json_each(?1)) GROUP BY 1`
 
-// contrib adds sign times the contributions sumContribSQL finds to the
-// pending changes.
+// contrib adds sign times what the final dispositions of devs or batches,
+// except those of exDevs or exBatches, contribute to each cell (and, for
+// devs, every disposal to its date) to the pending changes. The exclusion
+// is made here, not in SQL: the sets touched earlier in a transaction (an
+// import's) can be large, the rows read are only those of devs and batches.
 func (t *txn) contrib(sign int64, devs, batches, exDevs, exBatches map[int64]bool) error {
-	rows, err := t.tx.Query(sumContribSQL, idList(devs), idList(batches), idList(exDevs), idList(exBatches))
+	rows, err := t.tx.Query(sumContribSQL, idList(devs), idList(batches))
 	if err != nil {
 		return fmt.Errorf("summary: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var k sumKey
-		var v sumVal
+		var dev, batch int64
+		var w sql.NullInt64
+		var share bool
 		if err := rows.Scan(&k.year, &k.finYear, &k.typ, &k.method, &k.category, &k.contractor, &k.site, &k.standard,
-			&v.count, &v.weight, &v.weighed, &v.batch); err != nil {
+			&dev, &batch, &w, &share); err != nil {
 			return fmt.Errorf("summary: %w", err)
+		}
+		if exDevs[dev] || batch != 0 && exBatches[batch] {
+			continue
+		}
+		v := sumVal{count: 1}
+		if w.Valid {
+			v.weight, v.weighed = w.Int64, 1
+			if share {
+				v.batch = 1
+			}
 		}
 		t.sum.addCell(k, v, sign)
 	}
@@ -183,8 +197,10 @@ func (t *txn) contrib(sign int64, devs, batches, exDevs, exBatches map[int64]boo
 // touchSummary is called before a write changes the disposals of these
 // devices, the devices themselves, or these runs (batch ids; 0 is no run):
 // it takes off what their final dispositions contribute, from the rows as
-// they still are, and marks them for flushSummary. A device's runs are
-// touched with it. Touching again is free.
+// they still are, and marks them for flushSummary. A device's weighed runs
+// are touched with it (its changes can move their shares; in a run without
+// a gross weight no item's figures depend on another's). Touching again is
+// free.
 func (t *txn) touchSummary(devs []int64, batches ...int64) error {
 	s := &t.sum
 	s.init()
@@ -200,7 +216,8 @@ func (t *txn) touchSummary(devs []int64, batches ...int64) error {
 		}
 	}
 	if len(nd) > 0 {
-		rows, err := t.tx.Query(`SELECT DISTINCT batch_id FROM disposals WHERE device_id IN (SELECT value FROM json_each(?)) AND batch_id IS NOT NULL`, idList(nd))
+		rows, err := t.tx.Query(`SELECT DISTINCT x.batch_id FROM disposals x JOIN batches b ON b.id = x.batch_id
+			WHERE x.device_id IN (SELECT value FROM json_each(?)) AND b.gross_weight_g IS NOT NULL`, idList(nd))
 		if err != nil {
 			return fmt.Errorf("summary: %w", err)
 		}
