@@ -146,7 +146,7 @@ const sumDatesSQL = `SELECT disposed_on, count(*) FROM disposals WHERE device_id
 // is made here, not in SQL: the sets touched earlier in a transaction (an
 // import's) can be large, the rows read are only those of devs and batches.
 func (t *txn) contrib(sign int64, devs, batches, exDevs, exBatches map[int64]bool) error {
-	rows, err := t.tx.Query(sumContribSQL, idList(devs), idList(batches))
+	rows, err := t.query(sumContribSQL, idList(devs), idList(batches))
 	if err != nil {
 		return fmt.Errorf("summary: %w", err)
 	}
@@ -178,7 +178,7 @@ func (t *txn) contrib(sign int64, devs, batches, exDevs, exBatches map[int64]boo
 	if len(devs) == 0 {
 		return nil
 	}
-	drows, err := t.tx.Query(sumDatesSQL, idList(devs))
+	drows, err := t.query(sumDatesSQL, idList(devs))
 	if err != nil {
 		return fmt.Errorf("summary dates: %w", err)
 	}
@@ -192,6 +192,20 @@ func (t *txn) contrib(sign int64, devs, batches, exDevs, exBatches map[int64]boo
 		t.sum.dates[on] += sign * n
 	}
 	return drows.Err()
+}
+
+// query runs a query prepared once for the transaction (cached with
+// exec's statements): an import touches a device for each repeated serial.
+func (t *txn) query(q string, args ...any) (*sql.Rows, error) {
+	st, ok := t.stmts[q]
+	if !ok {
+		var err error
+		if st, err = t.tx.Prepare(q); err != nil {
+			return nil, fmt.Errorf("prepare: %w", err)
+		}
+		t.stmts[q] = st
+	}
+	return st.Query(args...)
 }
 
 // touchSummary is called before a write changes the disposals of these
@@ -216,7 +230,7 @@ func (t *txn) touchSummary(devs []int64, batches ...int64) error {
 		}
 	}
 	if len(nd) > 0 {
-		rows, err := t.tx.Query(`SELECT DISTINCT x.batch_id FROM disposals x JOIN batches b ON b.id = x.batch_id
+		rows, err := t.query(`SELECT DISTINCT x.batch_id FROM disposals x JOIN batches b ON b.id = x.batch_id
 			WHERE x.device_id IN (SELECT value FROM json_each(?)) AND b.gross_weight_g IS NOT NULL`, idList(nd))
 		if err != nil {
 			return fmt.Errorf("summary: %w", err)
@@ -276,7 +290,15 @@ func (t *txn) summaryImport(devArgs, dispArgs []any, n int) error {
 		}
 		w, ok := s.weighed[*b]
 		if !ok {
-			if err := t.tx.QueryRow(`SELECT gross_weight_g IS NOT NULL FROM batches WHERE id = ?`, *b).Scan(&w); err != nil {
+			rows, err := t.query(`SELECT gross_weight_g IS NOT NULL FROM batches WHERE id = ?`, *b)
+			if err != nil {
+				return false, fmt.Errorf("summary: %w", err)
+			}
+			for rows.Next() {
+				err = rows.Scan(&w)
+			}
+			rows.Close()
+			if err != nil {
 				return false, fmt.Errorf("summary: %w", err)
 			}
 			s.weighed[*b] = w
