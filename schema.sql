@@ -245,3 +245,38 @@ CREATE TABLE sessions (
 ) WITHOUT ROWID;
 -- The station resolves a scanned asset tag to its device.
 CREATE INDEX devices_asset_tag ON devices(asset_tag);
+
+-- migration 9: the summary reports read, maintained with the records
+-- Reports, FOI answers and the dashboard read these tables instead of
+-- scanning disposals (ledger/summary.go). weight_shares holds each final
+-- disposition's share of its weighed run's gross weight under WeightRule
+-- (only those that have one), recomputed when the run's membership or
+-- weights change; summary holds, per cell, the count of final
+-- dispositions, their weight under WeightRule, how many are weighed and
+-- how many of those by a run's share; summary_dates counts every disposal
+-- (final or not, voided or not) by date, for the span of records held.
+-- All three change in the same transaction as the rows they summarise;
+-- the migration fills them from the rows, and itad verify recomputes them.
+CREATE TABLE weight_shares (
+    disposal_id INTEGER PRIMARY KEY REFERENCES disposals(id),
+    share_g     INTEGER NOT NULL
+);
+CREATE TABLE summary (
+    year                INTEGER NOT NULL,
+    fin_year            INTEGER NOT NULL,
+    type                TEXT NOT NULL,
+    method              TEXT NOT NULL,
+    category            TEXT NOT NULL,
+    contractor_id       INTEGER NOT NULL REFERENCES contractors(id),
+    site                TEXT NOT NULL,
+    standard            TEXT NOT NULL,
+    count               INTEGER NOT NULL,
+    weight_g            INTEGER NOT NULL,
+    weighed_count       INTEGER NOT NULL,
+    batch_weighed_count INTEGER NOT NULL,
+    PRIMARY KEY (year, fin_year, type, method, category, contractor_id, site, standard)
+) WITHOUT ROWID;
+CREATE TABLE summary_dates (
+    disposed_on TEXT PRIMARY KEY,
+    count       INTEGER NOT NULL
+) WITHOUT ROWID;

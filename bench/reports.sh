@@ -12,8 +12,11 @@
 # Two ledgers are timed: "plain" (import only; its runs are not weighed) and
 # "weighed" (the same, with every destruction run closed with a gross
 # weight, so that unweighed items take a share of it). Both are built by
-# this build's import once and cached in bench/out/reports/ (delete the
-# files there to rebuild); each build reads its own copy. With a BASE, the
+# the BASE build's import (this build's with BASE=none: a ledger of a newer
+# schema would not open in the BASE build) once and cached in
+# bench/out/reports/ (delete the files there to rebuild); each build reads
+# its own copy, which this build upgrades first (the time and peak RSS of
+# that upgrade, the migrations it runs, are printed). With a BASE, the
 # outputs of both builds are compared byte for byte and any question whose
 # output differs is named.
 # The machine has 2 cores and is noisy: compare the figures of one run.
@@ -36,14 +39,15 @@ if [ "$BASE" != none ]; then
   git worktree remove --force "$wt"
   versions="old new"
 fi
+builder="$out/itad-new"; [ "$BASE" != none ] && builder="$out/itad-old"
 csv="bench/out/devices-$N.csv"
 plain="$out/plain-$N.db"
 weighed="$out/weighed-$N.db"
 if [ ! -s "$plain" ]; then
   [ -s "$csv" ] || go run ./bench/gencsv -n "$N" > "$csv"
   rm -f "$plain"* "$weighed"*
-  "$out/itad-new" --db "$plain.tmp" init --org Bench >/dev/null
-  "$out/itad-new" --db "$plain.tmp" import "$csv" >/dev/null
+  "$builder" --db "$plain.tmp" init --org Bench >/dev/null
+  "$builder" --db "$plain.tmp" import "$csv" >/dev/null
   sqlite3 "$plain.tmp" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
   mv "$plain.tmp" "$plain"; rm -f "$plain.tmp"-*
 fi
@@ -53,7 +57,7 @@ if [ ! -s "$weighed" ]; then
   # own weights, so that the unweighed items share the rest.
   sqlite3 -separator ' ' "$weighed.tmp" "SELECT b.ref, count(*) * 3 FROM batches b JOIN disposals x ON x.batch_id = b.id GROUP BY b.id" |
     while read -r ref kg; do
-      "$out/itad-new" --db "$weighed.tmp" batch close "$ref" --gross-weight "${kg}kg" --allow-unusual-weight >/dev/null
+      "$builder" --db "$weighed.tmp" batch close "$ref" --gross-weight "${kg}kg" --allow-unusual-weight >/dev/null
     done
   sqlite3 "$weighed.tmp" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
   mv "$weighed.tmp" "$weighed"; rm -f "$weighed.tmp"-*
@@ -72,8 +76,10 @@ for ledger in plain weighed; do
   src="$out/$ledger-$N.db"
   for v in $versions; do
     rm -f "$out/$v.db"*; cp "$src" "$out/$v.db"
-    "$out/itad-$v" --db "$out/$v.db" report --year 1999 >/dev/null # upgrade, warm
+    /usr/bin/time -f "%e %M" -o "$out/$v-upgrade.time" "$out/itad-$v" --db "$out/$v.db" report --year 1999 >/dev/null # upgrade, warm
   done
+  read -r t m < "$out/new-upgrade.time"
+  echo "ledger $ledger: this build's first open (upgrade of the base's ledger, report --year 1999): $t s, $((m / 1024)) MiB"
   cp "$src" "$out/shell.db"
   cat "$out"/*.db >/dev/null
   rm -f "$out"/*.times

@@ -215,6 +215,9 @@ func (s *Store) AmendDevice(serial string, set map[string]string, reason string)
 		if err := t.staleDevice(id, fmt.Sprintf("device %s amended (%s)", cur.Serial, changedFields(changes))); err != nil {
 			return err
 		}
+		if err := t.touchSummary([]int64{id}); err != nil {
+			return err
+		}
 		_, err = t.exec(`UPDATE devices SET asset_tag = ?, type = ?, make = ?, model = ?, capacity_gb = ?, site = ? WHERE id = ?`,
 			next.AssetTag, string(next.Type), next.Make, next.Model, next.CapacityGB, next.Site, id)
 		return err
@@ -385,12 +388,18 @@ func (s *Store) AmendDisposalOpts(uuid string, set map[string]string, reason str
 		if _, err := t.appendEvent("disposal.amend", cur.Serial, amendPayload{Device: devUUID, Disposal: cur.UUID, Changes: changes}); err != nil {
 			return err
 		}
+		if err := t.touchSummary([]int64{devID}); err != nil {
+			return err
+		}
 		d, _ := ParseDate(next.DisposedOn)
 		if _, err := t.exec(`UPDATE disposals SET method = ?, category = ?, standard = ?, tool = ?, verified = ?, contractor_id = ?,
 			disposed_on = ?, year = ?, fin_year = ?, weight_g = ?, batch_id = ?, operator = ?, witness = ?, notes = ? WHERE id = ?`,
 			string(next.Method), string(next.Category), next.Standard, next.Tool, next.Verified, cID,
 			next.DisposedOn, d.Year(), FinancialYear(d), next.WeightG, batchID, next.Operator, next.Witness, next.Notes, id); err != nil {
 			return fmt.Errorf("amend disposal %s: %w", uuid, err)
+		}
+		if err := t.touchBatch(batchID); err != nil { // a run it joins
+			return err
 		}
 		if err := t.refreshFinal(devID); err != nil {
 			return err

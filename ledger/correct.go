@@ -132,6 +132,9 @@ func (s *Store) VoidDisposal(uuid, reason string) (Disposal, error) {
 		if err != nil {
 			return err
 		}
+		if err := t.touchSummary([]int64{devID}); err != nil {
+			return err
+		}
 		if _, err := t.exec(`UPDATE disposals SET voided_seq = ? WHERE id = ?`, seq, id); err != nil {
 			return fmt.Errorf("void disposal %s: %w", uuid, err)
 		}
@@ -176,6 +179,9 @@ func (t *txn) correctSerial(cur *Device, id int64, serial string) (Change, error
 	}
 	c := Change{Field: serialField, Old: cur.Serial, New: next.Serial}
 	if _, err := t.appendEvent(SerialAction, cur.Serial, amendPayload{Device: cur.UUID, Changes: []Change{c}}); err != nil {
+		return Change{}, err
+	}
+	if err := t.touchSummary([]int64{id}); err != nil { // its serial orders its runs' shares
 		return Change{}, err
 	}
 	if _, err := t.exec(`UPDATE devices SET serial = ?, serial_key = ? WHERE id = ?`, next.Serial, SerialKey(next.Serial), id); err != nil {
@@ -428,6 +434,9 @@ func (s *Store) AmendBatchOpts(ref string, set map[string]string, reason string,
 			}
 		}
 		if _, err := t.appendEvent(BatchAmendAction, cur.Ref, batchAmendPayload{Batch: cur.UUID, Changes: changes}); err != nil {
+			return err
+		}
+		if err := t.touchSummary(nil, id); err != nil {
 			return err
 		}
 		if _, err := t.exec(`UPDATE batches SET site = ?, contractor_id = ?, run_on = ?, witness = ?, gross_weight_g = ? WHERE id = ?`,

@@ -86,13 +86,16 @@ func (s *Store) Export(q ExportQuery, fn func(*ExportRow) error) error {
 	if q.FinancialYear {
 		yearCol = "x.fin_year"
 	}
-	cte, args := weightCTEYears(q.FinancialYear, q.Years)
-	query := cte + ` SELECT d.serial, d.asset_tag, d.type, d.make, d.model, d.capacity_gb, d.site,
+	// Weights: the item's own, else its run's share, precomputed in
+	// weight_shares (summary.go): no weight rule runs here.
+	var args []any
+	query := `SELECT d.serial, d.asset_tag, d.type, d.make, d.model, d.capacity_gb, d.site,
 		x.method, x.category, x.standard, x.tool, x.verified, c.name, c.accreditations,
-		x.disposed_on, x.year, x.fin_year, ` + weightExpr + `, ` + sourceExpr + `,
+		x.disposed_on, x.year, x.fin_year, coalesce(x.weight_g, a.share_g),
+		CASE WHEN x.weight_g IS NOT NULL THEN 'item' WHEN a.share_g IS NOT NULL THEN 'batch' ELSE '' END,
 		coalesce(b.ref, ''), b.gross_weight_g, x.operator, x.witness, x.notes, d.uuid, x.uuid
 		FROM disposals x JOIN devices d ON d.id = x.device_id JOIN contractors c ON c.id = x.contractor_id
-		LEFT JOIN batches b ON b.id = x.batch_id ` + weightJoin + `
+		LEFT JOIN batches b ON b.id = x.batch_id LEFT JOIN weight_shares a ON a.disposal_id = x.id
 		WHERE x.is_final = 1`
 	if len(q.Years) > 0 {
 		query += ` AND ` + yearCol + ` IN (` + strings.TrimSuffix(strings.Repeat("?,", len(q.Years)), ",") + `)`

@@ -177,8 +177,9 @@ func (s *Store) FOI(q FOIQuery) (FOIAnswer, error) {
 }
 
 // foiHeldRange finds the earliest and latest disposal dates the ledger
-// holds: the span of its records, whatever each device's final disposition.
-const foiHeldRange = `SELECT min(disposed_on), max(disposed_on) FROM disposals`
+// holds: the span of its records, whatever each device's final
+// disposition, from summary_dates (every disposal by date; summary.go).
+const foiHeldRange = `SELECT min(disposed_on), max(disposed_on) FROM summary_dates`
 
 // period returns the first and last dates of year y (calendar, or the UK
 // financial year starting in April of y), as YYYY-MM-DD.
@@ -253,15 +254,15 @@ func settingIn(db readQuerier, k string) (string, error) {
 	return v, rows.Err()
 }
 
-// foiYears fills a.Years. Every figure is a GROUP BY over the final
-// dispositions of the years asked, with weightCTE for weights.
+// foiYears fills a.Years. Every figure is a GROUP BY over the summary
+// cells (summary.go) of the years asked: the final dispositions, with
+// weights under WeightRule.
 func foiYears(db readQuerier, a *FOIAnswer, q FOIQuery) error {
 	yearCol := "x.year"
 	if q.FinancialYear {
 		yearCol = "x.fin_year"
 	}
-	where := ` WHERE x.is_final = 1`
-	cte, cteArgs := weightCTEYears(q.FinancialYear, q.Years)
+	where := ` WHERE 1`
 	var args []any
 	years := map[int]*FOIYear{}
 	for _, y := range q.Years {
@@ -279,11 +280,12 @@ func foiYears(db readQuerier, a *FOIAnswer, q FOIQuery) error {
 		}
 		return years[y]
 	}
-	const from = ` FROM disposals x JOIN devices d ON d.id = x.device_id JOIN contractors c ON c.id = x.contractor_id `
+	// x is a cell of the summary; d.type and d.site are its device fields.
+	const from = ` FROM summary x JOIN contractors c ON c.id = x.contractor_id `
 
 	// Counts and weights by year, type and method.
-	err := eachRow(db, cte+` SELECT `+yearCol+`, d.type, x.method, count(*), coalesce(sum(`+weightExpr+`), 0),
-		count(`+weightExpr+`), count(a.share)`+from+weightJoin+where+` GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, append(cteArgs, args...),
+	err := eachRow(db, `SELECT `+yearCol+`, x.type, x.method, sum(x.count), sum(x.weight_g),
+		sum(x.weighed_count), sum(x.batch_weighed_count)`+from+where+` GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, args,
 		func(scan func(...any) error) error {
 			var y int
 			var typ, method string
@@ -332,7 +334,7 @@ func foiYears(db readQuerier, a *FOIAnswer, q FOIQuery) error {
 	}
 	const scrubbed = "(text withheld: it names withheld information)"
 	named := func(col string, set func(*FOIYear, string, int64, bool)) error {
-		return eachRow(db, `SELECT `+yearCol+`, `+col+`, x.category = 'destroy', count(*)`+from+where+
+		return eachRow(db, `SELECT `+yearCol+`, `+col+`, x.category = 'destroy', sum(x.count)`+from+where+
 			` GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, args, func(scan func(...any) error) error {
 			var y int
 			var name string
@@ -346,7 +348,7 @@ func foiYears(db readQuerier, a *FOIAnswer, q FOIQuery) error {
 		})
 	}
 	if _, ok := a.withheld(FieldContractorName); !ok {
-		err := eachRow(db, `SELECT `+yearCol+`, c.name, c.accreditations, x.category = 'destroy', count(*)`+from+where+
+		err := eachRow(db, `SELECT `+yearCol+`, c.name, c.accreditations, x.category = 'destroy', sum(x.count)`+from+where+
 			` GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`, args, func(scan func(...any) error) error {
 			var y int
 			var name, accr string
@@ -364,7 +366,7 @@ func foiYears(db readQuerier, a *FOIAnswer, q FOIQuery) error {
 		}
 	}
 	if _, ok := a.withheld(FieldSite); !ok {
-		if err := named("d.site", func(fy *FOIYear, name string, n int64, destroyed bool) {
+		if err := named("x.site", func(fy *FOIYear, name string, n int64, destroyed bool) {
 			fy.Sites = addCount(fy.Sites, name, "", n, destroyed)
 		}); err != nil {
 			return err

@@ -341,7 +341,7 @@ func independentItems(t *testing.T, s *Store) []independentItem {
 		WITH ranked AS (
 		  SELECT x.*, row_number() OVER (PARTITION BY device_id
 		    ORDER BY category = 'destroy' DESC, disposed_on DESC, id DESC) AS rn
-		  FROM disposals x)
+		  FROM disposals x WHERE voided_seq = 0)
 		SELECT CAST(substr(r.disposed_on, 1, 4) AS INTEGER), CAST(substr(r.disposed_on, 6, 2) AS INTEGER),
 		  lower(trim(d.serial)), d.type, r.method, r.category, c.name, d.site, r.standard, r.weight_g, r.batch_id
 		FROM ranked r JOIN devices d ON d.id = r.device_id JOIN contractors c ON c.id = r.contractor_id
@@ -426,9 +426,15 @@ func (it independentItem) tally() Tally {
 }
 
 // TestFOI_IndependentSQL recomputes every figure of the FOI answer from
-// the raw tables and compares.
+// the raw tables and compares, on ledgers built by import, by single
+// commands, and with amendments, voids, serial corrections and run changes.
 func TestFOI_IndependentSQL(t *testing.T) {
-	s := foiLedger(t)
+	for _, sl := range summaryLedgers() { // summary_test.go
+		t.Run(sl.name, func(t *testing.T) { testFOIIndependentSQL(t, sl.build(t)) })
+	}
+}
+
+func testFOIIndependentSQL(t *testing.T, s *Store) {
 	items := independentItems(t, s)
 	for _, fin := range []bool{false, true} {
 		t.Run(fmt.Sprint("financial=", fin), func(t *testing.T) {

@@ -591,6 +591,9 @@ func (im *importer) flush() error {
 	for i := 0; i < n; i++ {
 		im.devArgs[i*11+10], im.dispArgs[i*19+18] = seq, seq
 	}
+	if err := t.summaryImport(im.devArgs, im.dispArgs, n); err != nil {
+		return err
+	}
 	type table struct {
 		head, row string
 		args      []any

@@ -329,6 +329,12 @@ func (t *txn) insertDisposal(p *Disposal, devID int64, devUUID string, cID int64
 }
 
 func (t *txn) insertDisposalRow(p *Disposal, devID, cID int64, batchID *int64, seq int64, newDevice bool) error {
+	if err := t.touchSummary([]int64{devID}); err != nil {
+		return err
+	}
+	if err := t.touchBatch(batchID); err != nil {
+		return err
+	}
 	d, _ := ParseDate(p.DisposedOn)
 	_, err := t.exec(`INSERT INTO disposals(uuid, device_id, method, category, standard, tool, verified, contractor_id,
 		disposed_on, year, fin_year, weight_g, batch_id, operator, witness, notes, is_final, seq)
@@ -569,6 +575,9 @@ func (s *Store) CloseBatchOpts(ref string, grossWeightG *int64, opts RecordOptio
 		}
 		b.ClosedAt = t.now.Format(TimeFormat)
 		if _, err := t.appendEvent("batch.close", b.Ref, map[string]any{"batch": b.UUID, "gross_weight_grams": b.GrossWeightG, "closed_at": b.ClosedAt}); err != nil {
+			return err
+		}
+		if err := t.touchSummary(nil, id); err != nil {
 			return err
 		}
 		if _, err = t.exec(`UPDATE batches SET closed_at = ?, gross_weight_g = ? WHERE id = ?`, b.ClosedAt, b.GrossWeightG, id); err != nil {

@@ -16,8 +16,9 @@ import (
 // ReportFields are the dimensions a report can be grouped by, in output order.
 var ReportFields = []string{"type", "method", "category", "contractor", "site"}
 
+// reportColumn is each field's column in the summary (s) or contractors (c).
 var reportColumn = map[string]string{
-	"type": "d.type", "method": "x.method", "category": "x.category", "contractor": "c.name", "site": "d.site",
+	"type": "s.type", "method": "s.method", "category": "s.category", "contractor": "c.name", "site": "s.site",
 }
 
 // ReportQuery selects and groups a report. Only each device's final
@@ -165,11 +166,12 @@ func report(db readQuerier, q ReportQuery) ([]ReportRow, error) {
 	return out, rows.Err()
 }
 
-// reportSQL is the query Report runs for q and its arguments.
+// reportSQL is the query Report runs for q and its arguments: a GROUP BY
+// over the maintained summary (summary.go), never over disposals.
 func reportSQL(q ReportQuery) (string, []any, error) {
-	yearCol := "x.year"
+	yearCol := "s.year"
 	if q.FinancialYear {
-		yearCol = "x.fin_year"
+		yearCol = "s.fin_year"
 	}
 	cols := []string{yearCol}
 	for _, f := range q.By {
@@ -179,12 +181,10 @@ func reportSQL(q ReportQuery) (string, []any, error) {
 		}
 		cols = append(cols, c)
 	}
-	cte, args := weightCTEYears(q.FinancialYear, q.Years)
-	query := cte + ` SELECT ` + strings.Join(cols, ", ") + `, count(*), coalesce(sum(` + weightExpr + `), 0),
-		count(` + weightExpr + `), count(a.share)
-		FROM disposals x JOIN devices d ON d.id = x.device_id JOIN contractors c ON c.id = x.contractor_id
-		` + weightJoin + `
-		WHERE x.is_final = 1`
+	var args []any
+	query := `SELECT ` + strings.Join(cols, ", ") + `, sum(s.count), sum(s.weight_g), sum(s.weighed_count), sum(s.batch_weighed_count)
+		FROM summary s JOIN contractors c ON c.id = s.contractor_id
+		WHERE 1`
 	if len(q.Years) > 0 {
 		query += ` AND ` + yearCol + ` IN (` + strings.TrimSuffix(strings.Repeat("?,", len(q.Years)), ",") + `)`
 		for _, y := range q.Years {
@@ -362,8 +362,10 @@ const WeightRule = "An item with a weight of its own counts that weight. A destr
 	"unweighed. A run's items are the final dispositions recorded in it. No other weight is\n" +
 	"ever estimated."
 
-// The weight rule in SQL, shared by Report, FOI and Export so that their
-// sums agree. weightCTE defines:
+// The weight rule in SQL. Reports, FOI answers and exports read the shares
+// it gives from weight_shares, kept with the records (summary.go), which
+// it fills and against which verify checks them; certificates and `batch
+// show` compute their runs' shares with it directly. weightCTE defines:
 //
 //	runs(id)               the weighed runs whose shares are needed: every
 //	                       weighed run, or those narrowed at /*runs*/
@@ -376,10 +378,9 @@ const WeightRule = "An item with a weight of its own counts that weight. A destr
 //
 // A query using it joins weightJoin (alias a) and reads an item's weight
 // as weightExpr (NULL when unweighed) and its source as sourceExpr. The
-// /*runs*/ comment is where weightCTEFor and weightCTEYears narrow runs. A
-// run's shares depend only on its own final dispositions, so narrowing
-// runs to those with an item among the rows a query reads changes no
-// weight it reads. bw and alloc write +x.is_final so that the planner
+// /*runs*/ comment is where weightCTEFor narrows runs. A run's shares
+// depend only on its own final dispositions, so narrowing runs to those
+// with an item among the rows a query reads changes no weight it reads. bw and alloc write +x.is_final so that the planner
 // reaches a run's disposals by disposals_batch, never through
 // disposals_final_year (every final disposal of every year).
 const weightCTE = `WITH runs AS (
@@ -396,41 +397,6 @@ const weightCTE = `WITH runs AS (
 	FROM disposals x JOIN devices d ON d.id = x.device_id JOIN bw ON bw.batch_id = x.batch_id
 	WHERE +x.is_final = 1 AND x.weight_g IS NULL AND bw.rest > 0 AND bw.n > 0
 )`
-
-// weightCTEYears is weightCTE narrowed to the weighed runs that have a
-// final disposition in one of the years asked (calendar years, or UK
-// financial years if fy): the weights of those years' items are the same
-// as with weightCTE, and a report of two years visits only the final
-// dispositions of those years (by disposals_final_year) and the disposals
-// of their weighed runs, not every final disposal of every year. With no
-// years it is weightCTE. It returns the arguments its placeholders take,
-// which come before the query's own.
-func weightCTEYears(fy bool, years []int) (string, []any) {
-	if len(years) == 0 {
-		return weightCTE, nil
-	}
-	var args []any
-	in := func(ys []int) string {
-		for _, y := range ys {
-			args = append(args, y)
-		}
-		return `(` + strings.TrimSuffix(strings.Repeat("?,", len(ys)), ",") + `)`
-	}
-	var where string
-	if fy {
-		// Financial year Y runs from April Y to March Y+1: the calendar
-		// years Y and Y+1 let disposals_final_year find its rows.
-		var cal []int
-		for _, y := range years {
-			cal = append(cal, y, y+1)
-		}
-		where = `y.year IN ` + in(cal) + ` AND y.fin_year IN ` + in(years)
-	} else {
-		where = `y.year IN ` + in(years)
-	}
-	runs := `AND r.id IN (SELECT y.batch_id FROM disposals y WHERE y.is_final = 1 AND ` + where + `)`
-	return strings.ReplaceAll(weightCTE, "/*runs*/", runs), args
-}
 
 const (
 	weightJoin = `LEFT JOIN alloc a ON a.id = x.id`

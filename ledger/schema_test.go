@@ -246,13 +246,11 @@ func extraEntry(t *testing.T, s *Store) {
 // index check (the default) and integrity_check (Full) name the index;
 // quick_check alone finds only those with another number of entries.
 func TestVerify_RelabelledIndex(t *testing.T) {
+	// Reports read the summary; an export of a year reads
+	// disposals_final_year.
 	report2021 := func(t *testing.T, s *Store) int64 {
-		rows, err := s.Report(ReportQuery{Years: []int{2021}})
-		must(t, err)
 		var n int64
-		for _, r := range rows {
-			n += r.Count
-		}
+		must(t, s.Export(ExportQuery{Years: []int{2021}}, func(*ExportRow) error { n++; return nil }))
 		return n
 	}
 	auditCount := func(f LogFilter) func(t *testing.T, s *Store) int64 {

@@ -329,6 +329,11 @@ func (s *Store) migrate() error {
 				return fmt.Errorf("migration 5: %w", err)
 			}
 		}
+		if m.Description == summaryMigration { // fill the summary from the rows (summary.go)
+			if err := rebuildSummary(tx); err != nil {
+				return fmt.Errorf("migration %d: %w", m.Version, err)
+			}
+		}
 		if _, err := tx.Exec(`INSERT INTO schema_version(version, applied_at) VALUES (?, ?)`, m.Version, time.Now().UTC().Format(time.RFC3339)); err != nil {
 			return fmt.Errorf("record migration %d: %w", m.Version, err)
 		}
@@ -346,6 +351,7 @@ type txn struct {
 	head   []byte
 	stmts  map[string]*sql.Stmt
 	stale  []staleMark // certificates to mark stale before commit (stale.go)
+	sum    summaryTx   // summary changes to write before commit (summary.go)
 }
 
 // exec runs a statement prepared once and cached for the transaction's life
@@ -419,6 +425,10 @@ func (s *Store) write(reason string, fn func(*txn) error) error {
 		}
 	}()
 	if err := fn(t); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := t.flushSummary(); err != nil {
 		tx.Rollback()
 		return err
 	}

@@ -375,7 +375,7 @@ func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
 	if v.trust, v.trustNames, err = trustList(opts.Trusted); err != nil {
 		return v.res, err
 	}
-	conns, err := openSnapshot(s.path, s.immutable, 9)
+	conns, err := openSnapshot(s.path, s.immutable, 10)
 	if err != nil {
 		if isCorrupt(err) { // the head of the log cannot be read
 			return v.res, v.damaged(s, err)
@@ -429,6 +429,7 @@ func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
 	v.certDevs = startStream(conns[4], `SELECT certificate_id, device_id FROM certificate_devices ORDER BY certificate_id, device_id`, stop, scanCertDevRow)
 	v.refs = newDeviceRefs(startStream(conns[8], devCountQuery, stop, scanDevCount))
 	evs, recycle := startEvents(conns[5], stop, v.treeLimit)
+	sumCheck := startSummaryCheck(conns[9]) // summary.go
 	err = v.run(evs, recycle)
 	close(stop)
 	// Let the readers finish before their connections close.
@@ -438,6 +439,9 @@ func (s *Store) Verify(opts VerifyOptions) (VerifyResult, error) {
 		d.drain()
 	}
 	waitDB()
+	if serr := v.summaryResult(sumCheck); err == nil {
+		err = serr
+	}
 	v.res.IntegrityTime, v.res.IndexTime = db.elapsed, db.indexTime
 	if err != nil || db.err != nil || len(db.problems)+len(db.fk)+len(v.schema)+len(v.problems) > 0 {
 		return v.res, v.failure(db, err)

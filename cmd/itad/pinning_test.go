@@ -69,7 +69,7 @@ func TestCLI_VerifyNotPinned(t *testing.T) {
 			"NOT pinned: no trusted checkpoint kept outside the ledger"}},
 		{"Empty", func(t *testing.T, db string) {
 			truncateAfter(t, db, 0)
-			shell(t, db).Exec(`DELETE FROM contractors; DELETE FROM disposals; DELETE FROM batches; DELETE FROM devices`)
+			shell(t, db).Exec(`DELETE FROM weight_shares; DELETE FROM summary; DELETE FROM summary_dates; DELETE FROM contractors; DELETE FROM disposals; DELETE FROM batches; DELETE FROM devices`)
 		}, []string{"verified: 0 events", "NOT pinned: the ledger is empty"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
