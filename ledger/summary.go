@@ -284,13 +284,13 @@ func (t *txn) summaryImport(devArgs, dispArgs []any, n int) error {
 	s := &t.sum
 	s.init()
 	byFlush := func(i int) (bool, error) {
-		b, _ := dispArgs[i*19+13].(*int64)
-		if b == nil {
+		b, ok := argInt64(dispArgs[i*19+13])
+		if !ok {
 			return false, nil
 		}
-		w, ok := s.weighed[*b]
+		w, ok := s.weighed[b]
 		if !ok {
-			rows, err := t.query(`SELECT gross_weight_g IS NOT NULL FROM batches WHERE id = ?`, *b)
+			rows, err := t.query(`SELECT gross_weight_g IS NOT NULL FROM batches WHERE id = ?`, b)
 			if err != nil {
 				return false, fmt.Errorf("summary: %w", err)
 			}
@@ -301,15 +301,15 @@ func (t *txn) summaryImport(devArgs, dispArgs []any, n int) error {
 			if err != nil {
 				return false, fmt.Errorf("summary: %w", err)
 			}
-			s.weighed[*b] = w
+			s.weighed[b] = w
 		}
-		if w && !s.batches[*b] {
-			if err := t.touchSummary(nil, *b); err != nil {
+		if w && !s.batches[b] {
+			if err := t.touchSummary(nil, b); err != nil {
 				return false, err
 			}
 		}
 		// A touched run's rows, weighed or not, are added by flushSummary.
-		return s.batches[*b], nil
+		return s.batches[b], nil
 	}
 	for i := 0; i < n; i++ {
 		dv, dp := devArgs[i*11:], dispArgs[i*19:]
@@ -320,19 +320,38 @@ func (t *txn) summaryImport(devArgs, dispArgs []any, n int) error {
 		} else if w {
 			continue // in a touched run: added by flushSummary
 		}
-		k := sumKey{year: int64(dp[10].(int)), finYear: int64(dp[11].(int)), contractor: dp[8].(int64)}
+		year, _ := argInt64(dp[10])
+		finYear, _ := argInt64(dp[11])
+		contractor, _ := argInt64(dp[8])
+		k := sumKey{year: year, finYear: finYear, contractor: contractor}
 		k.typ, _ = dv[5].(string)
 		k.site, _ = dv[9].(string)
 		k.method, _ = dp[3].(string)
 		k.category, _ = dp[4].(string)
 		k.standard, _ = dp[5].(string)
 		v := sumVal{count: 1}
-		if w, _ := dp[12].(*int64); w != nil {
-			v.weight, v.weighed = *w, 1
+		if w, ok := argInt64(dp[12]); ok {
+			v.weight, v.weighed = w, 1
 		}
 		t.sum.addCell(k, v, 1)
 	}
 	return nil
+}
+
+// argInt64 is an integer statement argument as the import buffers it
+// (int64, int, *int64, or nil for NULL); ok is false for NULL.
+func argInt64(a any) (v int64, ok bool) {
+	switch x := a.(type) {
+	case int64:
+		return x, true
+	case int:
+		return int64(x), true
+	case *int64:
+		if x != nil {
+			return *x, true
+		}
+	}
+	return 0, false
 }
 
 // flushSummary recomputes the shares of the touched runs, adds back what
