@@ -57,10 +57,13 @@ func (t *txn) checkAccess(action, reason string) error {
 
 // SettingKeys are the settings a user may set, with what they hold.
 var SettingKeys = map[string]string{
-	SettingOrg:           "organisation name, shown on certificates",
-	SettingDestination:   "default media destination for certificates",
-	SettingRequireReason: "true or false: require --reason for every consultation and disclosure",
-	SettingCheckpointDir: "absolute path of a directory outside the ledger that receives a copy of every new checkpoint (empty: none)",
+	SettingOrg:            "organisation name, shown on certificates",
+	SettingDestination:    "default media destination for certificates",
+	SettingRequireReason:  "true or false: require --reason for every consultation and disclosure",
+	SettingOrgLocation:    "organisation's location, shown on certificates (NIST SP 800-88 Appendix G)",
+	SettingOrgPhone:       "organisation's phone, shown on certificates (NIST SP 800-88 Appendix G)",
+	SettingClassification: "default media classification for certificates (NIST SP 800-88 Appendix G)",
+	SettingCheckpointDir:  "absolute path of a directory outside the ledger that receives a copy of every new checkpoint (empty: none)",
 }
 
 // ValidateSetting checks and normalises a value for a known setting key.
@@ -77,7 +80,7 @@ func ValidateSetting(key, value string) (string, error) {
 		return "", fmt.Errorf("%w: %s must be true or false", ErrInvalid, key)
 	case SettingCheckpointDir:
 		return validateCheckpointDir(value)
-	case SettingOrg, SettingDestination:
+	case SettingOrg, SettingDestination, SettingOrgLocation, SettingOrgPhone, SettingClassification:
 		v := strings.Join(strings.Fields(value), " ")
 		if err := checkText(key, v, 256); err != nil {
 			return "", err

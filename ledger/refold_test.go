@@ -73,7 +73,7 @@ func TestRefold_OldLedger(t *testing.T) {
 	add("ＡＢ１")
 	legacy("ＡＢ１")
 	// Undo migrations 5 and later, as a ledger of schema version 4 is.
-	for _, q := range []string{`DELETE FROM schema_version WHERE version >= 5`, `DROP TABLE key_fold`, `ALTER TABLE disposals DROP COLUMN voided_seq`} {
+	for _, q := range []string{`DELETE FROM schema_version WHERE version >= 5`, `DROP TABLE key_fold`, `ALTER TABLE disposals DROP COLUMN voided_seq`, `DROP TABLE appendix_g`} {
 		if _, err := s.DB().Exec(q); err != nil {
 			t.Fatal(err)
 		}

@@ -1044,6 +1044,7 @@ func (v *verifier) finish() error {
 	v.settleBatches()
 	v.settleKeyed("settings", "key", v.settingRows, v.settings)
 	v.settleKeyed("exemptions", "field", v.exemptionRows, v.exemptions)
+	v.settleKeyed("appendix_g", "field", v.appGRows, v.appG)
 	if err := v.settleDevices(); err != nil {
 		return err
 	}
