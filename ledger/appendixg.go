@@ -208,7 +208,7 @@ func parseValidatedOn(s string) (string, error) {
 }
 
 func parseNISTRevision(s string) (string, error) {
-	switch strings.NewReplacer("rev.", "", "rev", "", "r", "", " ", "").Replace(key(s)) {
+	switch strings.NewReplacer("revision", "", "rev.", "", "rev", "", "r", "", "-", "", ".", "").Replace(key(s)) {
 	case "1":
 		return "1", nil
 	case "2":
