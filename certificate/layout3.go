@@ -144,7 +144,7 @@ func (r *renderer) header3() {
 	r.fill(accent)
 	pdf.Rect(0, bandH, pageW, 1.1, "F")
 	r.text(white)
-	const leftW = 112.0
+	const leftW = 108.0
 	// The organisation's name: 15 pt, smaller (not below 9 pt) to fit two
 	// lines, and wrapped onto as many as it needs below that.
 	size := 15.0
@@ -167,17 +167,18 @@ func (r *renderer) header3() {
 	y += r.text3(marginX, y, leftW, 5.2, title, "L")
 	pdf.SetFont("Helvetica", "", 7)
 	r.text3(marginX, y+0.8, leftW, 3.5, "Following the sample certificate of NIST SP 800-88 Rev. 1, Appendix G", "L")
-	pdf.SetXY(pageW-marginX-62, 6)
-	r.put(62, 3.5, "Certificate number", "R", 0)
+	const rightW = 66.0
+	pdf.SetXY(pageW-marginX-rightW, 6)
+	r.put(rightW, 3.5, "Certificate number", "R", 0)
 	pdf.SetFont("Helvetica", "B", 9)
-	pdf.SetXY(pageW-marginX-62, 9.5)
-	r.put(62, 4, r.c.Number, "R", 0)
+	pdf.SetXY(pageW-marginX-rightW, 9.5)
+	r.put(rightW, 4, r.c.Number, "R", 0)
 	pdf.SetFont("Helvetica", "", 7)
-	pdf.SetXY(pageW-marginX-62, 15)
-	r.put(62, 3.5, "Date of issue", "R", 0)
+	pdf.SetXY(pageW-marginX-rightW, 15)
+	r.put(rightW, 3.5, "Date of issue", "R", 0)
 	pdf.SetFont("Helvetica", "B", 8)
-	pdf.SetXY(pageW-marginX-62, 18.5)
-	r.put(62, 4, issueTime(r.c.IssuedAt), "R", 0)
+	pdf.SetXY(pageW-marginX-rightW, 18.5)
+	r.put(rightW, 4, issueTime(r.c.IssuedAt), "R", 0)
 	r.text(black)
 	pdf.SetXY(marginX, bodyTop)
 }
