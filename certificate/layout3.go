@@ -60,8 +60,9 @@ func (r *renderer) text3(x, y, w, lh float64, s, align string) float64 {
 
 // breakLines breaks s (Windows-1252, or UTF-8) into lines no wider than w:
 // at newlines, after spaces and the punctuation identifiers break at
-// (- _ / . , ; :), and at a fixed width within a word that is wider than w
-// on its own. Spaces at the end of a line are dropped.
+// (- _ / . , ; :, but not a "." or "," followed by a digit, as in
+// 1,380.000), and at a fixed width within a word that is wider than w on
+// its own. Spaces at the end of a line are dropped.
 func breakLines(pdf *gofpdf.Fpdf, s string, w float64) []string {
 	var out []string
 	for _, para := range strings.Split(s, "\n") {
@@ -101,7 +102,12 @@ func breakPara(pdf *gofpdf.Fpdf, s string, w float64) []string {
 	}
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
-		case ' ', '-', '_', '/', '.', ',', ';', ':':
+		case '.', ',':
+			if i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9' {
+				continue // within a number: 1,380.000
+			}
+			fallthrough
+		case ' ', '-', '_', '/', ';', ':':
 			add(s[start : i+1])
 			start = i + 1
 		}

@@ -180,9 +180,10 @@ func TestBreakLines(t *testing.T) {
 		{"short", "short"},
 		{"Hewlett Packard Enterprise", "Hewlett|Packard|Enterprise"},
 		{"12-345678-90", "12-345678-|90"},
-		{"12_34/56.78_90123", "12_34/56.|78_90123"},
+		{"12_34/56.78_90123", "12_34/|56.78_|90123"},
 		{"0123456789012345678901234", "0123456789|0123456789|01234"}, // no break point: a fixed width
 		{"two\nlines", "two|lines"},
+		{"12 1,380.500", "12|1,380.500"}, // numbers stay whole
 		{"", ""},
 	} {
 		got := strings.Join(breakLines(pdf, tc.in, w), "|")
