@@ -61,7 +61,7 @@ func (r *renderer) text3(x, y, w, lh float64, s, align string) float64 {
 // breakLines breaks s (Windows-1252, or UTF-8) into lines no wider than w:
 // at newlines, after spaces and the punctuation identifiers break at
 // (- _ / . , ; :, but not a "." or "," followed by a digit, as in
-// 1,380.000), and at a fixed width within a word that is wider than w on
+// 1,380.000, nor a "-" within a date), and at a fixed width within a word that is wider than w on
 // its own. Spaces at the end of a line are dropped.
 func breakLines(pdf *gofpdf.Fpdf, s string, w float64) []string {
 	var out []string
@@ -100,14 +100,29 @@ func breakPara(pdf *gofpdf.Fpdf, s string, w float64) []string {
 			cur = cur[n:]
 		}
 	}
+	dates := isoDate.FindAllStringIndex(s, -1)
+	inDate := func(i int) bool {
+		for _, d := range dates {
+			if i >= d[0] && i < d[1] {
+				return true
+			}
+		}
+		return false
+	}
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
+		case '-':
+			if inDate(i) {
+				continue // a date stays whole: 2021-03-04
+			}
+			add(s[start : i+1])
+			start = i + 1
 		case '.', ',':
 			if i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9' {
 				continue // within a number: 1,380.000
 			}
 			fallthrough
-		case ' ', '-', '_', '/', ';', ':':
+		case ' ', '_', '/', ';', ':':
 			add(s[start : i+1])
 			start = i + 1
 		}
@@ -121,6 +136,9 @@ func breakPara(pdf *gofpdf.Fpdf, s string, w float64) []string {
 	}
 	return lines
 }
+
+// isoDate matches an ISO 8601 date, which breakLines keeps whole.
+var isoDate = regexp.MustCompile(`\b[0-9]{4}-[0-9]{2}-[0-9]{2}\b`)
 
 // fitPrefix returns the length of the longest prefix of s no wider than
 // w, at least one character; a UTF-8 string is cut between runes.

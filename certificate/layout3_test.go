@@ -183,7 +183,8 @@ func TestBreakLines(t *testing.T) {
 		{"12_34/56.78_90123", "12_34/|56.78_|90123"},
 		{"0123456789012345678901234", "0123456789|0123456789|01234"}, // no break point: a fixed width
 		{"two\nlines", "two|lines"},
-		{"12 1,380.500", "12|1,380.500"}, // numbers stay whole
+		{"12 1,380.500", "12|1,380.500"},         // numbers stay whole
+		{"on 2021-03-04 at", "on|2021-03-04|at"}, // and dates
 		{"", ""},
 	} {
 		got := strings.Join(breakLines(pdf, tc.in, w), "|")

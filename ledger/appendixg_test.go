@@ -98,11 +98,14 @@ func TestAppendixG_Errors(t *testing.T) {
 		"ErrInvalid/backed up": {s.SetDisposalAppendixG("D1", AppendixG{DataBackedUp: "maybe"}, ""), "yes, no or unknown"},
 		"ErrInvalid/destination": {s.SetDisposalAppendixG("D1", AppendixG{Destination: "landfill"}, ""),
 			"internal-reuse, external-reuse, recycling, manufacturer or other"},
-		"ErrInvalid/date":     {s.SetDisposalAppendixG("D1", AppendixG{ValidatedOn: "2024-02-30"}, ""), "not a valid ISO 8601 date"},
-		"ErrInvalid/empty":    {s.SetDisposalAppendixG("D1", AppendixG{}, ""), "nothing to record"},
-		"ErrInvalid/future":   {s.SetDisposalAppendixG("D1", AppendixG{ValidatedOn: "2099-01-01"}, ""), "2099-01-01"},
-		"ErrNotFound":         {s.SetDisposalAppendixG("NOPE", AppendixG{ValidatorName: "x", ValidatedOn: "2024-01-01"}, ""), "NOPE"},
-		"ErrNoDisposal":       {func() error { s.AddDevice(Device{Serial: "N1", Type: "hdd"}); return s.SetDisposalAppendixG("N1", AppendixG{MediaSource: "x"}, "") }(), "no disposal"},
+		"ErrInvalid/date":   {s.SetDisposalAppendixG("D1", AppendixG{ValidatedOn: "2024-02-30"}, ""), "not a valid ISO 8601 date"},
+		"ErrInvalid/empty":  {s.SetDisposalAppendixG("D1", AppendixG{}, ""), "nothing to record"},
+		"ErrInvalid/future": {s.SetDisposalAppendixG("D1", AppendixG{ValidatedOn: "2099-01-01"}, ""), "2099-01-01"},
+		"ErrNotFound":       {s.SetDisposalAppendixG("NOPE", AppendixG{ValidatorName: "x", ValidatedOn: "2024-01-01"}, ""), "NOPE"},
+		"ErrNoDisposal": {func() error {
+			s.AddDevice(Device{Serial: "N1", Type: "hdd"})
+			return s.SetDisposalAppendixG("N1", AppendixG{MediaSource: "x"}, "")
+		}(), "no disposal"},
 		"ErrNotFound/batch":   {s.SetBatchAppendixG("SR-0", AppendixG{MediaSource: "x"}, ""), "SR-0"},
 		"ErrInvalid/revision": {s.SetBatchAppendixG("SR-9", AppendixG{NISTRevision: "3"}, ""), "1 or 2"},
 	} {
