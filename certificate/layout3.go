@@ -630,9 +630,17 @@ func (r *renderer) batchFront3() {
 	d := r.c.Data
 	b := d.Batch
 	items := d.Items
+	// Each item's effective Appendix G record, computed once.
+	effs := make([]ledger.AppendixG, len(items))
+	byUUID := make(map[string]int, len(items))
+	for i, it := range items {
+		effs[i] = d.Effective(it)
+		byUUID[it.Disposal.UUID] = i
+	}
+	effOf := func(it ledger.CertificateItem) ledger.AppendixG { return effs[byUUID[it.Disposal.UUID]] }
 	sum := func(f func(ledger.CertificateItem) string) string { return recorded(summarise(items, f)) }
 	eff := func(f func(ledger.AppendixG) string) string {
-		return sum(func(it ledger.CertificateItem) string { return f(d.Effective(it)) })
+		return sum(func(it ledger.CertificateItem) string { return f(effOf(it)) })
 	}
 	closed := b.ClosedAt
 	if t, err := time.Parse(ledger.TimeFormat, closed); err == nil {
@@ -657,13 +665,13 @@ func (r *renderer) batchFront3() {
 	r.row3(bodyW, kvv("Verified", sum(func(it ledger.CertificateItem) string { return verification(it.Disposal.Verified) })),
 		kvv("Verification method", eff(func(g ledger.AppendixG) string { return ledger.VerificationMethodLabel(g.VerificationMethod) })))
 	r.row3(bodyW, kvv("Verification details", eff(func(g ledger.AppendixG) string { return g.VerificationDetails })),
-		kvv("Destination", sum(func(it ledger.CertificateItem) string { return destination(d.Effective(it), d.Destination) })))
+		kvv("Destination", sum(func(it ledger.CertificateItem) string { return destination(effOf(it), d.Destination) })))
 	r.row3(bodyW, kvv("Notes", sum(func(it ledger.CertificateItem) string { return it.Disposal.Notes })))
 	r.contractorRows3(true)
 
 	r.totals3()
 	r.section3("Statement", 20, bodyW)
-	r.paragraph3(batchStatement3(d, r.cat))
+	r.paragraph3(batchStatement3(d, r.cat, effs))
 
 	performer := summariseNames(items, func(it ledger.CertificateItem) string { return it.Disposal.Operator })
 	date := b.RunOn
@@ -671,14 +679,14 @@ func (r *renderer) batchFront3() {
 		date = dateRange(items)
 	}
 	names := func(f func(ledger.AppendixG) string) string {
-		return summariseNames(items, func(it ledger.CertificateItem) string { return f(d.Effective(it)) })
+		return summariseNames(items, func(it ledger.CertificateItem) string { return f(effOf(it)) })
 	}
 	att := attestationBox(performer, date, ledger.AppendixG{
 		OperatorTitle:    names(func(g ledger.AppendixG) string { return g.OperatorTitle }),
 		OperatorOrg:      names(func(g ledger.AppendixG) string { return g.OperatorOrg }),
 		OperatorLocation: names(func(g ledger.AppendixG) string { return g.OperatorLocation }),
 		OperatorPhone:    names(func(g ledger.AppendixG) string { return g.OperatorPhone })})
-	val := validationBox(batchValidation(d))
+	val := validationBox(batchValidation(d, effs))
 	// A schedule that fits on this page with the closing blocks goes
 	// before them (a small batch is one page); a longer one follows them.
 	if r.pdf.GetY()+sectionH+r.tableHeaderHeight()+r.scheduleHeight3()+scheduleEndH+r.closingHeight(att, val) <= bodyBottom {
@@ -693,15 +701,25 @@ func (r *renderer) batchFront3() {
 // batchValidation is the validation a batch certificate prints: the one
 // every item shares (its own, or the batch's), each field summarised; no
 // date unless every item was validated.
-func batchValidation(d ledger.CertificateData) ledger.AppendixG {
+func batchValidation(d ledger.CertificateData, effs []ledger.AppendixG) ledger.AppendixG {
 	names := func(f func(ledger.AppendixG) string) string {
-		return summariseNames(d.Items, func(it ledger.CertificateItem) string { return f(d.Effective(it)) })
+		var out []string
+		seen := map[string]bool{}
+		for _, e := range effs {
+			if n := f(e); n != "" && !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+				if len(out) > 3 {
+					return "several (see the ledger)"
+				}
+			}
+		}
+		return strings.Join(out, "; ")
 	}
 	var g ledger.AppendixG
 	dates := map[string]bool{}
 	var unvalidated int
-	for _, it := range d.Items {
-		e := d.Effective(it)
+	for _, e := range effs {
 		if e.ValidatedOn == "" {
 			unvalidated++
 		} else {
@@ -749,11 +767,11 @@ func recorded(s string) string {
 	return s
 }
 
-func batchStatement3(d ledger.CertificateData, cat ledger.Category) string {
+func batchStatement3(d ledger.CertificateData, cat ledger.Category, effs []ledger.AppendixG) string {
 	s := batchStatement(d, cat, 2)
 	r2 := true
-	for _, it := range d.Items {
-		if !rev2(d.Effective(it), it.Disposal) {
+	for i, it := range d.Items {
+		if !rev2(effs[i], it.Disposal) {
 			r2 = false
 			break
 		}

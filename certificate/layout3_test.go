@@ -228,3 +228,24 @@ func TestEncodeContent_GoldenV3(t *testing.T) {
 		t.Error("version 2 encodes the Appendix G fields")
 	}
 }
+
+// BenchmarkRenderLayout compares layout 3 with layout 2 on the same
+// content, in one run (ratios, not absolute times, are what it shows):
+// a device certificate and a 10,000-item batch.
+func BenchmarkRenderLayout(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		data ledger.CertificateData
+	}{{"device", sampleDevice()}, {"batch10000", longBatch(10000)}} {
+		for _, layout := range []int{2, 3} {
+			b.Run(fmt.Sprintf("%s/layout-%d", tc.name, layout), func(b *testing.B) {
+				c := sampleContent(tc.data, testFP)
+				for i := 0; i < b.N; i++ {
+					if _, err := RenderLayout(c, layout); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}

@@ -152,6 +152,12 @@ func (g *AppendixG) Validate() error {
 // Over returns g with every field it does not record taken from base:
 // a disposal's record over its batch's, over the ledger's defaults.
 func (g AppendixG) Over(base AppendixG) AppendixG {
+	switch {
+	case base == AppendixG{}:
+		return g
+	case g == AppendixG{}:
+		return base
+	}
 	for _, f := range AppendixGFields {
 		if p := f.get(&g); *p == "" {
 			*p = f.Get(base)
@@ -387,7 +393,8 @@ func appendixGDefaults(q querier) (AppendixG, error) {
 // final disposition of the device with serial, e.g. a validation made
 // after the disposal was recorded. Certificates that print it become
 // stale. It returns ErrNotFound for an unknown device, ErrNoDisposal for a
-// device without one, ErrInvalid for a bad value or an empty g.
+// device without one, ErrInvalid for a bad value, an empty g or a
+// validation dated before the disposal.
 func (s *Store) SetDisposalAppendixG(serial string, g AppendixG, reason string) error {
 	if err := g.Validate(); err != nil {
 		return err
@@ -400,9 +407,9 @@ func (s *Store) SetDisposalAppendixG(serial string, g AppendixG, reason string) 
 		if err != nil {
 			return err
 		}
-		var uuid string
+		var uuid, on string
 		var batchID *int64
-		err = t.tx.QueryRow(`SELECT uuid, batch_id FROM disposals WHERE device_id = ? AND is_final = 1`, devID).Scan(&uuid, &batchID)
+		err = t.tx.QueryRow(`SELECT uuid, batch_id, disposed_on FROM disposals WHERE device_id = ? AND is_final = 1`, devID).Scan(&uuid, &batchID, &on)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("device %s: %w: record one with 'itad dispose' first", d.Serial, ErrNoDisposal)
 		}
@@ -412,6 +419,9 @@ func (s *Store) SetDisposalAppendixG(serial string, g AppendixG, reason string) 
 		if g.ValidatedOn != "" {
 			if err := CheckRecordDate("validated_on", g.ValidatedOn, t.now); err != nil {
 				return err
+			}
+			if g.ValidatedOn < on {
+				return fmt.Errorf("%w: validated_on %s is before the disposal (%s): a validation follows the work", ErrInvalid, g.ValidatedOn, on)
 			}
 		}
 		if err := t.setAppendixG("disposal", uuid, d.Serial, g); err != nil {
