@@ -180,8 +180,11 @@ func (r *renderer) header3() {
 			break
 		}
 	}
-	lh := size * 0.42
-	y := r.text3(marginX, 5.5-max(0, lh-7)/2, leftW, lh, r.c.Data.Org, "L") + 5.5
+	lh := 7.0 // one line at 15 pt, placed as layout 2 placed it
+	if size < 15 {
+		lh = size * 0.42
+	}
+	y := r.text3(marginX, 5.5, leftW, lh, r.c.Data.Org, "L") + 5.5
 	y = max(y, 12.5)
 	pdf.SetFont("Helvetica", "", 11.5)
 	title := r.title
