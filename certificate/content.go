@@ -70,6 +70,7 @@ func SignerName(c *x509.Certificate) string {
 const (
 	contentDomain   = "itad-certificate-v1\n"
 	contentDomainV2 = "itad-certificate-v2\n"
+	contentDomainV3 = "itad-certificate-v3\n"
 )
 
 // EncodeContent writes the canonical encoding of c to w. It is the byte
@@ -108,6 +109,13 @@ const (
 // the certificate (which of its items are final dispositions), so the
 // weights printed are content of their own.
 //
+// Version 3 (layout 3: NIST SP 800-88 Appendix G complete) starts with
+// "itad-certificate-v3\n"; the header is followed by 2 strings, org_location
+// and org_phone, then the ledger's Appendix G defaults; a batch's 8 strings
+// are followed by its Appendix G record; and each item's 23 strings by its
+// disposal's own Appendix G record. An Appendix G record is 21 strings, the
+// fields of ledger.AppendixGFields in that order ("" when not recorded).
+//
 // Every field has a fixed place and a length, so the encoding is
 // injective: two different contents never encode to the same bytes. A
 // disposal's "final" flag is not content: it is derived from the other
@@ -115,18 +123,28 @@ const (
 // those a batch certificate only summarises.
 func EncodeContent(w io.Writer, c Content) error {
 	e := &encoder{w: bufio.NewWriterSize(w, 32<<10)}
-	v2 := c.version() >= 2
-	if v2 {
+	v2, v3 := c.version() >= 2, c.version() >= 3
+	switch {
+	case v3:
+		e.w.WriteString(contentDomainV3)
+	case v2:
 		e.w.WriteString(contentDomainV2)
-	} else {
+	default:
 		e.w.WriteString(contentDomain)
 	}
 	d := c.Data
 	e.str(c.Number, d.Kind, d.Subject, d.Org, c.IssuedAt.UTC().Format(ledger.TimeFormat), c.IssuedBy,
 		c.SignerName, c.SignerFingerprint, d.Destination)
+	if v3 {
+		e.str(d.OrgLocation, d.OrgPhone)
+		e.appG(d.Defaults)
+	}
 	if b := d.Batch; b != nil {
 		e.count(1)
 		e.str(b.UUID, b.Ref, b.Site, b.Contractor, b.RunOn, b.Witness, optInt(b.GrossWeightG), b.ClosedAt)
+		if v3 {
+			e.appG(d.BatchAppG)
+		}
 	} else {
 		e.count(0)
 	}
@@ -142,6 +160,9 @@ func EncodeContent(w io.Writer, c Content) error {
 			p.Contractor, p.DisposedOn, optInt(p.WeightG), p.Batch, p.Operator, p.Witness, p.Notes)
 		if v2 {
 			e.str(optInt(it.Weight.Grams), it.Weight.Source)
+		}
+		if v3 {
+			e.appG(it.AppG)
 		}
 	}
 	encodeEvidence(e, d) // evidence.go
@@ -169,6 +190,13 @@ func (e *encoder) str(ss ...string) {
 	for _, s := range ss {
 		e.count(len(s))
 		e.w.WriteString(s)
+	}
+}
+
+// appG writes an Appendix G record: its fields in AppendixGFields order.
+func (e *encoder) appG(g ledger.AppendixG) {
+	for _, f := range ledger.AppendixGFields {
+		e.str(f.Get(g))
 	}
 }
 

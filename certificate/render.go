@@ -34,7 +34,16 @@ import (
 //	   equal share of the run's weighed gross output, marked "*"), as
 //	   Report, FOI and Export count them, covered by the content hash
 //	   (content version 2)
-const RenderVersion = 2
+//	3  layouts that never cut and NIST SP 800-88 Appendix G complete
+//	   (layout3.go): every text wraps whole (serials break after - _ / .
+//	   or at a fixed width), never shrunk or truncated; the attestation,
+//	   validation and signature blocks kept on one page; a small batch's
+//	   schedule on its front page; types, capacities, weights and dates
+//	   from ledger/format.go; every Appendix G field, "not recorded" when
+//	   it is not, "not validated" (never a date) for a validation that
+//	   did not happen; NIST SP 800-88 Rev. 2 (2025) and IEEE 2883-2022
+//	   cited where the disposal says so (content version 3)
+const RenderVersion = 3
 
 // layoutCreator is the /Creator of a PDF of layout N, as gofpdf writes it.
 var layoutCreator = regexp.MustCompile(`/Creator \(itad certificate layout ([0-9]{1,4})\)`)
@@ -147,14 +156,23 @@ func renderLayout(c Content, layout int, progress func(done int64)) ([]byte, err
 	pdf.SetMargins(marginX, bodyTop, marginX)
 	pdf.SetAutoPageBreak(true, 297-bodyBottom)
 	pdf.AliasNbPages("{nb}")
-	pdf.SetHeaderFuncMode(r.header, true)
-	pdf.SetFooterFunc(r.footer)
-	pdf.AddPage()
-	if err := r.frontPage(); err != nil {
-		return nil, err
-	}
-	if d.Kind == ledger.CertBatch {
-		r.schedule()
+	if layout >= 3 {
+		pdf.SetHeaderFuncMode(r.header3, true)
+		pdf.SetFooterFunc(r.footer3)
+		pdf.AddPage()
+		if err := r.frontPage3(); err != nil {
+			return nil, err
+		}
+	} else {
+		pdf.SetHeaderFuncMode(r.header, true)
+		pdf.SetFooterFunc(r.footer)
+		pdf.AddPage()
+		if err := r.frontPage(); err != nil {
+			return nil, err
+		}
+		if d.Kind == ledger.CertBatch {
+			r.schedule()
+		}
 	}
 	var buf bytes.Buffer
 	if err := pdf.Output(&buf); err != nil {

@@ -57,10 +57,13 @@ func (t *txn) checkAccess(action, reason string) error {
 
 // SettingKeys are the settings a user may set, with what they hold.
 var SettingKeys = map[string]string{
-	SettingOrg:           "organisation name, shown on certificates",
-	SettingDestination:   "default media destination for certificates",
-	SettingRequireReason: "true or false: require --reason for every consultation and disclosure",
-	SettingCheckpointDir: "absolute path of a directory outside the ledger that receives a copy of every new checkpoint (empty: none)",
+	SettingOrg:            "organisation name, shown on certificates",
+	SettingDestination:    "default media destination for certificates",
+	SettingRequireReason:  "true or false: require --reason for every consultation and disclosure",
+	SettingOrgLocation:    "organisation's location, shown on certificates (NIST SP 800-88 Appendix G)",
+	SettingOrgPhone:       "organisation's phone, shown on certificates (NIST SP 800-88 Appendix G)",
+	SettingClassification: "default media classification for certificates (NIST SP 800-88 Appendix G)",
+	SettingCheckpointDir:  "absolute path of a directory outside the ledger that receives a copy of every new checkpoint (empty: none)",
 	// evidence.go
 	SettingEvidenceMaxBytes:  "largest evidence file kept, in bytes (default 20971520, 20 MiB)",
 	SettingDefaultContractor: "contractor of disposals imported from erasure reports when --contractor is not given",
@@ -84,7 +87,7 @@ func ValidateSetting(key, value string) (string, error) {
 		return validateCheckpointDir(value)
 	case SettingEvidenceMaxBytes:
 		return validateEvidenceMaxBytes(value)
-	case SettingOrg, SettingDestination, SettingDefaultContractor, SettingDefaultSite, SettingDefaultOperator:
+	case SettingOrg, SettingDestination, SettingDefaultContractor, SettingDefaultSite, SettingDefaultOperator, SettingOrgLocation, SettingOrgPhone, SettingClassification:
 		v := strings.Join(strings.Fields(value), " ")
 		if err := checkText(key, v, 256); err != nil {
 			return "", err

@@ -82,6 +82,15 @@ type CertificateData struct {
 	Subject     string `json:"subject"` // canonical serial or batch reference
 	Org         string `json:"org"`
 	Destination string `json:"media_destination"`
+	// OrgLocation and OrgPhone are the organisation's (settings
+	// org_location and org_phone), Defaults the ledger-wide Appendix G
+	// defaults (media_classification): what prints where neither a
+	// disposal nor its batch records a field.
+	OrgLocation string    `json:"org_location"`
+	OrgPhone    string    `json:"org_phone"`
+	Defaults    AppendixG `json:"appendix_g_defaults"`
+	// BatchAppG is the batch's own Appendix G record (batch certificates).
+	BatchAppG AppendixG `json:"batch_appendix_g"`
 	// Batch is the destruction run of a batch certificate (nil for a
 	// device certificate).
 	Batch *Batch `json:"batch,omitempty"`
@@ -104,6 +113,19 @@ type CertificateItem struct {
 	Device   Device   `json:"device"`
 	Disposal Disposal `json:"disposal"`
 	Weight   Weight   `json:"weight"`
+	// AppG is the disposal's own Appendix G record (see Effective).
+	AppG AppendixG `json:"appendix_g"`
+}
+
+// Effective returns the Appendix G record that applies to item it of d:
+// the disposal's own fields, else its batch's (when it is in the batch
+// certified), else the ledger's defaults.
+func (d CertificateData) Effective(it CertificateItem) AppendixG {
+	g := it.AppG
+	if d.Batch != nil && it.Disposal.Batch == d.Batch.Ref {
+		g = g.Over(d.BatchAppG)
+	}
+	return g.Over(d.Defaults)
 }
 
 // CertificateDraft is handed to the renderer while a certificate is being
@@ -176,6 +198,15 @@ func loadCertificateData(q querier, kind, subject string) (CertificateData, []in
 	if data.Destination, err = settingQ(q, SettingDestination); err != nil {
 		return data, nil, err
 	}
+	if data.OrgLocation, err = settingQ(q, SettingOrgLocation); err != nil {
+		return data, nil, err
+	}
+	if data.OrgPhone, err = settingQ(q, SettingOrgPhone); err != nil {
+		return data, nil, err
+	}
+	if data.Defaults, err = appendixGDefaults(q); err != nil {
+		return data, nil, err
+	}
 	var where string
 	var arg any
 	switch kind {
@@ -201,6 +232,9 @@ func loadCertificateData(q querier, kind, subject string) (CertificateData, []in
 			return data, nil, fmt.Errorf("batch %s: %w: close it before certifying it, so that no device joins it later", b.Ref, ErrBatchOpen)
 		}
 		data.Subject, data.Batch = b.Ref, &b
+		if data.BatchAppG, err = readAppendixG(q, "batch", b.UUID); err != nil {
+			return data, nil, err
+		}
 		where, arg = `WHERE x.batch_id = ? AND x.voided_seq = 0`, id // a voided disposal is no longer certified
 	default:
 		return data, nil, fmt.Errorf("%w: certificate kind %q (device or batch)", ErrInvalid, kind)
@@ -251,6 +285,19 @@ func loadCertificateData(q querier, kind, subject string) (CertificateData, []in
 		return data, nil, err
 	}
 	rows.Close()
+	// Appendix G records of the disposals, in one query.
+	var ags map[string]AppendixG
+	if kind == CertBatch {
+		ags, err = readAppendixGAll(q, `JOIN disposals x ON x.uuid = g.uuid WHERE g.owner = 'disposal' AND x.batch_id = ? AND x.voided_seq = 0`, arg)
+	} else {
+		ags, err = readAppendixGAll(q, `JOIN disposals x ON x.uuid = g.uuid WHERE g.owner = 'disposal' AND x.device_id = ? AND x.is_final = 1`, arg)
+	}
+	if err != nil {
+		return data, nil, err
+	}
+	for i := range data.Items {
+		data.Items[i].AppG = ags[data.Items[i].Disposal.UUID]
+	}
 	// Weights under WeightRule, computed by the SQL that reports use.
 	ws, err := runWeights(q, runs)
 	if err != nil {

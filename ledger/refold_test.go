@@ -75,7 +75,8 @@ func TestRefold_OldLedger(t *testing.T) {
 	// Undo migrations 5 and later, as a ledger of schema version 4 is.
 	for _, q := range []string{`DELETE FROM schema_version WHERE version >= 5`, `DROP TABLE key_fold`, `ALTER TABLE disposals DROP COLUMN voided_seq`,
 		`DROP TABLE evidence_devices`, `DROP TABLE erasures`, `DROP TABLE evidence`, // migration 7 (evidence)
-		`DROP TABLE sessions`, `DROP TABLE users`, `DROP INDEX devices_asset_tag`} { // migration 8 (accounts)
+		`DROP TABLE sessions`, `DROP TABLE users`, `DROP INDEX devices_asset_tag`, // migration 8 (accounts)
+		`DROP TABLE appendix_g`} { // migration 9 (Appendix G)
 		if _, err := s.DB().Exec(q); err != nil {
 			t.Fatal(err)
 		}
