@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/jung-kurt/gofpdf"
+	"github.com/itad/itad/internal/gofpdf"
 	"github.com/skip2/go-qrcode"
 )
 

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jung-kurt/gofpdf"
+	"github.com/itad/itad/internal/gofpdf"
 	"github.com/skip2/go-qrcode"
 )
 

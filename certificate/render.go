@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/itad/itad/internal/gofpdf"
 	"github.com/itad/itad/ledger"
-	"github.com/jung-kurt/gofpdf"
 )
 
 // RenderVersion names the layout Render produces for new certificates.
