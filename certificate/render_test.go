@@ -201,7 +201,9 @@ func TestEncodeContent_GoldenV2(t *testing.T) {
 	if got := ContentHash(c); got != want {
 		t.Errorf("ContentHash = %s, want %s", got, want)
 	}
-	if c.Version = 0; ContentHash(c) != want {
+	c.Version = RenderVersion
+	latest := ContentHash(c)
+	if c.Version = 0; ContentHash(c) != latest {
 		t.Errorf("Version 0 does not mean RenderVersion (%d)", RenderVersion)
 	}
 }
@@ -286,8 +288,15 @@ func TestRender_Reproducible(t *testing.T) {
 				if got := PDFLayout(a); got != layout {
 					t.Errorf("PDFLayout = %d, want %d", got, layout)
 				}
-				sum := sha256.Sum256(a)
-				checkGolden(t, fmt.Sprintf("render-v%d-%s.sha256", layout, tc.name), []byte(hex.EncodeToString(sum[:])+"\n"))
+				// Layouts 1 and 2 are re-rendered by Verify: their bytes
+				// are pinned. From layout 3 Verify reads the embedded
+				// content instead (its bytes are pinned by
+				// TestEncodeContentJSON_Golden), and the PDF's compressed
+				// streams may change with compress/zlib.
+				if layout <= 2 {
+					sum := sha256.Sum256(a)
+					checkGolden(t, fmt.Sprintf("render-v%d-%s.sha256", layout, tc.name), []byte(hex.EncodeToString(sum[:])+"\n"))
+				}
 				if n, err := Number(a); err != nil || n != c.Number {
 					t.Errorf("Number = %q, %v; want %s", n, err, c.Number)
 				}

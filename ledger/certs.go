@@ -109,6 +109,9 @@ type CertificateDraft struct {
 	IssuedAt time.Time
 	IssuedBy string
 	Data     CertificateData
+	// PublicURL is the public_url setting ("" when unset): the base of
+	// the verification link the certificate's QR code holds.
+	PublicURL string
 }
 
 // CertificateHashes are what the renderer reports back about the

@@ -21,6 +21,14 @@ type Attachment struct {
 	// and might be modified by the pdf reader.
 	Description string
 
+	// itad: MIMEType, when set, is the embedded file's /Subtype ("application/json").
+	MIMEType string
+	// itad: Relationship, when set, is the file specification's
+	// /AFRelationship ("Data", "Source", ...), and the file is listed in
+	// the catalog's /AF array: an associated file, as PDF/A-3 and PDF 2.0
+	// define them.
+	Relationship string
+
 	objectNumber int // filled when content is included
 }
 
@@ -36,14 +44,18 @@ func checksum(data []byte) string {
 
 // Writes a compressed file like object as “/EmbeddedFile“. Compressing is
 // done with deflate. Includes length, compressed length and MD5 checksum.
-func (f *Fpdf) writeCompressedFileObject(content []byte) {
+func (f *Fpdf) writeCompressedFileObject(content []byte, mime string) {
 	lenUncompressed := len(content)
 	sum := checksum(content)
 	compressed := sliceCompress(content)
 	lenCompressed := len(compressed)
 	f.newobj()
-	f.outf("<< /Type /EmbeddedFile /Length %d /Filter /FlateDecode /Params << /CheckSum <%s> /Size %d >> >>\n",
-		lenCompressed, sum, lenUncompressed)
+	subtype := ""
+	if mime != "" {
+		subtype = " /Subtype /" + strings.ReplaceAll(mime, "/", "#2F")
+	}
+	f.outf("<< /Type /EmbeddedFile%s /Length %d /Filter /FlateDecode /Params << /CheckSum <%s> /Size %d >> >>\n",
+		subtype, lenCompressed, sum, lenUncompressed)
 	f.putstream(compressed)
 	f.out("endobj")
 }
@@ -55,13 +67,23 @@ func (f *Fpdf) embed(a *Attachment) {
 	}
 	oldState := f.state
 	f.state = 1 // we write file content in the main buffer
-	f.writeCompressedFileObject(a.Content)
+	f.writeCompressedFileObject(a.Content, a.MIMEType)
 	streamID := f.n
 	f.newobj()
-	f.outf("<< /Type /Filespec /F () /UF %s /EF << /F %d 0 R >> /Desc %s\n>>",
-		f.textstring(utf8toutf16(a.Filename)),
-		streamID,
-		f.textstring(utf8toutf16(a.Description)))
+	if a.Relationship != "" {
+		// itad: /F holds the name too (readers show it), and the relationship.
+		f.outf("<< /Type /Filespec /F %s /UF %s /EF << /F %d 0 R >> /Desc %s /AFRelationship /%s\n>>",
+			f.textstring(a.Filename),
+			f.textstring(utf8toutf16(a.Filename)),
+			streamID,
+			f.textstring(utf8toutf16(a.Description)),
+			a.Relationship)
+	} else {
+		f.outf("<< /Type /Filespec /F () /UF %s /EF << /F %d 0 R >> /Desc %s\n>>",
+			f.textstring(utf8toutf16(a.Filename)),
+			streamID,
+			f.textstring(utf8toutf16(a.Description)))
+	}
 	f.out("endobj")
 	a.objectNumber = f.n
 	f.state = oldState
@@ -94,6 +116,21 @@ func (f Fpdf) getEmbeddedFiles() string {
 	}
 	nameTree := fmt.Sprintf("<< /Names [\n %s \n] >>", strings.Join(names, "\n"))
 	return nameTree
+}
+
+// itad: associatedFiles returns the catalog's /AF entry for the
+// attachments with a Relationship, or "" when there are none.
+func (f *Fpdf) associatedFiles() string {
+	var refs []string
+	for _, a := range f.attachments {
+		if a.Relationship != "" {
+			refs = append(refs, fmt.Sprintf("%d 0 R", a.objectNumber))
+		}
+	}
+	if len(refs) == 0 {
+		return ""
+	}
+	return "/AF [" + strings.Join(refs, " ") + "]"
 }
 
 // ---------------------------------- Annotations ----------------------------------

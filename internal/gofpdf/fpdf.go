@@ -4689,6 +4689,9 @@ func (f *Fpdf) putcatalog() {
 	// Embedded files
 	f.outf("/EmbeddedFiles %s", f.getEmbeddedFiles())
 	f.out(">>")
+	if af := f.associatedFiles(); af != "" {
+		f.out(af) // itad
+	}
 }
 
 func (f *Fpdf) putheader() {
