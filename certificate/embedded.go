@@ -3,10 +3,13 @@ package certificate
 import (
 	"bytes"
 	"compress/zlib"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
+	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/itad/itad/internal/gofpdf"
@@ -366,11 +369,72 @@ func EmbeddedContent(pdf []byte) ([]byte, error) {
 // ASCII).
 func decodeTextString(s string) string {
 	if len(s) >= 2 && s[0] == 0xfe && s[1] == 0xff {
-		var b []rune
+		u := make([]uint16, 0, len(s)/2)
 		for i := 2; i+1 < len(s); i += 2 {
-			b = append(b, rune(s[i])<<8|rune(s[i+1]))
+			u = append(u, uint16(s[i])<<8|uint16(s[i+1]))
 		}
-		return string(b)
+		return string(utf16.Decode(u))
 	}
 	return s
+}
+
+// ErrContentEncoding: bytes that are not the canonical JSON of a content
+// (ParseContentJSON).
+var ErrContentEncoding = errors.New("not the canonical JSON of a certificate's content")
+
+// contentDoc mirrors EncodeContentJSON's members for decoding.
+type contentDoc struct {
+	Format            string              `json:"format"`
+	Version           int                 `json:"version"`
+	Number            string              `json:"number"`
+	IssuedAt          string              `json:"issued_at"`
+	IssuedBy          string              `json:"issued_by"`
+	SignerName        string              `json:"signer_name"`
+	SignerFingerprint string              `json:"signer_fingerprint"`
+	Kind              string              `json:"kind"`
+	Subject           string              `json:"subject"`
+	Org               string              `json:"org"`
+	Destination       string              `json:"media_destination"`
+	Batch             *ledger.Batch       `json:"batch"`
+	Contractors       []ledger.Contractor `json:"contractors"`
+	Items             []struct {
+		Device   ledger.Device   `json:"device"`
+		Disposal ledger.Disposal `json:"disposal"`
+		Weight   struct {
+			Grams  *int64 `json:"grams"`
+			Source string `json:"source"`
+		} `json:"weight"`
+	} `json:"items"`
+}
+
+// ParseContentJSON decodes the canonical JSON of a content (an embedded
+// ContentFileName) strictly: it must re-encode (EncodeContentJSON) to
+// exactly b, so that what it returns is what b's SHA-256 covers. It
+// returns an error wrapping ErrContentEncoding otherwise.
+func ParseContentJSON(b []byte) (Content, error) {
+	var d contentDoc
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&d); err != nil {
+		return Content{}, fmt.Errorf("%w: %v", ErrContentEncoding, err)
+	}
+	if d.Format != contentFormat || d.Version < 3 {
+		return Content{}, fmt.Errorf("%w: format %q version %d", ErrContentEncoding, d.Format, d.Version)
+	}
+	at, err := time.Parse(ledger.TimeFormat, d.IssuedAt)
+	if err != nil {
+		return Content{}, fmt.Errorf("%w: issued_at: %v", ErrContentEncoding, err)
+	}
+	c := Content{Number: d.Number, IssuedAt: at, IssuedBy: d.IssuedBy, SignerName: d.SignerName,
+		SignerFingerprint: d.SignerFingerprint, Version: d.Version,
+		Data: ledger.CertificateData{Kind: d.Kind, Subject: d.Subject, Org: d.Org, Destination: d.Destination,
+			Batch: d.Batch, Contractors: d.Contractors}}
+	for _, it := range d.Items {
+		c.Data.Items = append(c.Data.Items, ledger.CertificateItem{Device: it.Device, Disposal: it.Disposal,
+			Weight: ledger.Weight{Grams: it.Weight.Grams, Source: it.Weight.Source}})
+	}
+	if !bytes.Equal(contentJSON(c), b) {
+		return Content{}, fmt.Errorf("%w: the bytes are not in canonical form", ErrContentEncoding)
+	}
+	return c, nil
 }

@@ -179,3 +179,43 @@ func TestEmbeddedContent(t *testing.T) {
 		t.Errorf("layout 2: %v, want ErrNoEmbeddedContent", err)
 	}
 }
+
+// TestParseContentJSON: the canonical JSON parses back to its content;
+// anything else (other spacing, order, members, escapes) is refused.
+func TestParseContentJSON(t *testing.T) {
+	c := sampleContent(sampleBatch(3), testFP)
+	c.Version = 3
+	b := contentJSON(c)
+	got, err := ParseContentJSON(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ContentHash(got) != ContentHash(c) {
+		t.Error("parsed content hashes differently")
+	}
+	for name, bad := range map[string][]byte{
+		"spaces":        bytes.Replace(b, []byte(`"version":3`), []byte(`"version": 3`), 1),
+		"escape":        bytes.Replace(b, []byte(`"kind":"batch"`), []byte(`"kind":"\u0062atch"`), 1),
+		"extra member":  bytes.Replace(b, []byte(`{"format"`), []byte(`{"x":1,"format"`), 1),
+		"no newline":    bytes.TrimSuffix(b, []byte("\n")),
+		"old version":   bytes.Replace(b, []byte(`"version":3`), []byte(`"version":2`), 1),
+		"other format":  bytes.Replace(b, []byte(`"itad-certificate"`), []byte(`"itad-checkpoint"`), 1),
+		"trailing data": append(bytes.Clone(b), "{}"...),
+	} {
+		if _, err := ParseContentJSON(bad); !errors.Is(err, ErrContentEncoding) {
+			t.Errorf("%s: %v, want ErrContentEncoding", name, err)
+		}
+	}
+}
+
+func FuzzParseContentJSON(f *testing.F) {
+	c := sampleContent(sampleDevice(), testFP)
+	c.Version = 3
+	f.Add(contentJSON(c))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := ParseContentJSON(b)
+		if err == nil && !bytes.Equal(contentJSON(got), b) {
+			t.Fatal("accepted non-canonical bytes")
+		}
+	})
+}

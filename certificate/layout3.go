@@ -50,6 +50,17 @@ func (r *renderer) qrText() string {
 	return QRText(r.c.Number, r.hash)
 }
 
+// drawQR draws the QR code at (x, y): from layout 3 with the fixed mask
+// qrMask, before with the mask the penalty rules choose (as those
+// layouts were issued).
+func (r *renderer) drawQR(x, y float64) error {
+	mask := -1
+	if r.layout >= 3 {
+		mask = qrMask
+	}
+	return drawQR(r.pdf, x, y, qrSize, r.qrText(), mask)
+}
+
 // qrCaption prints the two lines under the QR code at x: what it holds,
 // or, with a public URL, the verification page's address (without the
 // hash, so that it can be typed).

@@ -481,7 +481,7 @@ func (r *renderer) frontPage() error {
 	c, d := r.c, r.c.Data
 	// The QR code, top right, beside the certificate's own details.
 	qx, qy := pageW-marginX-qrSize, bodyTop-1.5
-	if err := DrawQR(pdf, qx, qy, qrSize, r.qrText()); err != nil {
+	if err := r.drawQR(qx, qy); err != nil {
 		return err
 	}
 	r.text(grey)
