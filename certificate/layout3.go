@@ -62,13 +62,16 @@ func (r *renderer) drawQR(x, y float64) error {
 }
 
 // qrCaption prints the two lines under the QR code at x: what it holds,
-// or, with a public URL, the verification page's address (without the
-// hash, so that it can be typed).
+// or, with a public URL, the verification page's address (the hash left
+// out, so that it can be typed): its base, then the certificate number.
 func (r *renderer) qrCaption(x float64) {
 	if r.layout >= 3 && r.c.PublicURL != "" {
-		r.cell(qrSize, 2.8, "Verify at", "C", 2)
-		r.pdf.SetX(x - 8)
-		r.cell(qrSize+16, 2.8, strings.TrimSuffix(r.c.PublicURL, "/")+"/verify/"+r.c.Number, "C", 0)
+		base := strings.TrimSuffix(r.c.PublicURL, "/") + "/verify/"
+		base = strings.TrimPrefix(strings.TrimPrefix(base, "https://"), "http://")
+		r.pdf.SetX(x - 6)
+		r.cell(qrSize+12, 2.8, base, "C", 2)
+		r.pdf.SetX(x - 6)
+		r.cell(qrSize+12, 2.8, r.c.Number, "C", 0)
 		return
 	}
 	r.cell(qrSize, 2.8, "Certificate number and", "C", 2)

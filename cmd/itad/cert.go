@@ -117,7 +117,7 @@ func certIssue(c *cli.Context) error {
 	// the hidden temporary files (re-issue to get fresh certificates).
 	var tmps []string
 	var bar *progress
-	many := len(req.Subjects) != 1 || req.Uncertified
+	many := c.NArg() > 1 || c.IsSet("serials-file") || req.Uncertified
 	certs, err := s.IssueCertificates(req, ns, func(i, n int, d ledger.CertificateDraft) (ledger.CertificateHashes, error) {
 		var iss *certificate.Issued
 		var err error
