@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/itad/itad/ledger"
 )
@@ -60,20 +62,26 @@ func FileName(number, subject string) string {
 	return SanitiseName(number) + "_" + SanitiseName(subject) + ".pdf"
 }
 
-// maxNameLen caps a sanitised name, in bytes (all ASCII).
+// maxNameLen caps a sanitised name, in bytes of UTF-8.
 const maxNameLen = 64
 
 // SanitiseName makes s safe as part of a file name on every common file
-// system: only ASCII letters, digits, '.', '_' and '-' are kept, every
-// other character (a path separator, a space, any non-ASCII rune) becomes
-// '_', runs of '_' or '.' collapse to one, leading and trailing '.', '_'
-// and '-' are trimmed, and the result is cut to 64 bytes. It is never
-// empty ("unnamed"), never "." or "..", and never contains a separator.
+// system: letters and digits of any script (Unicode categories L, N and the
+// combining marks M, so "Łódź", "ΑΒΓ-42" and "Серия-7" stay as they are),
+// '.', '_' and '-' are kept; every other character (a path separator, a
+// space, punctuation, a control character, invalid UTF-8) becomes '_';
+// runs of '_' or '.' collapse to one; leading and trailing '.', '_' and '-'
+// are trimmed; and the result is cut to 64 bytes between characters. It is
+// never empty ("unnamed"), never "." or "..", and never contains a
+// separator. The text is kept in the normalisation form it came in.
 func SanitiseName(s string) string {
 	var b strings.Builder
 	var last rune
 	for _, r := range s {
-		ok := 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '.' || r == '_' || r == '-'
+		ok := r == '.' || r == '_' || r == '-' || r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) && last != '_' && last != 0)
+		if r == utf8.RuneError || r > unicode.MaxRune || unicode.Is(unicode.Co, r) {
+			ok = false
+		}
 		if !ok {
 			r = '_'
 		}
@@ -85,7 +93,11 @@ func SanitiseName(s string) string {
 	}
 	out := strings.Trim(b.String(), "._-")
 	if len(out) > maxNameLen {
-		out = strings.TrimRight(out[:maxNameLen], "._-")
+		cut := maxNameLen
+		for cut > 0 && !utf8.RuneStart(out[cut]) {
+			cut--
+		}
+		out = strings.TrimRight(out[:cut], "._-")
 	}
 	if out == "" {
 		return "unnamed"

@@ -391,7 +391,15 @@ func TestSanitiseName(t *testing.T) {
 		{"   ", "unnamed"},
 		{"SN 123 456", "SN_123_456"},
 		{"a/b\\c:d*e?f\"g<h>i|j", "a_b_c_d_e_f_g_h_i_j"},
-		{"Ünïcødé-序列号", "n_c_d"}, // non-ASCII runes become '_', then trimmed
+		{"Ünïcødé-序列号", "Ünïcødé-序列号"}, // letters of every script stay
+		{"Łódź/Żółć", "Łódź_Żółć"},
+		{"ΑΒΓ 42", "ΑΒΓ_42"},
+		{"Серия №7", "Серия_7"},
+		{"Tŷ Gwŷn", "Tŷ_Gwŷn"},
+		{"\u0301accent first", "accent_first"}, // a mark with no letter before it
+		{"bad\xffutf8", "bad_utf8"},
+		{"\ue000private", "private"},
+		{strings.Repeat("ż", 40), strings.Repeat("ż", 32)}, // 64 bytes, cut between characters
 		{"serial\x00nul\nline", "serial_nul_line"},
 		{"...hidden", "hidden"},
 		{"trailing...", "trailing"},

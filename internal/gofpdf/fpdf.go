@@ -40,6 +40,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 var gl struct {
@@ -2533,14 +2534,27 @@ func (f *Fpdf) SplitLines(txt []byte, w float64) [][]byte {
 	l := 0
 	for i < nb {
 		c := s[i]
-		l += cw[c]
+		// itad: with a UTF-8 font, measure and break whole characters
+		// (upstream measured each byte with the width of a Latin-1
+		// character, and could cut a character in two).
+		n, wc := 1, 0
+		if f.isCurrentUTF8 && c >= 0x80 {
+			var r rune
+			r, n = utf8.DecodeRune(s[i:])
+			if int(r) < len(cw) {
+				wc = cw[r]
+			}
+		} else {
+			wc = cw[c]
+		}
+		l += wc
 		if c == ' ' || c == '\t' || c == '\n' {
 			sep = i
 		}
 		if c == '\n' || l > wmax {
 			if sep == -1 {
 				if i == j {
-					i++
+					i += n
 				}
 				sep = i
 			} else {
@@ -2551,7 +2565,7 @@ func (f *Fpdf) SplitLines(txt []byte, w float64) [][]byte {
 			j = i
 			l = 0
 		} else {
-			i++
+			i += n
 		}
 	}
 	if i != j {
