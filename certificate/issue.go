@@ -109,13 +109,24 @@ func SanitiseName(s string) string {
 // dir, readable by all (certificates are not secret), and returns its
 // path. Publish gives it its final name once the ledger has recorded it.
 func WriteTemp(dir string, data []byte) (string, error) {
+	return writeTempFile(dir, data, true)
+}
+
+// WriteTempNoSync is WriteTemp without flushing the file to disk: for
+// many certificates at once, call SyncFiles once they are all written,
+// before the ledger records them.
+func WriteTempNoSync(dir string, data []byte) (string, error) {
+	return writeTempFile(dir, data, false)
+}
+
+func writeTempFile(dir string, data []byte, sync bool) (string, error) {
 	f, err := os.CreateTemp(dir, ".itad-cert-*.pdf.tmp")
 	if err != nil {
 		return "", fmt.Errorf("write certificate: %w", err)
 	}
 	name := f.Name()
 	_, err = f.Write(data)
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
@@ -154,4 +165,28 @@ func Publish(tmp, name string) (string, error) {
 		return "", fmt.Errorf("publish certificate: %w", err)
 	}
 	return final, nil
+}
+
+// SyncFiles flushes files (written by WriteTempNoSync, all in dir) to
+// disk: on Linux with one syncfs of dir's file system, elsewhere one fsync
+// a file.
+func SyncFiles(dir string, files []string) error {
+	if len(files) == 0 {
+		return nil
+	}
+	if err := syncFS(dir); err == nil {
+		return nil
+	}
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return fmt.Errorf("sync certificate: %w", err)
+		}
+		err = f.Sync()
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("sync certificate %s: %w", name, err)
+		}
+	}
+	return nil
 }

@@ -149,3 +149,20 @@ func TestDrawQR_Size(t *testing.T) {
 		t.Errorf("%d rectangles for %d dark modules", rects, dark)
 	}
 }
+
+// BenchmarkDrawQR compares a certificate's QR code with the mask chosen
+// by the penalty rules (layouts 1 and 2) and with the fixed mask (layout 3).
+func BenchmarkDrawQR(b *testing.B) {
+	text := VerifyURL("https://certs.example.org/itad", testUUID(42), strings.Repeat("ab", 32))
+	for _, mask := range []int{-1, qrMask} {
+		b.Run(fmt.Sprintf("mask%d", mask), func(b *testing.B) {
+			pdf := gofpdf.New("P", "mm", "A4", "")
+			pdf.AddPage()
+			for b.Loop() {
+				if err := drawQR(pdf, 10, 10, 34, text, mask); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -501,3 +501,21 @@ func TestRenderProgress(t *testing.T) {
 		t.Fatalf("progress calls %v for %d items, want [0 256 512]", seen, len(c.Data.Items))
 	}
 }
+
+// BenchmarkIssueSingleLayout2 renders and signs the one-device
+// certificate in layout 2 (core fonts, uncompressed, QR mask by penalty):
+// the cost before layout 3, to compare with BenchmarkIssueSingle in one run.
+func BenchmarkIssueSingleLayout2(b *testing.B) {
+	s := testSigner(b)
+	c := NewContent(ledger.CertificateDraft{UUID: testUUID(42), IssuedAt: testIssuedAt, IssuedBy: "records.officer", Data: sampleDevice()}, s.Cert)
+	b.ReportAllocs()
+	for b.Loop() {
+		unsigned, err := RenderLayout(c, 2)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := SignPDF(unsigned, s, SignOptions{Reason: "Certificate " + c.Number, Time: c.IssuedAt}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -136,11 +136,21 @@ func certIssue(c *cli.Context) error {
 		if err != nil {
 			return ledger.CertificateHashes{}, err
 		}
-		tmp, err := certificate.WriteTemp(dir, iss.Signed)
+		write := certificate.WriteTemp
+		if many {
+			write = certificate.WriteTempNoSync // synced together below
+		}
+		tmp, err := write(dir, iss.Signed)
 		if err != nil {
 			return ledger.CertificateHashes{}, err
 		}
 		tmps = append(tmps, tmp)
+		if many && i == n-1 {
+			// Every file is on disk before the ledger records any.
+			if err := certificate.SyncFiles(dir, tmps); err != nil {
+				return ledger.CertificateHashes{}, err
+			}
+		}
 		return iss.Hashes(), nil
 	})
 	bar.Done()
