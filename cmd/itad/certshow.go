@@ -20,8 +20,7 @@ var certShowCommand = &cli.Command{
 		"content: with --json the embedded bytes exactly, a machine-readable certificate; else a\n" +
 		"summary. It does not consult a ledger: use 'itad cert verify FILE.pdf' for that. Exit status 3\n" +
 		"when the signature is broken.",
-	Flags:  []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the embedded canonical JSON exactly"}},
-	Action: certShow,
+	Action: certShow, // --json (global): the embedded bytes exactly
 }
 
 func certShow(c *cli.Context) error {

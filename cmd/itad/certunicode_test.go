@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -62,7 +63,9 @@ func TestCLI_CertUnicode(t *testing.T) {
 			if strings.Contains(string(text), "?") && !strings.Contains(string(text), "?h=") {
 				t.Errorf("text has a '?' (a character the font could not print?)")
 			}
-			golden(t, "cert/unicode-"+c.name+".txt", maskText(string(text)))
+			// One space between words: pdftotext's spacing varies with
+			// the width of the (masked) number in a proportional font.
+			golden(t, "cert/unicode-"+c.name+".txt", oneSpace.ReplaceAllString(maskText(string(text)), " "))
 			if out := mustItad(t, db, "cert", "verify", c.file); !strings.Contains(out, "valid certificate") {
 				t.Errorf("verify: %s", out)
 			}
@@ -75,3 +78,5 @@ func TestCLI_CertUnicode(t *testing.T) {
 		})
 	}
 }
+
+var oneSpace = regexp.MustCompile(` +`)
