@@ -65,8 +65,10 @@ var certCommand = &cli.Command{
 				"signing identity the ledger's key events recorded (current, or retired since), or one in\n" +
 				"--trusted (a signer certificate or an issuing root), and is the one the ledger recorded for\n" +
 				"this certificate; that the certificate number is in the ledger and neither revoked nor\n" +
-				"superseded (checked against its events); that the ledger's current data still gives exactly\n" +
-				"this document; and, with checkpoint_dir set, that the ledger extends the newest checkpoint\n" +
+				"superseded (checked against its events); that the content the certificate embeds (layout 3 and\n" +
+				"later) hashes to the content hash the ledger recorded and the ledger's current data to the same\n" +
+				"content (certificates of layouts 1 and 2: that the ledger's current data still renders exactly\n" +
+				"this document); and, with checkpoint_dir set, that the ledger extends the newest checkpoint\n" +
 				"there (so a revocation deleted behind itad's back is caught). Exit status 3 when a check fails.\n\n" +
 				"--proof also proves that the certificate's issue is included in the newest signed checkpoint\n" +
 				"(in checkpoint_dir or the ledger, or --checkpoint FILE exported earlier): an RFC 6962 audit\n" +
