@@ -30,7 +30,7 @@ while [ $i -le $((N + 20)) ]; do
 	i=$((i + 1))
 done
 t1=$(now)
-$ITAD cert issue --uncertified -o "$OUT/many" >/dev/null
+/usr/bin/time -f "  (the --uncertified process: %e s wall, %U s user + %S s system CPU, %M KB max RSS)" $ITAD cert issue --uncertified -o "$OUT/many" >/dev/null
 t2=$(now)
 echo "one process per certificate: 20 in $(echo "$t1 - $t0" | bc) s: $(echo "20 / ($t1 - $t0)" | bc) per second"
 echo "one process, --uncertified:  $N in $(echo "$t2 - $t1" | bc) s: $(echo "$N / ($t2 - $t1)" | bc) per second"
