@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/itad/itad/internal/gofpdf"
 	"github.com/itad/itad/ledger"
-	"github.com/jung-kurt/gofpdf"
 )
 
 // AnnualReport is what the annual summary PDF shows: ledger reports of the

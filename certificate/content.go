@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/itad/itad/ledger"
@@ -26,8 +27,15 @@ type Content struct {
 	Data              ledger.CertificateData
 	// Version is the content and layout version (see RenderVersion): 1
 	// for certificates issued before items carried their weight under
-	// ledger.WeightRule, 2 since; 0 means RenderVersion.
+	// ledger.WeightRule, 2 until certificates embedded their content, 3
+	// since; 0 means RenderVersion.
 	Version int
+	// PublicURL is the ledger's public_url setting when the certificate
+	// was issued ("" when unset): from layout 3 the QR code holds
+	// VerifyURL(PublicURL, Number, content hash) and the page prints the
+	// address. It is not content (not in EncodeContent): the link is
+	// derived from the number and the hash.
+	PublicURL string
 }
 
 // version returns c.Version, with 0 meaning RenderVersion.
@@ -49,6 +57,7 @@ func NewContent(d ledger.CertificateDraft, signer *x509.Certificate) Content {
 		SignerFingerprint: Fingerprint(signer),
 		Data:              d.Data,
 		Version:           RenderVersion,
+		PublicURL:         d.PublicURL,
 	}
 }
 
@@ -70,7 +79,6 @@ func SignerName(c *x509.Certificate) string {
 const (
 	contentDomain   = "itad-certificate-v1\n"
 	contentDomainV2 = "itad-certificate-v2\n"
-	contentDomainV3 = "itad-certificate-v3\n"
 )
 
 // EncodeContent writes the canonical encoding of c to w. It is the byte
@@ -109,42 +117,31 @@ const (
 // the certificate (which of its items are final dispositions), so the
 // weights printed are content of their own.
 //
-// Version 3 (layout 3: NIST SP 800-88 Appendix G complete) starts with
-// "itad-certificate-v3\n"; the header is followed by 2 strings, org_location
-// and org_phone, then the ledger's Appendix G defaults; a batch's 8 strings
-// are followed by its Appendix G record; and each item's 23 strings by its
-// disposal's own Appendix G record. An Appendix G record is 21 strings, the
-// fields of ledger.AppendixGFields in that order ("" when not recorded).
-//
 // Every field has a fixed place and a length, so the encoding is
 // injective: two different contents never encode to the same bytes. A
 // disposal's "final" flag is not content: it is derived from the other
 // records. The encoding covers every field of the records certified, also
 // those a batch certificate only summarises.
+//
+// Version 3 and later (certificates of layout 3, which embed their content)
+// are encoded as canonical JSON instead: see EncodeContentJSON.
 func EncodeContent(w io.Writer, c Content) error {
+	if c.version() >= 3 {
+		return EncodeContentJSON(w, c)
+	}
 	e := &encoder{w: bufio.NewWriterSize(w, 32<<10)}
-	v2, v3 := c.version() >= 2, c.version() >= 3
-	switch {
-	case v3:
-		e.w.WriteString(contentDomainV3)
-	case v2:
+	v2 := c.version() >= 2
+	if v2 {
 		e.w.WriteString(contentDomainV2)
-	default:
+	} else {
 		e.w.WriteString(contentDomain)
 	}
 	d := c.Data
 	e.str(c.Number, d.Kind, d.Subject, d.Org, c.IssuedAt.UTC().Format(ledger.TimeFormat), c.IssuedBy,
 		c.SignerName, c.SignerFingerprint, d.Destination)
-	if v3 {
-		e.str(d.OrgLocation, d.OrgPhone)
-		e.appG(d.Defaults)
-	}
 	if b := d.Batch; b != nil {
 		e.count(1)
 		e.str(b.UUID, b.Ref, b.Site, b.Contractor, b.RunOn, b.Witness, optInt(b.GrossWeightG), b.ClosedAt)
-		if v3 {
-			e.appG(d.BatchAppG)
-		}
 	} else {
 		e.count(0)
 	}
@@ -160,9 +157,6 @@ func EncodeContent(w io.Writer, c Content) error {
 			p.Contractor, p.DisposedOn, optInt(p.WeightG), p.Batch, p.Operator, p.Witness, p.Notes)
 		if v2 {
 			e.str(optInt(it.Weight.Grams), it.Weight.Source)
-		}
-		if v3 {
-			e.appG(it.AppG)
 		}
 	}
 	encodeEvidence(e, d) // evidence.go
@@ -193,13 +187,6 @@ func (e *encoder) str(ss ...string) {
 	}
 }
 
-// appG writes an Appendix G record: its fields in AppendixGFields order.
-func (e *encoder) appG(g ledger.AppendixG) {
-	for _, f := range ledger.AppendixGFields {
-		e.str(f.Get(g))
-	}
-}
-
 func optInt(p *int64) string {
 	if p == nil {
 		return ""
@@ -207,8 +194,15 @@ func optInt(p *int64) string {
 	return strconv.FormatInt(*p, 10)
 }
 
-// QRText is the text of a certificate's QR code:
-// "itad:cert:<number>:sha256:<content hash>".
+// QRText is the text of a certificate's QR code when the ledger has no
+// public_url: "itad:cert:<number>:sha256:<content hash>".
 func QRText(number, contentHash string) string {
 	return "itad:cert:" + number + ":sha256:" + contentHash
+}
+
+// VerifyURL is the text of a certificate's QR code when the ledger has a
+// public_url (base): "<base>/verify/<number>?h=<content hash>", base
+// without a trailing "/".
+func VerifyURL(base, number, contentHash string) string {
+	return strings.TrimSuffix(base, "/") + "/verify/" + number + "?h=" + contentHash
 }

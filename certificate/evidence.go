@@ -77,7 +77,8 @@ func (r *renderer) evidenceBlock3() {
 		r.row3(bodyW, kvv("Evidence file", x.Name), kvv("Kind", evidenceKind(x.Kind)))
 		r.row3(bodyW, kv3{label: "SHA-256", value: x.SHA256, mono: true})
 		if x.Tool != "" || x.Method != "" {
-			r.row3(bodyW, kvv("Erasure tool", x.Tool), kvv("Method / verification", joinNonEmpty(", ", x.Method, x.Verification)))
+			r.row3(bodyW, kvv("Erasure tool", x.Tool))
+			r.row3(bodyW, kvv("Method / verification", joinNonEmpty(", ", x.Method, x.Verification)))
 		}
 	}
 }

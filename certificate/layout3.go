@@ -8,8 +8,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/itad/itad/internal/gofpdf"
 	"github.com/itad/itad/ledger"
-	"github.com/jung-kurt/gofpdf"
 )
 
 // Layout 3: layouts that never cut, and NIST SP 800-88 Appendix G complete.
@@ -26,12 +26,13 @@ import (
 // report.
 
 // cellHook, when not nil, is told of every line of text layout 3 writes:
-// the text as written (Windows-1252), its width in the font it is written
-// in, and the width of the place it is written in less the cell margins.
+// the text as written (UTF-8, in the embedded Go fonts), its width in the
+// font it is written in (the font's own glyph widths), and the width of
+// the place it is written in less the cell margins.
 // Tests use it to prove that no text overflows its column.
 var cellHook func(text string, width, avail float64)
 
-// put writes one line of text (already in Windows-1252) in a cell of
+// put writes one line of text (already encoded by r.tr) in a cell of
 // width w at the current position; the caller has made it fit (lines).
 func (r *renderer) put(w, h float64, s, align string, ln int) {
 	pdf := r.pdf
@@ -42,9 +43,9 @@ func (r *renderer) put(w, h float64, s, align string, ln int) {
 }
 
 // lines breaks text (UTF-8) into the lines that fit a cell of width w in
-// the current font, in Windows-1252.
+// the current font, encoded by r.tr.
 func (r *renderer) lines(s string, w float64) []string {
-	return breakLines(r.pdf, tr(s), w-2*r.pdf.GetCellMargin())
+	return breakLines(r.pdf, r.tr(s), w-2*r.pdf.GetCellMargin())
 }
 
 // text3 writes s in a cell of width w at (x, y), wrapped onto lines of
@@ -58,11 +59,15 @@ func (r *renderer) text3(x, y, w, lh float64, s, align string) float64 {
 	return float64(len(ls)) * lh
 }
 
-// breakLines breaks s (Windows-1252, or UTF-8) into lines no wider than w:
+// breakLines breaks s (UTF-8) into lines no wider than w, measured in the
+// current font (gofpdf measures a UTF-8 font by character):
 // at newlines, after spaces and the punctuation identifiers break at
 // (- _ / . , ; :, but not a "." or "," followed by a digit, as in
 // 1,380.000, nor a "-" within a date), and at a fixed width within a word that is wider than w on
-// its own. Spaces at the end of a line are dropped.
+// its own, between characters (never inside one's UTF-8 bytes). The
+// break characters are ASCII, which never occur inside a multi-byte UTF-8
+// character, so scanning bytes for them is safe. Spaces at the end of a
+// line are dropped.
 func breakLines(pdf *gofpdf.Fpdf, s string, w float64) []string {
 	var out []string
 	for _, para := range strings.Split(s, "\n") {
@@ -140,16 +145,12 @@ func breakPara(pdf *gofpdf.Fpdf, s string, w float64) []string {
 // isoDate matches an ISO 8601 date, which breakLines keeps whole.
 var isoDate = regexp.MustCompile(`\b[0-9]{4}-[0-9]{2}-[0-9]{2}\b`)
 
-// fitPrefix returns the length of the longest prefix of s no wider than
-// w, at least one character; a UTF-8 string is cut between runes.
+// fitPrefix returns the length in bytes of the longest prefix of s (UTF-8)
+// no wider than w, at least one character; s is cut between characters.
 func fitPrefix(pdf *gofpdf.Fpdf, s string, w float64) int {
-	valid := utf8.ValidString(s)
 	n, best := 0, 0
 	for n < len(s) {
-		size := 1
-		if valid {
-			_, size = utf8.DecodeRuneInString(s[n:])
-		}
+		_, size := utf8.DecodeRuneInString(s[n:])
 		if best > 0 && pdf.GetStringWidth(s[:n+size]) > w {
 			break
 		}
@@ -172,7 +173,7 @@ func (r *renderer) header3() {
 	// The organisation's name: 15 pt, smaller (not below 9 pt) to fit two
 	// lines, and wrapped onto as many as it needs below that.
 	size := 15.0
-	pdf.SetFont("Helvetica", "B", size)
+	pdf.SetFont(r.sans, "B", size)
 	for len(r.lines(r.c.Data.Org, leftW)) > 1 && size > 9 {
 		size -= 0.5
 		pdf.SetFontSize(size)
@@ -186,24 +187,24 @@ func (r *renderer) header3() {
 	}
 	y := r.text3(marginX, 5.5, leftW, lh, r.c.Data.Org, "L") + 5.5
 	y = max(y, 12.5)
-	pdf.SetFont("Helvetica", "", 11.5)
+	pdf.SetFont(r.sans, "", 11.5)
 	title := r.title
 	if pdf.PageNo() > 1 {
 		title += " (continued)"
 	}
 	y += r.text3(marginX, y, leftW, 5.2, title, "L")
-	pdf.SetFont("Helvetica", "", 7)
+	pdf.SetFont(r.sans, "", 7)
 	r.text3(marginX, y+0.8, leftW, 3.5, "Following the sample certificate of NIST SP 800-88 Rev. 1, Appendix G", "L")
-	const rightW = 66.0
+	const rightW = 70.0 // the number in Go Bold 9 pt is 64.1 mm wide
 	pdf.SetXY(pageW-marginX-rightW, 6)
 	r.put(rightW, 3.5, "Certificate number", "R", 0)
-	pdf.SetFont("Helvetica", "B", 9)
+	pdf.SetFont(r.sans, "B", 9)
 	pdf.SetXY(pageW-marginX-rightW, 9.5)
 	r.put(rightW, 4, r.c.Number, "R", 0)
-	pdf.SetFont("Helvetica", "", 7)
+	pdf.SetFont(r.sans, "", 7)
 	pdf.SetXY(pageW-marginX-rightW, 15)
 	r.put(rightW, 3.5, "Date of issue", "R", 0)
-	pdf.SetFont("Helvetica", "B", 8)
+	pdf.SetFont(r.sans, "B", 8)
 	pdf.SetXY(pageW-marginX-rightW, 18.5)
 	r.put(rightW, 4, issueTime(r.c.IssuedAt), "R", 0)
 	r.text(black)
@@ -216,16 +217,17 @@ func (r *renderer) footer3() {
 	pdf.SetLineWidth(0.3)
 	pdf.Line(marginX, footerY, pageW-marginX, footerY)
 	r.text(grey)
-	pdf.SetFont("Helvetica", "B", 7)
+	pdf.SetFont(r.sans, "B", 7)
 	pdf.SetXY(pageW-marginX-25, footerY+1.2)
 	r.put(25, 3.5, fmt.Sprintf("Page %d of {nb}", pdf.PageNo()), "R", 0)
-	pdf.SetFont("Helvetica", "", 6.5)
-	// Title and number on the first line, the organisation on the next
-	// (wrapped, as everything is, when it is long).
+	pdf.SetFont(r.sans, "", 6.5)
+	// Title and number on the first line, the organisation and signer on
+	// the next (wrapped, as everything is, when they are long), the
+	// signing key on a line of its own (so it is never split).
 	y := footerY + 1.2
 	y += r.text3(marginX, y, bodyW-26, 3.2, r.title+"  \u00b7  No. "+r.c.Number, "L")
-	y += r.text3(marginX, y, bodyW-26, 3.2, r.c.Data.Org, "L")
-	r.text3(marginX, y, bodyW, 3.2, "Digitally signed by "+r.c.SignerName+"  \u00b7  signing key SHA-256 "+group(r.c.SignerFingerprint), "L")
+	y += r.text3(marginX, y, bodyW-26, 3.2, r.c.Data.Org+"  \u00b7  digitally signed by "+r.c.SignerName, "L")
+	r.text3(marginX, y, bodyW, 3.2, "Signing key SHA-256 "+group(r.c.SignerFingerprint), "L")
 	r.text(black)
 }
 
@@ -237,7 +239,7 @@ func (r *renderer) section3(title string, need, w float64) {
 		pdf.SetY(pdf.GetY() + 2)
 	}
 	r.text(navy)
-	pdf.SetFont("Helvetica", "B", 10)
+	pdf.SetFont(r.sans, "B", 10)
 	y := pdf.GetY()
 	y += r.text3(marginX, y, w, 4.8, title, "L")
 	r.draw(navy)
@@ -263,7 +265,7 @@ func kvv(label, value string) kv3 { return kv3{label: label, value: value} }
 const (
 	labelW3 = 34.0
 	lh3     = 3.6 // line pitch of grid values
-	pad3    = 0.45
+	pad3    = 0.2 // above and below a row's text
 )
 
 // cellStyle is how a grid value is drawn.
@@ -273,18 +275,18 @@ type cellStyle struct {
 	colour            [3]int
 }
 
-func styleOf(c kv3) cellStyle {
+func (r *renderer) styleOf(c kv3) cellStyle {
 	switch {
 	case c.value == "":
 		none := c.none
 		if none == "" {
 			none = "not recorded"
 		}
-		return cellStyle{text: none, font: "Helvetica", style: "I", size: 8.5, colour: grey}
+		return cellStyle{text: none, font: r.sans, style: "I", size: 8.5, colour: grey}
 	case c.mono:
-		return cellStyle{text: c.value, font: "Courier", size: 7.8, colour: black}
+		return cellStyle{text: c.value, font: r.mono, size: 7.8, colour: black}
 	}
-	return cellStyle{text: c.value, font: "Helvetica", size: 9, colour: black}
+	return cellStyle{text: c.value, font: r.sans, size: 9, colour: black}
 }
 
 // cols3 returns the x offset, label width and value width of each of n
@@ -297,9 +299,9 @@ func (r *renderer) rowHeight3(w float64, cells ...kv3) float64 {
 	colW := cols3(w, len(cells))
 	h := lh3
 	for _, c := range cells {
-		pdf.SetFont("Helvetica", "", 7.5)
+		pdf.SetFont(r.sans, "", 7.5)
 		h = max(h, float64(len(r.lines(c.label, labelW3)))*lh3)
-		st := styleOf(c)
+		st := r.styleOf(c)
 		pdf.SetFont(st.font, st.style, st.size)
 		h = max(h, float64(len(r.lines(st.text, colW-labelW3-1)))*lh3)
 	}
@@ -318,9 +320,9 @@ func (r *renderer) row3(w float64, cells ...kv3) {
 	for i, c := range cells {
 		x := marginX + float64(i)*colW
 		r.text(grey)
-		pdf.SetFont("Helvetica", "", 7.5)
+		pdf.SetFont(r.sans, "", 7.5)
 		r.text3(x, y, labelW3, lh3, c.label, "L")
-		st := styleOf(c)
+		st := r.styleOf(c)
 		r.text(st.colour)
 		pdf.SetFont(st.font, st.style, st.size)
 		r.text3(x+labelW3, y, colW-labelW3-1, lh3, st.text, "L")
@@ -337,7 +339,7 @@ func (r *renderer) row3(w float64, cells ...kv3) {
 func (r *renderer) paragraph3(s string) {
 	pdf := r.pdf
 	const lh = 4.4
-	pdf.SetFont("Helvetica", "", 9)
+	pdf.SetFont(r.sans, "", 9)
 	lines := r.lines(s, bodyW-8)
 	h := float64(len(lines))*lh + 4
 	r.ensure(h + 2)
@@ -369,7 +371,7 @@ const (
 )
 
 func (r *renderer) boxRowHeight(w float64, row kv3) float64 {
-	st := styleOf(row)
+	st := r.styleOf(row)
 	r.pdf.SetFont(st.font, st.style, st.size)
 	return float64(len(r.lines(st.text, w-boxLabelW-5)))*boxLH + boxRowGap
 }
@@ -403,17 +405,17 @@ func (r *renderer) closing3(a, v box3) {
 		r.fill(tint)
 		pdf.Rect(x, y, w, 6.5, "F")
 		r.text(navy)
-		pdf.SetFont("Helvetica", "B", 8.5)
+		pdf.SetFont(r.sans, "B", 8.5)
 		pdf.SetXY(x+2, y+1)
 		r.put(w-4, 4.5, b.heading, "L", 0)
 		ly := y + 7.5
 		for _, row := range b.rows {
 			rh := r.boxRowHeight(w, row)
 			r.text(grey)
-			pdf.SetFont("Helvetica", "", 7.5)
+			pdf.SetFont(r.sans, "", 7.5)
 			pdf.SetXY(x+2, ly)
 			r.put(boxLabelW, boxLH, row.label, "L", 0)
-			st := styleOf(row)
+			st := r.styleOf(row)
 			r.text(st.colour)
 			pdf.SetFont(st.font, st.style, st.size)
 			r.text3(x+2+boxLabelW, ly, w-boxLabelW-5, boxLH, st.text, "L")
@@ -437,6 +439,7 @@ func (r *renderer) signatureRows() [][]kv3 {
 		{kv3{label: "Signing key (SHA-256)", value: group(c.SignerFingerprint), mono: true}},
 		{kv3{label: "Content hash (SHA-256)", value: group(r.hash), mono: true}},
 		{kvv("How to verify", "This document carries a digital signature (CMS, PDF incremental update) that any PDF reader can check. "+
+			"Its content is embedded in it as "+ContentFileName+" (canonical JSON, whose SHA-256 is the content hash; 'itad cert show FILE.pdf --json' prints it). "+
 			"Against the ledger: itad cert verify FILE.pdf")},
 	}
 }
@@ -484,12 +487,12 @@ func (r *renderer) frontPage3() error {
 	pdf := r.pdf
 	c, d := r.c, r.c.Data
 	qx, qy := pageW-marginX-qrSize, bodyTop-1.5
-	if err := DrawQR(pdf, qx, qy, qrSize, QRText(c.Number, r.hash)); err != nil {
+	if err := r.drawQR(qx, qy); err != nil {
 		return err
 	}
 	r.text(grey)
-	pdf.SetFont("Helvetica", "", 6)
-	r.text3(qx, qy+qrSize, qrSize, 2.8, "Certificate number and content hash (SHA-256)", "C")
+	pdf.SetFont(r.sans, "", 6)
+	capH := r.qrCaption3(qx, qy+qrSize)
 	r.text(black)
 	pdf.SetXY(marginX, bodyTop)
 	gridW := bodyW - qrSize - 6
@@ -505,7 +508,7 @@ func (r *renderer) frontPage3() error {
 	} else {
 		r.row3(gridW, kvv("Covers", "Device "+d.Subject))
 	}
-	if y := qy + qrSize + 6; pdf.GetY() < y {
+	if y := qy + qrSize + capH; pdf.GetY() < y {
 		pdf.SetY(y)
 	}
 	if d.Kind == ledger.CertBatch {
@@ -514,6 +517,21 @@ func (r *renderer) frontPage3() error {
 		r.deviceFront3()
 	}
 	return pdf.Error()
+}
+
+// qrCaption3 writes, under the QR code at (x, y), what it holds: with a
+// public URL the verification page's address (the hash left out, so that
+// it can be typed), else "Certificate number and content hash", wrapped
+// (at "/" and "." for an address) to the code's width plus 6 mm each
+// side. It returns the height it used plus a gap of 1 mm.
+func (r *renderer) qrCaption3(x, y float64) float64 {
+	const lh = 2.8
+	if r.c.PublicURL != "" {
+		base := strings.TrimSuffix(r.c.PublicURL, "/") + "/verify/"
+		base = strings.TrimPrefix(strings.TrimPrefix(base, "https://"), "http://")
+		return r.text3(x-6, y, qrSize+12, lh, base+r.c.Number, "C") + 1
+	}
+	return r.text3(x, y, qrSize, lh, "Certificate number and content hash (SHA-256)", "C") + 1
 }
 
 // destination is where the media went: the record's destination and its
@@ -834,7 +852,7 @@ func (r *renderer) totals3() {
 		if bold {
 			style = "B"
 		}
-		pdf.SetFont("Helvetica", style, 8.5)
+		pdf.SetFont(r.sans, style, 8.5)
 		x := marginX
 		h := 4.6
 		for i, col := range cols {
@@ -855,7 +873,7 @@ func (r *renderer) totals3() {
 		row([]string{ledger.FormatType(t), ledger.FormatCount(v.n), ledger.FormatCount(v.weighed), kgOrDash(v.weighed, v.grams)}, false, false)
 	}
 	row([]string{"Total", ledger.FormatCount(all.n), ledger.FormatCount(all.weighed), kgOrDash(all.weighed, all.grams)}, true, true)
-	pdf.SetFont("Helvetica", "", 8.5)
+	pdf.SetFont(r.sans, "", 8.5)
 	y := pdf.GetY() + 1.2
 	y += r.text3(marginX, y, bodyW, 4.2, cover, "L")
 	pdf.SetY(y)
@@ -867,15 +885,15 @@ func (r *renderer) totals3() {
 // wraps, the types and capacities as ledger formats them.
 var columns3 = []column{
 	{"No.", 9, "R", func(n int, _ ledger.CertificateItem) string { return strconv.Itoa(n) }, true},
-	{"Serial number", 33, "L", func(_ int, it ledger.CertificateItem) string { return it.Device.Serial }, true},
+	{"Serial number", 32, "L", func(_ int, it ledger.CertificateItem) string { return it.Device.Serial }, true},
 	{"Property no.", 18, "L", func(_ int, it ledger.CertificateItem) string { return it.Device.AssetTag }, true},
-	{"Type", 29, "L", func(_ int, it ledger.CertificateItem) string { return ledger.FormatType(it.Device.Type) }, true},
+	{"Type", 28, "L", func(_ int, it ledger.CertificateItem) string { return ledger.FormatType(it.Device.Type) }, true},
 	{"Make / model", 35, "L", func(_ int, it ledger.CertificateItem) string {
 		return joinNonEmpty(" ", it.Device.Make, it.Device.Model)
 	}, true},
 	{"Capacity", 13, "R", func(_ int, it ledger.CertificateItem) string { return formatCapacity(it.Device.CapacityGB) }, true},
 	{"Method", 16, "L", func(_ int, it ledger.CertificateItem) string { return methodName(it.Disposal.Method) }, true},
-	{"Date", 15, "L", func(_ int, it ledger.CertificateItem) string { return ledger.FormatDate(it.Disposal.DisposedOn) }, true},
+	{"Date", 17, "L", func(_ int, it ledger.CertificateItem) string { return ledger.FormatDate(it.Disposal.DisposedOn) }, true},
 	{"kg", 12, "R", func(_ int, it ledger.CertificateItem) string {
 		if it.Weight.Grams == nil {
 			return ""
@@ -905,7 +923,7 @@ func (r *renderer) scheduleRow(i int, it ledger.CertificateItem, out [][]string)
 
 // scheduleHeight3 is the height of the whole schedule's rows.
 func (r *renderer) scheduleHeight3() float64 {
-	r.pdf.SetFont("Helvetica", "", schedFont)
+	r.pdf.SetFont(r.sans, "", schedFont)
 	out := make([][]string, len(columns3))
 	h := 0.0
 	for i, it := range r.c.Data.Items {
@@ -922,7 +940,7 @@ func (r *renderer) schedule3() {
 	items := r.c.Data.Items
 	r.section3(fmt.Sprintf("Schedule of items (%s)", ledger.FormatCount(int64(len(items)))), 5.5+4*rowH, bodyW)
 	r.tableHeader3()
-	pdf.SetFont("Helvetica", "", schedFont)
+	pdf.SetFont(r.sans, "", schedFont)
 	cells := make([][]string, len(columns3))
 	for i, it := range items {
 		if r.progress != nil && i%256 == 0 {
@@ -932,7 +950,7 @@ func (r *renderer) schedule3() {
 		if pdf.GetY()+h > bodyBottom {
 			pdf.AddPage()
 			r.tableHeader3()
-			pdf.SetFont("Helvetica", "", schedFont)
+			pdf.SetFont(r.sans, "", schedFont)
 		}
 		y := pdf.GetY()
 		if i%2 == 1 {
@@ -953,7 +971,7 @@ func (r *renderer) schedule3() {
 	pdf.SetLineWidth(0.3)
 	y := pdf.GetY()
 	pdf.Line(marginX, y, pageW-marginX, y)
-	pdf.SetFont("Helvetica", "", 7.5)
+	pdf.SetFont(r.sans, "", 7.5)
 	r.text(grey)
 	y += 1.5
 	end := "End of schedule: " + ledger.CountOf(int64(len(items)), "item", "items") + "."
@@ -972,7 +990,7 @@ func (r *renderer) schedule3() {
 const scheduleEndH = 1.5 + 3.6
 
 func (r *renderer) tableHeaderHeight() float64 {
-	r.pdf.SetFont("Helvetica", "B", 7)
+	r.pdf.SetFont(r.sans, "B", 7)
 	h := 5.5
 	for _, col := range columns3 {
 		h = max(h, float64(len(r.lines(col.title, col.w)))*3.2+2.3)

@@ -2,13 +2,13 @@ package certificate
 
 import (
 	"bytes"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
+	"github.com/itad/itad/internal/gofpdf"
 	"github.com/itad/itad/ledger"
-	"github.com/jung-kurt/gofpdf"
 )
 
 // fullAppG is an Appendix G record with every field filled.
@@ -39,6 +39,38 @@ func longBatch(n int) ledger.CertificateData {
 	return d
 }
 
+// unicodeBatch is longBatch with Welsh, Polish, Greek and Cyrillic names,
+// makes and serials.
+func unicodeBatch(n int) ledger.CertificateData {
+	d := withAppG(longBatch(n), fullAppG)
+	d.Org = "Heddlu Dyfed-Powys — Gwasanaeth Tŷ Gwŷn, Llŷn"
+	for i := range d.Items {
+		v := &d.Items[i].Device
+		switch i % 5 {
+		case 1:
+			v.Make, v.Model = "Łódzkie Zakłady Elektroniczne", "ŻÓŁĆ-4000"
+		case 3:
+			v.Serial = fmt.Sprintf("ΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩ%04dЖЗИЙКЛМНОПРСТУФ", i)
+			v.Make = "Ηλεκτρονική Αλέξανδρος"
+		case 4:
+			v.Make, v.Model = "Дмитрий Соколов и партнёры", "Накопитель-12"
+		}
+		d.Items[i].Disposal.Operator = "Łukasz Żółć"
+	}
+	return d
+}
+
+// unicodeDevice is a device certificate with Unicode names and evidence.
+func unicodeDevice() ledger.CertificateData {
+	d := withAppG(sampleDevice(), fullAppG)
+	d.Org = "Heddlu Dyfed-Powys — Gwasanaeth Tŷ Gwŷn"
+	d.Items[0].Device.Make, d.Items[0].Device.Serial = "Αλέξανδρος Дмитрий", "ŁÓDŹ-7-ΑΒΓ-0042"
+	d.Items[0].Disposal.Operator = "Łukasz Żółć"
+	d.Evidence = []ledger.CertificateEvidence{{Serial: "ŁÓDŹ-7-ΑΒΓ-0042", Name: "nwipe_log_20250314-091502_with_a_very_long_name_from_the_station.txt",
+		Kind: ledger.EvidenceNwipeLog, SHA256: strings.Repeat("ab", 32), Tool: "nwipe 0.38", Method: "DoD Short", Verification: "verified (all passes)"}}
+	return d
+}
+
 func withAppG(d ledger.CertificateData, g ledger.AppendixG) ledger.CertificateData {
 	for i := range d.Items {
 		d.Items[i].AppG = g
@@ -65,7 +97,15 @@ func TestLayout3_NoOverflow(t *testing.T) {
 		name  string
 		data  ledger.CertificateData
 		pages int
-	}{"batch-300", withAppG(longBatch(300), fullAppG), 0})
+	}{"batch-300", withAppG(longBatch(300), fullAppG), 0}, struct {
+		name  string
+		data  ledger.CertificateData
+		pages int
+	}{"batch-300-unicode", unicodeBatch(300), 0}, struct {
+		name  string
+		data  ledger.CertificateData
+		pages int
+	}{"device-unicode-evidence", unicodeDevice(), 0})
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var lines []string
@@ -87,7 +127,7 @@ func TestLayout3_NoOverflow(t *testing.T) {
 					}
 				}
 			}
-			if strings.Contains(all, "\x85") {
+			if strings.Contains(all, "\u2026") {
 				t.Error("an ellipsis was written: text was cut")
 			}
 		})
@@ -174,18 +214,23 @@ func TestLayout3_AppendixG(t *testing.T) {
 
 func TestBreakLines(t *testing.T) {
 	pdf := gofpdf.New("P", "mm", "A4", "")
-	pdf.SetFont("Helvetica", "", 10)
-	w := pdf.GetStringWidth("0123456789")
+	addGoFonts(pdf, false, "")
+	pdf.SetFont(fontSans, "", 10)
+	w := pdf.GetStringWidth("0123456789-") // Go Regular: "-" is a little wider than a digit
 	for _, tc := range []struct{ in, want string }{
 		{"short", "short"},
 		{"Hewlett Packard Enterprise", "Hewlett|Packard|Enterprise"},
 		{"12-345678-90", "12-345678-|90"},
-		{"12_34/56.78_90123", "12_34/|56.78_|90123"},
-		{"0123456789012345678901234", "0123456789|0123456789|01234"}, // no break point: a fixed width
+		{"12_34/56.78_90123", "12_34/|56.78_90123"},
+		{"0123456789012345678901234", "01234567890|12345678901|234"}, // no break point: a fixed width
 		{"two\nlines", "two|lines"},
-		{"12 1,380.500", "12|1,380.500"},         // numbers stay whole
+		{"1234 1,380.500", "1234|1,380.500"},     // numbers stay whole
 		{"on 2021-03-04 at", "on|2021-03-04|at"}, // and dates
 		{"", ""},
+		// UTF-8: cut between characters, measured by the font's widths.
+		{"ŁÓDŹ-ŻÓŁĆ-01", "ŁÓDŹ-|ŻÓŁĆ-01"},
+		{"ΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠ", "ΑΒΓΔΕΖΗΘΙ|ΚΛΜΝΞΟΠ"},
+		{"Дмитрий Соколов", "Дмитрий|Соколов"},
 	} {
 		got := strings.Join(breakLines(pdf, tc.in, w), "|")
 		if got != tc.want {
@@ -194,13 +239,18 @@ func TestBreakLines(t *testing.T) {
 		if strings.ReplaceAll(got, "|", "") != strings.ReplaceAll(strings.ReplaceAll(tc.in, " ", ""), "\n", "") {
 			t.Errorf("breakLines(%q) lost text: %q", tc.in, got)
 		}
+		for _, l := range breakLines(pdf, tc.in, w) {
+			if !utf8.ValidString(l) || pdf.GetStringWidth(l) > w {
+				t.Errorf("breakLines(%q): line %q is cut inside a character or too wide", tc.in, l)
+			}
+		}
 	}
 }
 
-// TestEncodeContent_GoldenV3 pins content version 3: the v3 domain, the
-// organisation's location and phone and the ledger defaults after the
-// header, and every item's Appendix G record (21 strings) after its 23.
-func TestEncodeContent_GoldenV3(t *testing.T) {
+// TestEncodeContent_AppendixGV3: content version 3 (canonical JSON)
+// covers the organisation's location and phone, the ledger defaults, the
+// batch's record and every item's Appendix G fields, each of them.
+func TestEncodeContent_AppendixGV3(t *testing.T) {
 	d := withAppG(sampleDevice(), fullAppG)
 	d.OrgLocation, d.OrgPhone, d.Defaults = "London", "101", ledger.AppendixG{Classification: "OFFICIAL"}
 	c := sampleContent(d, testFP)
@@ -208,19 +258,31 @@ func TestEncodeContent_GoldenV3(t *testing.T) {
 	if err := EncodeContent(&buf, c); err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "content-device-v3.hex", []byte(hex.Dump(buf.Bytes())))
-	if !bytes.HasPrefix(buf.Bytes(), []byte("itad-certificate-v3\n")) {
-		t.Error("no v3 domain")
-	}
+	checkGolden(t, "content-device-appendix-g-v3.json", buf.Bytes())
 	base := ContentHash(c)
 	for i, f := range ledger.AppendixGFields {
-		c2 := sampleContent(withAppG(sampleDevice(), fullAppG), testFP)
+		c2 := c
+		c2.Data = withAppG(sampleDevice(), fullAppG)
 		c2.Data.OrgLocation, c2.Data.OrgPhone, c2.Data.Defaults = d.OrgLocation, d.OrgPhone, d.Defaults
 		if err := f.Set(&c2.Data.Items[0].AppG, ""); err != nil {
 			t.Fatal(err)
 		}
 		if ContentHash(c2) == base {
 			t.Errorf("field %d (%s) is not covered by the content hash", i, f.Name)
+		}
+	}
+	for name, change := range map[string]func(*ledger.CertificateData){
+		"org_location":        func(d *ledger.CertificateData) { d.OrgLocation = "Leeds" },
+		"org_phone":           func(d *ledger.CertificateData) { d.OrgPhone = "999" },
+		"appendix_g_defaults": func(d *ledger.CertificateData) { d.Defaults.Classification = "SECRET" },
+		"batch_appendix_g":    func(d *ledger.CertificateData) { d.BatchAppG.MediaSource = "Hendon" },
+	} {
+		c2 := c
+		c2.Data = withAppG(sampleDevice(), fullAppG)
+		c2.Data.OrgLocation, c2.Data.OrgPhone, c2.Data.Defaults = d.OrgLocation, d.OrgPhone, d.Defaults
+		change(&c2.Data)
+		if ContentHash(c2) == base {
+			t.Errorf("%s is not covered by the content hash", name)
 		}
 	}
 	c.Version = 2
@@ -246,6 +308,36 @@ func BenchmarkRenderLayout(b *testing.B) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestLayout3_OneDeviceBatchOnePage: a one-device batch certificate is one
+// page also with the public_url caption under the QR code, the embedded
+// content's "How to verify" text and Unicode names.
+func TestLayout3_OneDeviceBatchOnePage(t *testing.T) {
+	uni := sampleBatch(1)
+	uni.Org = "Heddlu Dyfed-Powys — Gwasanaeth Tŷ Gwŷn"
+	uni.Items[0].Device.Serial, uni.Items[0].Device.Make = "ΑΒΓ-0042-ЖЗИЙ", "Łódzkie Zakłady Elektroniczne"
+	uni.Items[0].Disposal.Operator = "Łukasz Żółć"
+	for name, data := range map[string]ledger.CertificateData{"plain": sampleBatch(1), "unicode": uni} {
+		for _, url := range []string{"", "https://certs.dyfed-powys.police.uk/itad"} {
+			c := sampleContent(data, testFP)
+			c.PublicURL = url
+			pages := 0
+			cellHook = func(s string, _, _ float64) {
+				if strings.HasPrefix(s, "Page ") && strings.Contains(s, " of ") {
+					pages++
+				}
+			}
+			_, err := Render(c)
+			cellHook = nil
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pages != 1 {
+				t.Errorf("%s, public_url %q: %d pages, want 1", name, url, pages)
+			}
 		}
 	}
 }

@@ -12,6 +12,10 @@ import (
 const (
 	SettingOrg         = "org"
 	SettingDestination = "media_destination"
+	// SettingPublicURL is the base URL of the organisation's public
+	// certificate verification page: certificates issued while it is set
+	// carry <public_url>/verify/<number>?h=<content hash> in their QR code.
+	SettingPublicURL = "public_url"
 )
 
 // ErrOrgSet is returned by Init for a ledger that already names another
