@@ -33,6 +33,19 @@ func TestSplitLinesUTF8(t *testing.T) {
 	}
 }
 
+// TestStringWidthBeyondTable: a character past the font's width table
+// (U+10000 and above) is measured with the missing width, not a panic.
+func TestStringWidthBeyondTable(t *testing.T) {
+	pdf := New("P", "mm", "A4", "")
+	pdf.AddUTF8FontFromBytes("u", "", goregular.TTF)
+	pdf.SetFont("u", "", 10)
+	for _, s := range []string{"𐀀", "😀", "a𐀀b"} {
+		if w := pdf.GetStringWidth(s); w <= 0 {
+			t.Errorf("GetStringWidth(%q) = %v", s, w)
+		}
+	}
+}
+
 // TestFontCache: documents sharing a font parse it once and produce the
 // same bytes whether their subset was cached or not.
 func TestFontCache(t *testing.T) {
