@@ -279,4 +279,16 @@ CREATE TABLE summary (
 CREATE TABLE summary_dates (
     disposed_on TEXT PRIMARY KEY,
     count       INTEGER NOT NULL
+
+-- migration 10: NIST SP 800-88 Appendix G details of disposals and batches
+-- One row a recorded field (ledger/appendixg.go: AppendixGFields) of a
+-- disposal or a batch (whose fields apply to its items that do not record
+-- their own), written only by appendix_g.set events, whose seq it names.
+CREATE TABLE appendix_g (
+    owner  TEXT NOT NULL,                      -- disposal or batch
+    uuid   TEXT NOT NULL,                      -- of the disposal or batch
+    field  TEXT NOT NULL,                      -- e.g. validator_name
+    value  TEXT NOT NULL,
+    seq    INTEGER NOT NULL,
+    PRIMARY KEY (owner, uuid, field)
 ) WITHOUT ROWID;

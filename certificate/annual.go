@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/itad/itad/internal/gofpdf"
 	"github.com/itad/itad/ledger"
-	"github.com/jung-kurt/gofpdf"
 )
 
 // AnnualReport is what the annual summary PDF shows: ledger reports of the
@@ -149,8 +149,8 @@ func RenderAnnualReport(r AnnualReport) ([]byte, error) {
 			rows                  []ledger.ReportRow
 			label                 func(string) string
 		}{
-			{"Items by type", "type", "Type", r.ByType, func(v string) string { return ledger.DeviceType(v).Label() }},
-			{"Items by method", "method", "Method", r.ByMethod, func(v string) string { return v }},
+			{"Items by type", "type", "Type", r.ByType, func(v string) string { return ledger.FormatType(ledger.DeviceType(v)) }},
+			{"Items by method", "method", "Method", r.ByMethod, func(v string) string { return methodName(ledger.Method(v)) }},
 		} {
 			annualPivotTables(pdf, tr, part.heading, part.first, annualPivot(part.rows, part.field), years, part.label)
 		}

@@ -70,7 +70,7 @@ func TestRenderAnnualReport(t *testing.T) {
 		"Calendar years 2020 and 2021. Figures as of 2 April 2024 09:30 UTC",
 		"Totals by year", "90.500", "50 of 60 items", "All", "271.500", "150 of 180 items",
 		"Items disposed of per year by NIST SP 800-88 category", "Clear", "Purge", "Destroy", "Year", "Items (final disposition)",
-		"Items by type", "Hard disk drive", "Laptop", "Mobile phone", "not recorded", "Items by method", "shred", "overwrite",
+		"Items by type", "Hard disk drive (HDD)", "Laptop", "Mobile phone", "not recorded", "Items by method", "Shred", "Overwrite",
 		"Notes", "Page 1 of 2", "Page 2 of 2",
 	} {
 		if !strings.Contains(text, want) {

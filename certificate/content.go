@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/itad/itad/ledger"
@@ -26,8 +27,15 @@ type Content struct {
 	Data              ledger.CertificateData
 	// Version is the content and layout version (see RenderVersion): 1
 	// for certificates issued before items carried their weight under
-	// ledger.WeightRule, 2 since; 0 means RenderVersion.
+	// ledger.WeightRule, 2 until certificates embedded their content, 3
+	// since; 0 means RenderVersion.
 	Version int
+	// PublicURL is the ledger's public_url setting when the certificate
+	// was issued ("" when unset): from layout 3 the QR code holds
+	// VerifyURL(PublicURL, Number, content hash) and the page prints the
+	// address. It is not content (not in EncodeContent): the link is
+	// derived from the number and the hash.
+	PublicURL string
 }
 
 // version returns c.Version, with 0 meaning RenderVersion.
@@ -49,6 +57,7 @@ func NewContent(d ledger.CertificateDraft, signer *x509.Certificate) Content {
 		SignerFingerprint: Fingerprint(signer),
 		Data:              d.Data,
 		Version:           RenderVersion,
+		PublicURL:         d.PublicURL,
 	}
 }
 
@@ -113,7 +122,13 @@ const (
 // disposal's "final" flag is not content: it is derived from the other
 // records. The encoding covers every field of the records certified, also
 // those a batch certificate only summarises.
+//
+// Version 3 and later (certificates of layout 3, which embed their content)
+// are encoded as canonical JSON instead: see EncodeContentJSON.
 func EncodeContent(w io.Writer, c Content) error {
+	if c.version() >= 3 {
+		return EncodeContentJSON(w, c)
+	}
 	e := &encoder{w: bufio.NewWriterSize(w, 32<<10)}
 	v2 := c.version() >= 2
 	if v2 {
@@ -179,8 +194,15 @@ func optInt(p *int64) string {
 	return strconv.FormatInt(*p, 10)
 }
 
-// QRText is the text of a certificate's QR code:
-// "itad:cert:<number>:sha256:<content hash>".
+// QRText is the text of a certificate's QR code when the ledger has no
+// public_url: "itad:cert:<number>:sha256:<content hash>".
 func QRText(number, contentHash string) string {
 	return "itad:cert:" + number + ":sha256:" + contentHash
+}
+
+// VerifyURL is the text of a certificate's QR code when the ledger has a
+// public_url (base): "<base>/verify/<number>?h=<content hash>", base
+// without a trailing "/".
+func VerifyURL(base, number, contentHash string) string {
+	return strings.TrimSuffix(base, "/") + "/verify/" + number + "?h=" + contentHash
 }

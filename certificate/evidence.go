@@ -63,3 +63,22 @@ func evidenceKind(k string) string {
 	}
 	return "Other document"
 }
+
+// evidenceBlock3 is evidenceBlock in layout 3's wrapping grid (layout3.go):
+// one row per file (name and kind; SHA-256 in the monospaced font), and
+// for a report the tool, method and verification it recorded.
+func (r *renderer) evidenceBlock3() {
+	ev := r.c.Data.Evidence
+	if len(ev) == 0 {
+		return
+	}
+	r.section3("Evidence", 12, bodyW)
+	for _, x := range ev {
+		r.row3(bodyW, kvv("Evidence file", x.Name), kvv("Kind", evidenceKind(x.Kind)))
+		r.row3(bodyW, kv3{label: "SHA-256", value: x.SHA256, mono: true})
+		if x.Tool != "" || x.Method != "" {
+			r.row3(bodyW, kvv("Erasure tool", x.Tool))
+			r.row3(bodyW, kvv("Method / verification", joinNonEmpty(", ", x.Method, x.Verification)))
+		}
+	}
+}

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/jung-kurt/gofpdf"
+	"github.com/itad/itad/internal/gofpdf"
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/goitalic"
 	"golang.org/x/image/font/gofont/gomono"
@@ -21,22 +21,19 @@ const (
 )
 
 // addGoFonts registers the Go fonts with pdf: the sans-serif family in the
-// given styles ("", "B", "I"), and Go Mono if mono. Each document gets its
-// own copy of the font files: gofpdf writes into the bytes it is given
-// (zero padding after tables whose length is not a multiple of four, over
-// the zeros already there), which would race between documents rendered
-// at once.
+// given styles ("", "B", "I"), and Go Mono if mono. itad's copy of gofpdf
+// (internal/gofpdf) parses each font once per process, keyed by these
+// package variables' bytes, and subsets it once per set of characters, so
+// a document's fonts cost little.
 func addGoFonts(pdf *gofpdf.Fpdf, mono bool, styles ...string) {
 	ttf := map[string][]byte{"": goregular.TTF, "B": gobold.TTF, "I": goitalic.TTF}
 	for _, style := range styles {
-		pdf.AddUTF8FontFromBytes(fontSans, style, clone(ttf[style]))
+		pdf.AddUTF8FontFromBytes(fontSans, style, ttf[style])
 	}
 	if mono {
-		pdf.AddUTF8FontFromBytes(fontMono, "", clone(gomono.TTF))
+		pdf.AddUTF8FontFromBytes(fontMono, "", gomono.TTF)
 	}
 }
-
-func clone(b []byte) []byte { return append([]byte(nil), b...) }
 
 // clean prepares UTF-8 text for the Unicode fonts: tabs become spaces,
 // other control characters except newlines (C0, DEL, C1) become "?", and

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/itad/itad/ledger"
 )
@@ -60,20 +62,26 @@ func FileName(number, subject string) string {
 	return SanitiseName(number) + "_" + SanitiseName(subject) + ".pdf"
 }
 
-// maxNameLen caps a sanitised name, in bytes (all ASCII).
+// maxNameLen caps a sanitised name, in bytes of UTF-8.
 const maxNameLen = 64
 
 // SanitiseName makes s safe as part of a file name on every common file
-// system: only ASCII letters, digits, '.', '_' and '-' are kept, every
-// other character (a path separator, a space, any non-ASCII rune) becomes
-// '_', runs of '_' or '.' collapse to one, leading and trailing '.', '_'
-// and '-' are trimmed, and the result is cut to 64 bytes. It is never
-// empty ("unnamed"), never "." or "..", and never contains a separator.
+// system: letters and digits of any script (Unicode categories L, N and the
+// combining marks M, so "Łódź", "ΑΒΓ-42" and "Серия-7" stay as they are),
+// '.', '_' and '-' are kept; every other character (a path separator, a
+// space, punctuation, a control character, invalid UTF-8) becomes '_';
+// runs of '_' or '.' collapse to one; leading and trailing '.', '_' and '-'
+// are trimmed; and the result is cut to 64 bytes between characters. It is
+// never empty ("unnamed"), never "." or "..", and never contains a
+// separator. The text is kept in the normalisation form it came in.
 func SanitiseName(s string) string {
 	var b strings.Builder
 	var last rune
 	for _, r := range s {
-		ok := 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '.' || r == '_' || r == '-'
+		ok := r == '.' || r == '_' || r == '-' || r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) && last != '_' && last != 0)
+		if r == utf8.RuneError || r > unicode.MaxRune || unicode.Is(unicode.Co, r) {
+			ok = false
+		}
 		if !ok {
 			r = '_'
 		}
@@ -85,7 +93,11 @@ func SanitiseName(s string) string {
 	}
 	out := strings.Trim(b.String(), "._-")
 	if len(out) > maxNameLen {
-		out = strings.TrimRight(out[:maxNameLen], "._-")
+		cut := maxNameLen
+		for cut > 0 && !utf8.RuneStart(out[cut]) {
+			cut--
+		}
+		out = strings.TrimRight(out[:cut], "._-")
 	}
 	if out == "" {
 		return "unnamed"
@@ -97,13 +109,24 @@ func SanitiseName(s string) string {
 // dir, readable by all (certificates are not secret), and returns its
 // path. Publish gives it its final name once the ledger has recorded it.
 func WriteTemp(dir string, data []byte) (string, error) {
+	return writeTempFile(dir, data, true)
+}
+
+// WriteTempNoSync is WriteTemp without flushing the file to disk: for
+// many certificates at once, call SyncFiles once they are all written,
+// before the ledger records them.
+func WriteTempNoSync(dir string, data []byte) (string, error) {
+	return writeTempFile(dir, data, false)
+}
+
+func writeTempFile(dir string, data []byte, sync bool) (string, error) {
 	f, err := os.CreateTemp(dir, ".itad-cert-*.pdf.tmp")
 	if err != nil {
 		return "", fmt.Errorf("write certificate: %w", err)
 	}
 	name := f.Name()
 	_, err = f.Write(data)
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
@@ -142,4 +165,28 @@ func Publish(tmp, name string) (string, error) {
 		return "", fmt.Errorf("publish certificate: %w", err)
 	}
 	return final, nil
+}
+
+// SyncFiles flushes files (written by WriteTempNoSync, all in dir) to
+// disk: on Linux with one syncfs of dir's file system, elsewhere one fsync
+// a file.
+func SyncFiles(dir string, files []string) error {
+	if len(files) == 0 {
+		return nil
+	}
+	if err := syncFS(dir); err == nil {
+		return nil
+	}
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return fmt.Errorf("sync certificate: %w", err)
+		}
+		err = f.Sync()
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("sync certificate %s: %w", name, err)
+		}
+	}
+	return nil
 }

@@ -1143,9 +1143,16 @@ func loadPDF(b []byte, startxref int) (*pdfFile, error) {
 // "endobj" (or "stream", whose data is not read). It returns the value
 // and whether a stream follows.
 func (f *pdfFile) object(ref pdfRef) (pdfValue, bool, error) {
+	v, stream, _, err := f.objectAt(ref)
+	return v, stream, err
+}
+
+// objectAt is object, also returning the offset just after the "stream"
+// keyword when a stream follows.
+func (f *pdfFile) objectAt(ref pdfRef) (pdfValue, bool, int, error) {
 	e, ok := f.objs[ref.num]
 	if !ok || e.gen != ref.gen {
-		return pdfValue{}, false, fmt.Errorf("%w: object %d %d is not in the xref table", ErrMalformedPDF, ref.num, ref.gen)
+		return pdfValue{}, false, 0, fmt.Errorf("%w: object %d %d is not in the xref table", ErrMalformedPDF, ref.num, ref.gen)
 	}
 	// The entry must point at the object's own header, "num gen obj":
 	// a shifted offset is malformed rather than silently resynchronised.
@@ -1155,22 +1162,22 @@ func (f *pdfFile) object(ref pdfRef) (pdfValue, bool, error) {
 	gen, ok2 := p.uint()
 	p.skipWhite()
 	if !ok1 || !ok2 || num != ref.num || gen != ref.gen || !p.keyword("obj") {
-		return pdfValue{}, false, p.malformed("xref entry for object %d does not point to it", ref.num)
+		return pdfValue{}, false, 0, p.malformed("xref entry for object %d does not point to it", ref.num)
 	}
 	v, err := p.value()
 	if err != nil {
-		return pdfValue{}, false, err
+		return pdfValue{}, false, 0, err
 	}
 	// A dictionary is followed by "endobj", or by "stream" when it is a
 	// stream's dictionary; the stream data itself is never read.
 	p.skipSpace()
 	switch {
 	case p.keyword("endobj"):
-		return v, false, nil
+		return v, false, 0, nil
 	case p.keyword("stream"):
-		return v, true, nil
+		return v, true, p.pos, nil
 	}
-	return pdfValue{}, false, p.malformed("object %d: no endobj", ref.num)
+	return pdfValue{}, false, 0, p.malformed("object %d: no endobj", ref.num)
 }
 
 // resolve returns v, or the object it refers to if it is a reference.

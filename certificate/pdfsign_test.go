@@ -15,7 +15,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jung-kurt/gofpdf"
+	"github.com/itad/itad/internal/gofpdf"
 )
 
 // checkPdfsig runs pdfsig on a signed PDF and reports whether it says the

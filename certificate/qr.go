@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/jung-kurt/gofpdf"
-	"github.com/skip2/go-qrcode"
+	"github.com/itad/itad/internal/gofpdf"
+	"github.com/itad/itad/internal/qrcode"
 )
 
 // DrawQR draws text as a QR code (error correction level M) in the square
@@ -19,13 +19,32 @@ import (
 // restored afterwards. DrawQR returns an error if text does not fit in a QR
 // code, size is not positive, or pdf is already in an error state.
 func DrawQR(pdf *gofpdf.Fpdf, x, y, size float64, text string) error {
+	return drawQR(pdf, x, y, size, text, -1)
+}
+
+// qrMask is the data mask of the QR codes of certificates of layout 3
+// and later (drawQR): QR Code pattern 0, (row + column) mod 2 == 0. A fixed
+// mask skips building and scoring all eight (internal/qrcode), most of
+// the cost of a QR code; every mask decodes.
+const qrMask = 0
+
+// drawQR is DrawQR with the data mask fixed to mask (0 to 7), or chosen
+// by the penalty rules when mask is -1 (as certificates of layouts 1 and
+// 2 were drawn, which must re-render byte for byte).
+func drawQR(pdf *gofpdf.Fpdf, x, y, size float64, text string, mask int) error {
 	if err := pdf.Error(); err != nil {
 		return err
 	}
 	if size <= 0 {
 		return errors.New("draw qr: size must be positive")
 	}
-	q, err := qrcode.New(text, qrcode.Medium)
+	var q *qrcode.QRCode
+	var err error
+	if mask >= 0 {
+		q, err = qrcode.NewWithMask(text, qrcode.Medium, mask)
+	} else {
+		q, err = qrcode.New(text, qrcode.Medium)
+	}
 	if err != nil {
 		return fmt.Errorf("draw qr: %w", err)
 	}

@@ -8,13 +8,18 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jung-kurt/gofpdf"
-	"github.com/skip2/go-qrcode"
+	"github.com/itad/itad/internal/gofpdf"
+	"github.com/itad/itad/internal/qrcode"
 )
 
 // qrPDF renders one A4 page with a QR code of text at (x, y) of side size
 // mm, on a coloured background if bg.
 func qrPDF(t *testing.T, text string, size float64, bg bool) []byte {
+	return qrPDFMask(t, text, size, bg, -1)
+}
+
+// qrPDFMask is qrPDF with the QR code's mask fixed (-1: chosen).
+func qrPDFMask(t *testing.T, text string, size float64, bg bool, mask int) []byte {
 	t.Helper()
 	pdf := gofpdf.New("P", "mm", "A4", "")
 	pdf.SetCatalogSort(true)
@@ -26,7 +31,7 @@ func qrPDF(t *testing.T, text string, size float64, bg bool) []byte {
 		pdf.Rect(0, 0, 210, 297, "F")
 	}
 	pdf.SetFillColor(10, 20, 30)
-	if err := DrawQR(pdf, 20, 30, size, text); err != nil {
+	if err := drawQR(pdf, 20, 30, size, text, mask); err != nil {
 		t.Fatal(err)
 	}
 	if r, g, b := pdf.GetFillColor(); r != 10 || g != 20 || b != 30 {
@@ -56,10 +61,27 @@ func TestDrawQR_Decodes(t *testing.T) {
 		{"Long", strings.Repeat("itad certificate of destruction ", 8), 60, 100, false},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			pdfPath := writeTemp(t, "qr.pdf", qrPDF(t, tt.text, tt.size, tt.bg))
+		for _, mask := range []int{-1, qrMask} {
+			t.Run(fmt.Sprintf("%s/mask%d", tt.name, mask), func(t *testing.T) {
+				pdfPath := writeTemp(t, "qr.pdf", qrPDFMask(t, tt.text, tt.size, tt.bg, mask))
+				if got := zbar(t, pdfPath, 1, tt.dpi); got != tt.text {
+					t.Errorf("decoded %q, want %q", got, tt.text)
+				}
+			})
+		}
+	}
+}
+
+// zbar renders page of the PDF at path at dpi and returns the text of the
+// QR code zbarimg decodes there.
+func zbar(t *testing.T, pdfPath string, page, dpi int) string {
+	t.Helper()
+	requireTool(t, "pdftoppm")
+	requireTool(t, "zbarimg")
+	{
+		{
 			prefix := filepath.Join(filepath.Dir(pdfPath), "page")
-			if out, err := runTool(t, "pdftoppm", "-r", fmt.Sprint(tt.dpi), "-png", "-singlefile", pdfPath, prefix); err != nil {
+			if out, err := runTool(t, "pdftoppm", "-r", fmt.Sprint(dpi), "-f", fmt.Sprint(page), "-l", fmt.Sprint(page), "-png", "-singlefile", pdfPath, prefix); err != nil {
 				t.Fatalf("pdftoppm: %v\n%s", err, out)
 			}
 			// zbarimg may print D-Bus noise on stderr: read stdout only.
@@ -70,11 +92,8 @@ func TestDrawQR_Decodes(t *testing.T) {
 			if err != nil {
 				t.Fatalf("zbarimg: %v\n%s", err, stderr.String())
 			}
-			out := string(stdout)
-			if got := strings.TrimSuffix(out, "\n"); got != tt.text {
-				t.Errorf("decoded %q, want %q", got, tt.text)
-			}
-		})
+			return strings.TrimSuffix(string(stdout), "\n")
+		}
 	}
 }
 
@@ -128,5 +147,22 @@ func TestDrawQR_Size(t *testing.T) {
 	rects := bytes.Count(buf.Bytes(), []byte(" re f"))
 	if rects < 2 || rects > dark*2/3 {
 		t.Errorf("%d rectangles for %d dark modules", rects, dark)
+	}
+}
+
+// BenchmarkDrawQR compares a certificate's QR code with the mask chosen
+// by the penalty rules (layouts 1 and 2) and with the fixed mask (layout 3).
+func BenchmarkDrawQR(b *testing.B) {
+	text := VerifyURL("https://certs.example.org/itad", testUUID(42), strings.Repeat("ab", 32))
+	for _, mask := range []int{-1, qrMask} {
+		b.Run(fmt.Sprintf("mask%d", mask), func(b *testing.B) {
+			pdf := gofpdf.New("P", "mm", "A4", "")
+			pdf.AddPage()
+			for b.Loop() {
+				if err := drawQR(pdf, 10, 10, 34, text, mask); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

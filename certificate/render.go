@@ -8,9 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/itad/itad/internal/gofpdf"
 	"github.com/itad/itad/ledger"
-	"github.com/jung-kurt/gofpdf"
 )
 
 // RenderVersion names the layout Render produces for new certificates.
@@ -34,7 +35,24 @@ import (
 //	   equal share of the run's weighed gross output, marked "*"), as
 //	   Report, FOI and Export count them, covered by the content hash
 //	   (content version 2)
-const RenderVersion = 2
+//	3  layouts that never cut and NIST SP 800-88 Appendix G complete
+//	   (layout3.go): every text wraps whole (serials break after - _ / .
+//	   or at a fixed width), never shrunk or truncated; the attestation,
+//	   validation and signature blocks kept on one page; a small batch's
+//	   schedule on its front page; types, capacities, weights and dates
+//	   from ledger/format.go; every Appendix G field, "not recorded" when
+//	   it is not, "not validated" (never a date) for a validation that
+//	   did not happen; NIST SP 800-88 Rev. 2 (2025) and IEEE 2883-2022
+//	   cited where the disposal says so (content version 3);
+//	   Unicode: the embedded Go fonts (fonts.go) instead of Windows-1252
+//	   core fonts, page content compressed; the canonical content embedded
+//	   as an associated file (ContentFileName, EncodeContentJSON), whose
+//	   SHA-256 is the content hash (content version 3, canonical JSON);
+//	   the QR code links to public_url when set (layout3.go). Verify
+//	   checks these against the ledger without re-rendering them, so
+//	   later changes to the layout, gofpdf or compress/zlib leave them
+//	   verifiable; layouts 1 and 2 keep being re-rendered byte for byte.
+const RenderVersion = 3
 
 // layoutCreator is the /Creator of a PDF of layout N, as gofpdf writes it.
 var layoutCreator = regexp.MustCompile(`/Creator \(itad certificate layout ([0-9]{1,4})\)`)
@@ -85,6 +103,10 @@ type renderer struct {
 	cat    ledger.Category // common category of the items, "" when mixed
 	// progress, when set, is told how many schedule rows are drawn.
 	progress func(done int64)
+	// sans and mono are the font families: the PDF core fonts Helvetica
+	// and Courier up to layout 2, the embedded Go fonts from layout 3
+	// (see useFonts).
+	sans, mono string
 }
 
 // Render returns the unsigned PDF of a certificate: one A4 page for a
@@ -134,7 +156,7 @@ func renderLayout(c Content, layout int, progress func(done int64)) ([]byte, err
 	r.title = certificateTitle(r.cat, d.Items)
 	pdf := gofpdf.New("P", "mm", "A4", "")
 	r.pdf = pdf
-	pdf.SetCompression(false)
+	r.useFonts()
 	pdf.SetCatalogSort(true)
 	pdf.SetCreationDate(c.IssuedAt.UTC())
 	pdf.SetModificationDate(c.IssuedAt.UTC())
@@ -142,19 +164,33 @@ func renderLayout(c Content, layout int, progress func(done int64)) ([]byte, err
 	pdf.SetSubject(d.Kind+" "+d.Subject, true)
 	pdf.SetAuthor(d.Org, true)
 	pdf.SetKeywords("itad:cert:"+c.Number, false)
+	if layout >= 3 {
+		if err := attachContent(pdf, c); err != nil {
+			return nil, fmt.Errorf("render certificate %s: %w", c.Number, err)
+		}
+	}
 	pdf.SetCreator(fmt.Sprintf("itad certificate layout %d", layout), false)
 	pdf.SetProducer("itad (gofpdf)", false)
 	pdf.SetMargins(marginX, bodyTop, marginX)
 	pdf.SetAutoPageBreak(true, 297-bodyBottom)
 	pdf.AliasNbPages("{nb}")
-	pdf.SetHeaderFuncMode(r.header, true)
-	pdf.SetFooterFunc(r.footer)
-	pdf.AddPage()
-	if err := r.frontPage(); err != nil {
-		return nil, err
-	}
-	if d.Kind == ledger.CertBatch {
-		r.schedule()
+	if layout >= 3 {
+		pdf.SetHeaderFuncMode(r.header3, true)
+		pdf.SetFooterFunc(r.footer3)
+		pdf.AddPage()
+		if err := r.frontPage3(); err != nil {
+			return nil, err
+		}
+	} else {
+		pdf.SetHeaderFuncMode(r.header, true)
+		pdf.SetFooterFunc(r.footer)
+		pdf.AddPage()
+		if err := r.frontPage(); err != nil {
+			return nil, err
+		}
+		if d.Kind == ledger.CertBatch {
+			r.schedule()
+		}
 	}
 	var buf bytes.Buffer
 	if err := pdf.Output(&buf); err != nil {
@@ -195,10 +231,10 @@ func (r *renderer) draw(c [3]int) { r.pdf.SetDrawColor(c[0], c[1], c[2]) }
 // position, shrinking the font (to 70%) and then truncating with an
 // ellipsis if it does not fit. s is UTF-8.
 func (r *renderer) cell(w, h float64, s, align string, ln int) {
-	r.cellEnc(w, h, tr(s), align, ln)
+	r.cellEnc(w, h, r.tr(s), align, ln)
 }
 
-// cellEnc is cell for text already in Windows-1252.
+// cellEnc is cell for text already encoded for the font (r.tr).
 func (r *renderer) cellEnc(w, h float64, s, align string, ln int) {
 	pdf := r.pdf
 	size, _ := pdf.GetFontSize()
@@ -212,7 +248,7 @@ func (r *renderer) cellEnc(w, h float64, s, align string, ln int) {
 			return
 		}
 		pdf.SetFontSize(size * 0.7)
-		s = truncate(pdf, s, avail)
+		s = truncate(pdf, s, avail, r.ellipsis())
 		pdf.CellFormat(w, h, s, "", ln, align, false, 0, "")
 		pdf.SetFontSize(size)
 		return
@@ -220,16 +256,20 @@ func (r *renderer) cellEnc(w, h float64, s, align string, ln int) {
 	pdf.CellFormat(w, h, s, "", ln, align, false, 0, "")
 }
 
-// truncate shortens a Windows-1252 string to fit width w with a trailing
-// ellipsis (0x85).
-func truncate(pdf *gofpdf.Fpdf, s string, w float64) string {
-	ell := pdf.GetStringWidth("\x85")
+// truncate shortens a string encoded for the font to fit width w with a
+// trailing ellipsis ell (see renderer.ellipsis), cutting only between
+// UTF-8 characters.
+func truncate(pdf *gofpdf.Fpdf, s string, w float64, ell string) string {
+	ellW := pdf.GetStringWidth(ell)
 	for i := len(s) - 1; i > 0; i-- {
-		if pdf.GetStringWidth(s[:i])+ell <= w {
-			return s[:i] + "\x85"
+		if !utf8.RuneStart(s[i]) {
+			continue
+		}
+		if pdf.GetStringWidth(s[:i])+ellW <= w {
+			return s[:i] + ell
 		}
 	}
-	return "\x85"
+	return ell
 }
 
 // ensure starts a new page unless h millimetres fit above the footer.
@@ -246,28 +286,28 @@ func (r *renderer) header() {
 	r.fill(accent)
 	pdf.Rect(0, bandH, pageW, 1.1, "F")
 	r.text(white)
-	pdf.SetFont("Helvetica", "B", 15)
+	pdf.SetFont(r.sans, "B", 15)
 	pdf.SetXY(marginX, 5.5)
 	r.cell(112, 7, r.c.Data.Org, "L", 0)
-	pdf.SetFont("Helvetica", "", 11.5)
+	pdf.SetFont(r.sans, "", 11.5)
 	pdf.SetXY(marginX, 13)
 	title := r.title
 	if pdf.PageNo() > 1 {
 		title += " (continued)"
 	}
 	r.cell(112, 6, title, "L", 0)
-	pdf.SetFont("Helvetica", "", 7)
+	pdf.SetFont(r.sans, "", 7)
 	pdf.SetXY(marginX, 19.5)
 	r.cell(112, 3.5, "Prepared under NIST SP 800-88 Rev. 1, Appendix G", "L", 0)
 	pdf.SetXY(pageW-marginX-70, 6)
 	r.cell(70, 3.5, "Certificate number", "R", 0)
-	pdf.SetFont("Helvetica", "B", 9)
+	pdf.SetFont(r.sans, "B", 9)
 	pdf.SetXY(pageW-marginX-70, 9.5)
 	r.cell(70, 4, r.c.Number, "R", 0)
-	pdf.SetFont("Helvetica", "", 7)
+	pdf.SetFont(r.sans, "", 7)
 	pdf.SetXY(pageW-marginX-70, 15)
 	r.cell(70, 3.5, "Date of issue", "R", 0)
-	pdf.SetFont("Helvetica", "B", 8)
+	pdf.SetFont(r.sans, "B", 8)
 	pdf.SetXY(pageW-marginX-70, 18.5)
 	r.cell(70, 4, issueTime(r.c.IssuedAt), "R", 0)
 	r.text(black)
@@ -280,13 +320,13 @@ func (r *renderer) footer() {
 	pdf.SetLineWidth(0.3)
 	pdf.Line(marginX, footerY, pageW-marginX, footerY)
 	r.text(grey)
-	pdf.SetFont("Helvetica", "", 7)
+	pdf.SetFont(r.sans, "", 7)
 	pdf.SetXY(marginX, footerY+1.2)
 	r.cell(140, 3.5, r.title+"  \u00b7  No. "+r.c.Number+"  \u00b7  "+r.c.Data.Org, "L", 0)
 	pdf.SetXY(pageW-marginX-40, footerY+1.2)
-	pdf.SetFont("Helvetica", "B", 7)
+	pdf.SetFont(r.sans, "B", 7)
 	r.cell(40, 3.5, fmt.Sprintf("Page %d of {nb}", pdf.PageNo()), "R", 0)
-	pdf.SetFont("Helvetica", "", 6.5)
+	pdf.SetFont(r.sans, "", 6.5)
 	pdf.SetXY(marginX, footerY+5)
 	r.cell(bodyW, 3.5, "Digitally signed by "+r.c.SignerName+"  \u00b7  signing key SHA-256 "+group(r.c.SignerFingerprint), "L", 0)
 	r.text(black)
@@ -301,7 +341,7 @@ func (r *renderer) sectionW(title string, need, w float64) {
 		pdf.SetY(pdf.GetY() + 3)
 	}
 	r.text(navy)
-	pdf.SetFont("Helvetica", "B", 10)
+	pdf.SetFont(r.sans, "B", 10)
 	pdf.SetX(marginX)
 	r.cell(w, 5, title, "L", 1)
 	r.draw(navy)
@@ -348,7 +388,7 @@ func (r *renderer) row(w float64, cells ...kv) {
 	ps := make([]prepared, len(cells))
 	h := lh
 	for i, c := range cells {
-		p := prepared{text: tr(c.value), font: "Helvetica", size: 9, colour: black, valueW: colW - labelW - 2}
+		p := prepared{text: r.tr(c.value), font: r.sans, size: 9, colour: black, valueW: colW - labelW - 2}
 		if i == len(cells)-1 {
 			p.valueW = colW - labelW
 		}
@@ -356,7 +396,7 @@ func (r *renderer) row(w float64, cells ...kv) {
 		case c.value == "":
 			p.text, p.style, p.size, p.colour = "not recorded", "", 8.5, grey
 		case c.mono:
-			p.font, p.size = "Courier", 7.8
+			p.font, p.size = r.mono, 7.8
 		}
 		pdf.SetFont(p.font, p.style, p.size)
 		p.lineCount = len(pdf.SplitLines([]byte(p.text), p.valueW))
@@ -370,7 +410,7 @@ func (r *renderer) row(w float64, cells ...kv) {
 		p := ps[i]
 		pdf.SetXY(x, y)
 		r.text(grey)
-		pdf.SetFont("Helvetica", "", 7.5)
+		pdf.SetFont(r.sans, "", 7.5)
 		r.cell(labelW, lh, c.label, "L", 0)
 		r.text(p.colour)
 		pdf.SetFont(p.font, p.style, p.size)
@@ -389,8 +429,8 @@ func (r *renderer) row(w float64, cells ...kv) {
 func (r *renderer) paragraph(s string) {
 	pdf := r.pdf
 	const lh = 4.6
-	pdf.SetFont("Helvetica", "", 9.5)
-	lines := pdf.SplitLines([]byte(tr(s)), bodyW-8)
+	pdf.SetFont(r.sans, "", 9.5)
+	lines := pdf.SplitLines([]byte(r.tr(s)), bodyW-8)
 	h := float64(len(lines))*lh + 5
 	r.ensure(h + 2)
 	y := pdf.GetY() + 2
@@ -423,22 +463,22 @@ func (r *renderer) signatureBoxes(performer, performerDate, validator, validator
 		r.fill(tint)
 		pdf.Rect(x, y, w, 6.5, "F")
 		r.text(navy)
-		pdf.SetFont("Helvetica", "B", 8.5)
+		pdf.SetFont(r.sans, "B", 8.5)
 		pdf.SetXY(x+2, y+1)
 		r.cell(w-4, 4.5, heading, "L", 0)
 		r.text(grey)
-		pdf.SetFont("Helvetica", "", 7)
+		pdf.SetFont(r.sans, "", 7)
 		pdf.SetXY(x+2, y+7)
 		r.cell(w-4, 3.5, role, "L", 0)
 		rows := []struct{ label, value string }{{"Name", name}, {"Title", ""}, {"Signature", ""}, {"Date", date}}
 		for i, row := range rows {
 			ly := y + 11 + float64(i)*4.9
 			r.text(grey)
-			pdf.SetFont("Helvetica", "", 8)
+			pdf.SetFont(r.sans, "", 8)
 			pdf.SetXY(x+2, ly)
 			r.cell(20, 4.5, row.label, "L", 0)
 			r.text(black)
-			pdf.SetFont("Helvetica", "", 9)
+			pdf.SetFont(r.sans, "", 9)
 			pdf.SetXY(x+22, ly)
 			r.cell(w-25, 4.5, row.value, "L", 0)
 			r.draw(rule)
@@ -459,15 +499,13 @@ func (r *renderer) frontPage() error {
 	c, d := r.c, r.c.Data
 	// The QR code, top right, beside the certificate's own details.
 	qx, qy := pageW-marginX-qrSize, bodyTop-1.5
-	if err := DrawQR(pdf, qx, qy, qrSize, QRText(c.Number, r.hash)); err != nil {
+	if err := r.drawQR(qx, qy); err != nil {
 		return err
 	}
 	r.text(grey)
-	pdf.SetFont("Helvetica", "", 6)
+	pdf.SetFont(r.sans, "", 6)
 	pdf.SetXY(qx, qy+qrSize)
-	r.cell(qrSize, 2.8, "Certificate number and", "C", 2)
-	pdf.SetX(qx)
-	r.cell(qrSize, 2.8, "content hash (SHA-256)", "C", 0)
+	r.qrCaption(qx)
 	r.text(black)
 	pdf.SetXY(marginX, bodyTop)
 	gridW := bodyW - qrSize - 6
@@ -611,7 +649,7 @@ func (r *renderer) totals() {
 		if bold {
 			style = "B"
 		}
-		pdf.SetFont("Helvetica", style, 8.5)
+		pdf.SetFont(r.sans, style, 8.5)
 		pdf.SetX(marginX)
 		for i, col := range cols {
 			r.cell(col.w, 5, cells[i], col.align, 0)
@@ -634,7 +672,7 @@ func (r *renderer) totals() {
 		row([]string{r.typeName(t), ledger.Thousands(v.n), ledger.Thousands(v.weighed), kgOrDash(v.weighed, v.grams)}, false, false)
 	}
 	row([]string{"Total", ledger.Thousands(all.n), ledger.Thousands(all.weighed), kgOrDash(all.weighed, all.grams)}, true, true)
-	pdf.SetFont("Helvetica", "", 8.5)
+	pdf.SetFont(r.sans, "", 8.5)
 	cover := fmt.Sprintf("Weight recorded for %s of %s items (%s kg).", ledger.Thousands(all.weighed), ledger.Thousands(all.n), ledger.FormatKg(all.grams))
 	if r.layout >= 2 {
 		cover = fmt.Sprintf("Weight recorded for %s of %s (%s kg).", ledger.Thousands(all.weighed), ledger.CountOf(all.n, "item", "items"), ledger.FormatKg(all.grams))
@@ -649,7 +687,7 @@ func (r *renderer) totals() {
 	}
 	pdf.SetY(pdf.GetY() + 1.5)
 	pdf.SetX(marginX)
-	pdf.MultiCell(bodyW, 4.4, tr(cover), "", "L", false)
+	pdf.MultiCell(bodyW, 4.4, r.tr(cover), "", "L", false)
 }
 
 // signatureBlock states who signed the document electronically and the
@@ -796,7 +834,7 @@ func (r *renderer) schedule() {
 	// useful part of the table fits.
 	r.section(fmt.Sprintf("Schedule of items (%s)", ledger.Thousands(int64(len(items)))), 5.5+10*rowH)
 	r.tableHeader()
-	pdf.SetFont("Helvetica", "", 7)
+	pdf.SetFont(r.sans, "", 7)
 	const lineH = 3.1 // line pitch of a wrapped cell
 	columns := r.columns()
 	wrapped := make([][][]byte, len(columns))
@@ -812,7 +850,7 @@ func (r *renderer) schedule() {
 			if !col.wrap {
 				continue
 			}
-			v := tr(col.value(i+1, it))
+			v := r.tr(col.value(i+1, it))
 			avail := col.w - 2*pdf.GetCellMargin()
 			if pdf.GetStringWidth(v)*0.7 > avail {
 				wrapped[j] = pdf.SplitLines([]byte(v), avail)
@@ -822,7 +860,7 @@ func (r *renderer) schedule() {
 		if pdf.GetY()+h > bodyBottom {
 			pdf.AddPage()
 			r.tableHeader()
-			pdf.SetFont("Helvetica", "", 7)
+			pdf.SetFont(r.sans, "", 7)
 		}
 		y := pdf.GetY()
 		if i%2 == 1 {
@@ -849,7 +887,7 @@ func (r *renderer) schedule() {
 	y := pdf.GetY()
 	pdf.Line(marginX, y, pageW-marginX, y)
 	pdf.SetY(y + 2)
-	pdf.SetFont("Helvetica", "", 7.5)
+	pdf.SetFont(r.sans, "", 7.5)
 	r.text(grey)
 	pdf.SetX(marginX)
 	end := fmt.Sprintf("End of schedule: %s items.", ledger.Thousands(int64(len(items))))
@@ -866,7 +904,7 @@ func (r *renderer) tableHeader() {
 	r.fill(navy)
 	pdf.Rect(marginX, y, bodyW, 5.5, "F")
 	r.text(white)
-	pdf.SetFont("Helvetica", "B", 7)
+	pdf.SetFont(r.sans, "B", 7)
 	pdf.SetX(marginX)
 	for _, col := range r.columns() {
 		r.cell(col.w, 5.5, col.title, col.align, 0)

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jung-kurt/gofpdf"
+	"github.com/itad/itad/internal/gofpdf"
 )
 
 // requireTool skips the test if the command-line tool name is missing, or

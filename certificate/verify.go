@@ -124,17 +124,25 @@ func Number(unsigned []byte) (string, error) {
 //     is in the ledger (ErrUnknownNumber), and neither revoked
 //     (ErrRevoked) nor superseded (ErrSuperseded);
 //  4. the ledger recorded this signer's fingerprint (ErrSignerMismatch);
-//  5. the signed document's unsigned revision is the PDF whose SHA-256
-//     the ledger recorded (ErrDocumentMismatch);
+//  5. for a certificate of layout 3 or later, the signed document embeds
+//     its content (ContentFileName; else ErrNoEmbeddedContent) and that
+//     content's SHA-256 is the content hash the ledger recorded
+//     (ErrEmbeddedContent); then, for every layout, the signed document's
+//     unsigned revision is the PDF whose SHA-256 the ledger recorded
+//     (ErrDocumentMismatch);
 //  6. the ledger recorded no change that made the certificate stale
 //     (ErrStale, which also matches ErrContentChanged, naming each change:
 //     what, when, by whom, in which event), and the content hash of the
 //     ledger's current data for the certificate equals the recorded one
 //     (ErrContentChanged: the ledger was amended after issue);
-//  7. rendering the ledger's current data in the layout the document
-//     names (PDFLayout; earlier layouts stay reachable, see RenderVersion)
-//     gives the recorded PDF byte for byte (ErrNotReproducible: this itad
-//     renders differently).
+//  7. for layouts 1 and 2 only (certificates issued before they embedded
+//     their content), rendering the ledger's current data in the layout
+//     the document names (PDFLayout; see RenderVersion) gives the recorded
+//     PDF byte for byte (ErrNotReproducible: this itad renders
+//     differently). From layout 3 nothing is re-rendered: steps 5 and 6
+//     tie the signed document to the ledger through the embedded content,
+//     so a change to the layout, gofpdf or compress/zlib in a later itad
+//     leaves the certificate verifiable.
 //
 // Nothing the PDF says about itself is trusted: its number only selects
 // the ledger record, and every other check compares with that record.
@@ -174,6 +182,23 @@ func Verify(pdf []byte, trust Trust, recs Records) (number string, v *Verified, 
 		return number, nil, fmt.Errorf("%w: certificate %s was recorded as signed by key %s, but this document is signed by key %s",
 			ErrSignerMismatch, number, rec.SignerFingerprint, fp)
 	}
+	// From layout 3 the document embeds its content: it must be the
+	// content the ledger recorded, whatever else differs.
+	layout := PDFLayout(sig.Unsigned)
+	if layout >= 3 {
+		emb, err := EmbeddedContent(sig.Unsigned)
+		if err != nil {
+			if !errors.Is(err, ErrNoEmbeddedContent) {
+				err = fmt.Errorf("%w: %v", ErrNoEmbeddedContent, err)
+			}
+			return number, nil, fmt.Errorf("certificate %s (layout %d): %w", number, layout, err)
+		}
+		es := sha256.Sum256(emb)
+		if got := hex.EncodeToString(es[:]); got != rec.ContentHash {
+			return number, nil, fmt.Errorf("%w: certificate %s: the embedded %s has SHA-256 %s, the ledger recorded content hash %s",
+				ErrEmbeddedContent, number, ContentFileName, got, rec.ContentHash)
+		}
+	}
 	sum := sha256.Sum256(sig.Unsigned)
 	if got := hex.EncodeToString(sum[:]); got != rec.PDFSHA256 {
 		return number, nil, fmt.Errorf("%w: certificate %s: the signed document's SHA-256 is %s, the ledger recorded %s",
@@ -197,7 +222,6 @@ func Verify(pdf []byte, trust Trust, recs Records) (number string, v *Verified, 
 	}
 	// The layout is the one the document names: its bytes are those the
 	// ledger recorded (step 5), so it is the layout the ledger issued.
-	layout := PDFLayout(sig.Unsigned)
 	if layout < 1 || layout > RenderVersion {
 		return number, nil, fmt.Errorf("%w: certificate %s names layout version %d; this itad renders versions 1 to %d",
 			ErrNotReproducible, number, layout, RenderVersion)
@@ -207,6 +231,11 @@ func Verify(pdf []byte, trust Trust, recs Records) (number string, v *Verified, 
 	if h := ContentHash(c); h != rec.ContentHash {
 		return number, nil, fmt.Errorf("%w: certificate %s: the ledger's records of %s %s were amended after the certificate was issued (content hash now %s, recorded %s)",
 			ErrContentChanged, number, rec.Kind, rec.Subject, h, rec.ContentHash)
+	}
+	if layout >= 3 {
+		// The signed document embeds the recorded content, and the
+		// ledger's current data encodes to it: nothing to re-render.
+		return number, &Verified{Certificate: rec, Signature: sig}, nil
 	}
 	regen, err := RenderLayout(c, layout)
 	if err != nil {

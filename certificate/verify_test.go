@@ -112,10 +112,67 @@ func TestVerify(t *testing.T) {
 			recs.data.Items[0].Disposal.WeightG = int64p(700)
 			return iss.Signed, ours
 		}, s, ErrContentChanged},
-		{"ErrNotReproducible", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
-			// A document the ledger recorded but this renderer would not
-			// write: same content, one byte of metadata different.
+		{"OK/Layout3NotRerendered", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
+			// A document of layout 3 that this renderer would not write
+			// (as a later gofpdf or compress/zlib would write it): it
+			// embeds the recorded content, so it verifies.
 			changed := bytes.Replace(iss.Unsigned, []byte(`/Producer (itad \(gofpdf\))`), []byte(`/Producer (itad \(gofpdX\))`), 1)
+			if bytes.Equal(changed, iss.Unsigned) {
+				t.Fatal("producer not found")
+			}
+			sum := sha256.Sum256(changed)
+			recs.cert.PDFSHA256 = hex.EncodeToString(sum[:])
+			return signCertPDF(t, changed, s), ours
+		}, s, nil},
+		{"ErrEmbeddedContent/Resigned", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
+			// Other content embedded and signed with the ledger's own key:
+			// the embedded content no longer hashes to the recorded hash.
+			c := iss.Content
+			c.Data = sampleDevice()
+			c.Data.Items[0].Device.Serial = "FORGED"
+			forged, err := Render(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := sha256.Sum256(forged)
+			recs.cert.PDFSHA256 = hex.EncodeToString(sum[:]) // even if the ledger's PDF hash were changed too
+			return signCertPDF(t, forged, s), ours
+		}, s, ErrEmbeddedContent},
+		{"ErrSignatureInvalid/EmbeddedChanged", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
+			// One byte of the embedded file's stream changed, not re-signed.
+			i := bytes.Index(iss.Signed, []byte("/Type /EmbeddedFile "))
+			j := bytes.Index(iss.Signed[i:], []byte("stream\n"))
+			if i < 0 || j < 0 {
+				t.Fatal("embedded file not found")
+			}
+			b := bytes.Clone(iss.Signed)
+			b[i+j+len("stream\n")+10] ^= 1
+			return b, ours
+		}, s, ErrSignatureInvalid},
+		{"ErrSignatureInvalid/OneSignedByte", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
+			b := bytes.Clone(iss.Signed)
+			i := bytes.Index(b, []byte("/Keywords"))
+			b[i+1] = 'k'
+			return b, ours
+		}, s, ErrSignatureInvalid},
+		{"ErrNoEmbeddedContent", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
+			changed := bytes.Replace(iss.Unsigned, []byte("/EmbeddedFiles"), []byte("/EmbeddedFilez"), 1)
+			sum := sha256.Sum256(changed)
+			recs.cert.PDFSHA256 = hex.EncodeToString(sum[:])
+			return signCertPDF(t, changed, s), ours
+		}, s, ErrNoEmbeddedContent},
+		{"ErrNotReproducible", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
+			// A layout 2 document the ledger recorded but this renderer
+			// would not write: same content, one byte of metadata
+			// different.
+			c2 := iss.Content
+			c2.Version = 2
+			recs.cert.ContentHash = ContentHash(c2)
+			old, err := RenderLayout(c2, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			changed := bytes.Replace(old, []byte(`/Producer (itad \(gofpdf\))`), []byte(`/Producer (itad \(gofpdX\))`), 1)
 			if bytes.Equal(changed, iss.Unsigned) {
 				t.Fatal("creator not found")
 			}
@@ -134,8 +191,8 @@ func TestVerify(t *testing.T) {
 			return signCertPDF(t, changed, s), ours
 		}, s, ErrNotReproducible},
 		{"ErrNotReproducible/ClaimsEarlierLayout", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
-			// The current layout's bytes naming layout 1: layout 1 renders
-			// other bytes.
+			// The current layout's bytes naming layout 1 (which Verify
+			// re-renders): layout 1 renders other bytes.
 			changed := bytes.Replace(iss.Unsigned, []byte(fmt.Sprintf("/Creator (itad certificate layout %d)", RenderVersion)), []byte("/Creator (itad certificate layout 1)"), 1)
 			c1 := iss.Content
 			c1.Version = 1 // a content hash that layout 1 would check
@@ -144,6 +201,18 @@ func TestVerify(t *testing.T) {
 			recs.cert.PDFSHA256 = hex.EncodeToString(sum[:])
 			return signCertPDF(t, changed, s), ours
 		}, s, ErrNotReproducible},
+		{"OK/IssuedInLayout2", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
+			c2 := iss.Content
+			c2.Version = 2
+			recs.cert.ContentHash = ContentHash(c2)
+			old, err := RenderLayout(c2, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := sha256.Sum256(old)
+			recs.cert.PDFSHA256 = hex.EncodeToString(sum[:])
+			return signCertPDF(t, old, s), ours
+		}, s, nil},
 		{"OK/IssuedInLayout1", func(t *testing.T, iss *Issued, recs *fakeRecords) ([]byte, Trust) {
 			// A certificate issued by an itad of layout 1 still verifies.
 			c1 := iss.Content

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -57,10 +58,14 @@ func (t *txn) checkAccess(action, reason string) error {
 
 // SettingKeys are the settings a user may set, with what they hold.
 var SettingKeys = map[string]string{
-	SettingOrg:           "organisation name, shown on certificates",
-	SettingDestination:   "default media destination for certificates",
-	SettingRequireReason: "true or false: require --reason for every consultation and disclosure",
-	SettingCheckpointDir: "absolute path of a directory outside the ledger that receives a copy of every new checkpoint (empty: none)",
+	SettingOrg:            "organisation name, shown on certificates",
+	SettingDestination:    "default media destination for certificates",
+	SettingRequireReason:  "true or false: require --reason for every consultation and disclosure",
+	SettingOrgLocation:    "organisation's location, shown on certificates (NIST SP 800-88 Appendix G)",
+	SettingOrgPhone:       "organisation's phone, shown on certificates (NIST SP 800-88 Appendix G)",
+	SettingClassification: "default media classification for certificates (NIST SP 800-88 Appendix G)",
+	SettingCheckpointDir:  "absolute path of a directory outside the ledger that receives a copy of every new checkpoint (empty: none)",
+	SettingPublicURL:      "https:// or http:// base URL of the public verification page that certificates' QR codes link to (empty: none)",
 	// evidence.go
 	SettingEvidenceMaxBytes:  "largest evidence file kept, in bytes (default 20971520, 20 MiB)",
 	SettingDefaultContractor: "contractor of disposals imported from erasure reports when --contractor is not given",
@@ -82,9 +87,11 @@ func ValidateSetting(key, value string) (string, error) {
 		return "", fmt.Errorf("%w: %s must be true or false", ErrInvalid, key)
 	case SettingCheckpointDir:
 		return validateCheckpointDir(value)
+	case SettingPublicURL:
+		return ValidatePublicURL(value)
 	case SettingEvidenceMaxBytes:
 		return validateEvidenceMaxBytes(value)
-	case SettingOrg, SettingDestination, SettingDefaultContractor, SettingDefaultSite, SettingDefaultOperator:
+	case SettingOrg, SettingDestination, SettingDefaultContractor, SettingDefaultSite, SettingDefaultOperator, SettingOrgLocation, SettingOrgPhone, SettingClassification:
 		v := strings.Join(strings.Fields(value), " ")
 		if err := checkText(key, v, 256); err != nil {
 			return "", err
@@ -282,4 +289,35 @@ func (lw *LogWriter) Close() error {
 		return err
 	}
 	return nil
+}
+
+// ValidatePublicURL checks and normalises a public_url: an absolute http
+// or https URL with a host, no user information, query or fragment, at
+// most 200 bytes, returned without a trailing "/"; or "" (none). It returns
+// ErrInvalid otherwise.
+func ValidatePublicURL(value string) (string, error) {
+	v := strings.TrimSpace(value)
+	if v == "" {
+		return "", nil
+	}
+	u, err := url.Parse(v)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("%w: public_url %q is not a URL: %v", ErrInvalid, v, err)
+	case u.Scheme != "https" && u.Scheme != "http":
+		return "", fmt.Errorf("%w: public_url %q must start with https:// or http://", ErrInvalid, v)
+	case u.Host == "" || u.Opaque != "":
+		return "", fmt.Errorf("%w: public_url %q has no host", ErrInvalid, v)
+	case u.User != nil:
+		return "", fmt.Errorf("%w: public_url %q must not hold a user name or password", ErrInvalid, v)
+	case u.RawQuery != "" || u.ForceQuery || strings.Contains(v, "?"):
+		return "", fmt.Errorf("%w: public_url %q must not have a query (?...): certificates add their own", ErrInvalid, v)
+	case u.Fragment != "" || strings.Contains(v, "#"):
+		return "", fmt.Errorf("%w: public_url %q must not have a fragment (#...)", ErrInvalid, v)
+	case len(v) > 200:
+		return "", fmt.Errorf("%w: public_url is longer than 200 bytes", ErrInvalid)
+	case strings.ContainsAny(v, " \t\n\\"):
+		return "", fmt.Errorf("%w: public_url %q contains a space or backslash", ErrInvalid, v)
+	}
+	return strings.TrimRight(v, "/"), nil
 }

@@ -82,6 +82,15 @@ type CertificateData struct {
 	Subject     string `json:"subject"` // canonical serial or batch reference
 	Org         string `json:"org"`
 	Destination string `json:"media_destination"`
+	// OrgLocation and OrgPhone are the organisation's (settings
+	// org_location and org_phone), Defaults the ledger-wide Appendix G
+	// defaults (media_classification): what prints where neither a
+	// disposal nor its batch records a field.
+	OrgLocation string    `json:"org_location"`
+	OrgPhone    string    `json:"org_phone"`
+	Defaults    AppendixG `json:"appendix_g_defaults"`
+	// BatchAppG is the batch's own Appendix G record (batch certificates).
+	BatchAppG AppendixG `json:"batch_appendix_g"`
 	// Batch is the destruction run of a batch certificate (nil for a
 	// device certificate).
 	Batch *Batch `json:"batch,omitempty"`
@@ -104,6 +113,19 @@ type CertificateItem struct {
 	Device   Device   `json:"device"`
 	Disposal Disposal `json:"disposal"`
 	Weight   Weight   `json:"weight"`
+	// AppG is the disposal's own Appendix G record (see Effective).
+	AppG AppendixG `json:"appendix_g"`
+}
+
+// Effective returns the Appendix G record that applies to item it of d:
+// the disposal's own fields, else its batch's (when it is in the batch
+// certified), else the ledger's defaults.
+func (d CertificateData) Effective(it CertificateItem) AppendixG {
+	g := it.AppG
+	if d.Batch != nil && it.Disposal.Batch == d.Batch.Ref {
+		g = g.Over(d.BatchAppG)
+	}
+	return g.Over(d.Defaults)
 }
 
 // CertificateDraft is handed to the renderer while a certificate is being
@@ -113,6 +135,9 @@ type CertificateDraft struct {
 	IssuedAt time.Time
 	IssuedBy string
 	Data     CertificateData
+	// PublicURL is the public_url setting ("" when unset): the base of
+	// the verification link the certificate's QR code holds.
+	PublicURL string
 }
 
 // CertificateHashes are what the renderer reports back about the
@@ -176,6 +201,15 @@ func loadCertificateData(q querier, kind, subject string) (CertificateData, []in
 	if data.Destination, err = settingQ(q, SettingDestination); err != nil {
 		return data, nil, err
 	}
+	if data.OrgLocation, err = settingQ(q, SettingOrgLocation); err != nil {
+		return data, nil, err
+	}
+	if data.OrgPhone, err = settingQ(q, SettingOrgPhone); err != nil {
+		return data, nil, err
+	}
+	if data.Defaults, err = appendixGDefaults(q); err != nil {
+		return data, nil, err
+	}
 	var where string
 	var arg any
 	switch kind {
@@ -201,6 +235,9 @@ func loadCertificateData(q querier, kind, subject string) (CertificateData, []in
 			return data, nil, fmt.Errorf("batch %s: %w: close it before certifying it, so that no device joins it later", b.Ref, ErrBatchOpen)
 		}
 		data.Subject, data.Batch = b.Ref, &b
+		if data.BatchAppG, err = readAppendixG(q, "batch", b.UUID); err != nil {
+			return data, nil, err
+		}
 		where, arg = `WHERE x.batch_id = ? AND x.voided_seq = 0`, id // a voided disposal is no longer certified
 	default:
 		return data, nil, fmt.Errorf("%w: certificate kind %q (device or batch)", ErrInvalid, kind)
@@ -251,6 +288,19 @@ func loadCertificateData(q querier, kind, subject string) (CertificateData, []in
 		return data, nil, err
 	}
 	rows.Close()
+	// Appendix G records of the disposals, in one query.
+	var ags map[string]AppendixG
+	if kind == CertBatch {
+		ags, err = readAppendixGAll(q, `JOIN disposals x ON x.uuid = g.uuid WHERE g.owner = 'disposal' AND x.batch_id = ? AND x.voided_seq = 0`, arg)
+	} else {
+		ags, err = readAppendixGAll(q, `JOIN disposals x ON x.uuid = g.uuid WHERE g.owner = 'disposal' AND x.device_id = ? AND x.is_final = 1`, arg)
+	}
+	if err != nil {
+		return data, nil, err
+	}
+	for i := range data.Items {
+		data.Items[i].AppG = ags[data.Items[i].Disposal.UUID]
+	}
 	// Weights under WeightRule, computed by the SQL that reports use.
 	ws, err := runWeights(q, runs)
 	if err != nil {
@@ -313,77 +363,73 @@ func settingQ(q querier, k string) (string, error) { return checkedSetting(q, k)
 // CreateCheckpoint (a *CheckpointDirError leaves the certificate
 // recorded).
 func (s *Store) IssueCertificate(kind, subject string, signer note.Signer, render func(CertificateDraft) (CertificateHashes, error)) (Certificate, error) {
-	var c Certificate
-	var dir string
-	err := s.write("", func(t *txn) error {
-		data, ids, err := loadCertificateData(t.tx, kind, subject)
-		if err != nil {
-			return err
-		}
-		draft := CertificateDraft{UUID: newUUID(), IssuedAt: t.now, IssuedBy: t.actor, Data: data}
-		h, err := render(draft)
-		if err != nil {
-			return err
-		}
-		for _, f := range [][2]string{{"content hash", h.ContentHash}, {"pdf hash", h.PDFSHA256}, {"signer fingerprint", h.SignerFingerprint}} {
-			if !isHexSHA256(f[1]) {
-				return fmt.Errorf("%w: %s %q is not a hex SHA-256", ErrInvalid, f[0], f[1])
-			}
-		}
-		ev := certificateIssueEvent{UUID: draft.UUID, Kind: kind, Subject: data.Subject, ContentHash: h.ContentHash,
-			PDFSHA256: h.PDFSHA256, SignerFingerprint: h.SignerFingerprint, IssuedAt: t.now.Format(TimeFormat),
-			IssuedBy: t.actor, Devices: []string{}, Supersedes: []string{}}
-		// Device uuids in the order of the items, each once.
-		seen := map[string]bool{}
-		for _, it := range data.Items {
-			if !seen[it.Device.UUID] {
-				seen[it.Device.UUID] = true
-				ev.Devices = append(ev.Devices, it.Device.UUID)
-			}
-		}
-		if ev.Supersedes, err = currentCertificates(t.tx, kind, data.Subject, ev.Devices); err != nil {
-			return err
-		}
-		seq, err := t.appendEvent("certificate.issue", ev.UUID, ev)
-		if err != nil {
-			return err
-		}
-		res, err := t.exec(`INSERT INTO certificates(uuid, kind, subject, content_hash, pdf_sha256, signer_fingerprint, issued_at, issued_by, seq)
-			VALUES (?,?,?,?,?,?,?,?,?)`, ev.UUID, kind, ev.Subject, ev.ContentHash, ev.PDFSHA256, ev.SignerFingerprint, ev.IssuedAt, ev.IssuedBy, seq)
-		if err != nil {
-			return fmt.Errorf("record certificate: %w", err)
-		}
-		certID, err := res.LastInsertId()
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			if _, err := t.exec(`INSERT INTO certificate_devices(certificate_id, device_id) VALUES (?, ?)`, certID, id); err != nil {
-				return fmt.Errorf("record certificate devices: %w", err)
-			}
-		}
-		for _, old := range ev.Supersedes {
-			if _, err := t.exec(`UPDATE certificates SET superseded_by = ? WHERE uuid = ?`, ev.UUID, old); err != nil {
-				return fmt.Errorf("supersede certificate %s: %w", old, err)
-			}
-		}
-		c = Certificate{UUID: ev.UUID, Kind: kind, Subject: ev.Subject, ContentHash: ev.ContentHash, PDFSHA256: ev.PDFSHA256,
-			SignerFingerprint: ev.SignerFingerprint, IssuedAt: ev.IssuedAt, IssuedBy: ev.IssuedBy, Devices: len(ids), Seq: seq,
-			Supersedes: ev.Supersedes}
-		if len(ev.Supersedes) == 0 {
-			return nil
-		}
-		cp, d, err := t.checkpoint(signer)
-		if err != nil {
-			return fmt.Errorf("checkpoint the supersession: %w", err)
-		}
-		c.Checkpoint, dir = &cp, d
-		return nil
-	})
-	if err == nil && dir != "" {
-		err = publishCheckpoint(dir, *c.Checkpoint)
+	certs, err := s.IssueCertificates(CertificateRequest{Subjects: []CertSubject{{Kind: kind, Subject: subject}}}, signer,
+		func(_, _ int, d CertificateDraft) (CertificateHashes, error) { return render(d) })
+	if len(certs) == 0 {
+		return Certificate{}, err
 	}
-	return c, err
+	return certs[0], err
+}
+
+// issueOne issues one certificate in t (see IssueCertificate), without
+// the checkpoint; pub is the public_url setting. It returns the
+// certificate, with its Supersedes.
+func (t *txn) issueOne(kind, subject, pub string, render func(CertificateDraft) (CertificateHashes, error)) (Certificate, error) {
+	var c Certificate
+	data, ids, err := loadCertificateData(t.tx, kind, subject)
+	if err != nil {
+		return c, err
+	}
+	draft := CertificateDraft{UUID: newUUID(), IssuedAt: t.now, IssuedBy: t.actor, Data: data, PublicURL: pub}
+	h, err := render(draft)
+	if err != nil {
+		return c, err
+	}
+	for _, f := range [][2]string{{"content hash", h.ContentHash}, {"pdf hash", h.PDFSHA256}, {"signer fingerprint", h.SignerFingerprint}} {
+		if !isHexSHA256(f[1]) {
+			return c, fmt.Errorf("%w: %s %q is not a hex SHA-256", ErrInvalid, f[0], f[1])
+		}
+	}
+	ev := certificateIssueEvent{UUID: draft.UUID, Kind: kind, Subject: data.Subject, ContentHash: h.ContentHash,
+		PDFSHA256: h.PDFSHA256, SignerFingerprint: h.SignerFingerprint, IssuedAt: t.now.Format(TimeFormat),
+		IssuedBy: t.actor, Devices: []string{}, Supersedes: []string{}}
+	// Device uuids in the order of the items, each once.
+	seen := map[string]bool{}
+	for _, it := range data.Items {
+		if !seen[it.Device.UUID] {
+			seen[it.Device.UUID] = true
+			ev.Devices = append(ev.Devices, it.Device.UUID)
+		}
+	}
+	if ev.Supersedes, err = currentCertificates(t.tx, kind, data.Subject, ev.Devices); err != nil {
+		return c, err
+	}
+	seq, err := t.appendEvent("certificate.issue", ev.UUID, ev)
+	if err != nil {
+		return c, err
+	}
+	res, err := t.exec(`INSERT INTO certificates(uuid, kind, subject, content_hash, pdf_sha256, signer_fingerprint, issued_at, issued_by, seq)
+		VALUES (?,?,?,?,?,?,?,?,?)`, ev.UUID, kind, ev.Subject, ev.ContentHash, ev.PDFSHA256, ev.SignerFingerprint, ev.IssuedAt, ev.IssuedBy, seq)
+	if err != nil {
+		return c, fmt.Errorf("record certificate: %w", err)
+	}
+	certID, err := res.LastInsertId()
+	if err != nil {
+		return c, err
+	}
+	for _, id := range ids {
+		if _, err := t.exec(`INSERT INTO certificate_devices(certificate_id, device_id) VALUES (?, ?)`, certID, id); err != nil {
+			return c, fmt.Errorf("record certificate devices: %w", err)
+		}
+	}
+	for _, old := range ev.Supersedes {
+		if _, err := t.exec(`UPDATE certificates SET superseded_by = ? WHERE uuid = ?`, ev.UUID, old); err != nil {
+			return c, fmt.Errorf("supersede certificate %s: %w", old, err)
+		}
+	}
+	return Certificate{UUID: ev.UUID, Kind: kind, Subject: ev.Subject, ContentHash: ev.ContentHash, PDFSHA256: ev.PDFSHA256,
+		SignerFingerprint: ev.SignerFingerprint, IssuedAt: ev.IssuedAt, IssuedBy: ev.IssuedBy, Devices: len(ids), Seq: seq,
+		Supersedes: ev.Supersedes}, nil
 }
 
 // currentCertificates returns the uuids of the certificates of kind and

@@ -546,6 +546,9 @@ type Batch struct {
 	Witness      string `json:"witness"`
 	GrossWeightG *int64 `json:"gross_weight_grams"`
 	ClosedAt     string `json:"closed_at"`
+	// AppG is the batch's Appendix G record, for its items that do not
+	// record their own (an appendix_g.set event, like Disposal.AppG).
+	AppG AppendixG `json:"-"`
 }
 
 // Validate checks and normalises b in place.
@@ -568,7 +571,7 @@ func (b *Batch) Validate() error {
 	if b.GrossWeightG != nil && (*b.GrossWeightG < 0 || *b.GrossWeightG > MaxWeightGrams) {
 		return fmt.Errorf("%w: gross weight out of range", ErrInvalid)
 	}
-	return nil
+	return b.AppG.Validate()
 }
 
 // Disposal is one sanitisation or destruction of a device.
@@ -588,6 +591,10 @@ type Disposal struct {
 	Witness    string   `json:"witness"`
 	Notes      string   `json:"notes"`
 	Final      bool     `json:"final"`
+	// AppG is the disposal's NIST SP 800-88 Appendix G record: written
+	// with it as an appendix_g.set event (appendixg.go), not part of the
+	// disposal's own event.
+	AppG AppendixG `json:"-"`
 	// Void is set on a disposal read back from the ledger that was
 	// voided (correct.go); never when recording one.
 	Void *Void `json:"void,omitempty"`
@@ -634,7 +641,7 @@ func (p *Disposal) Validate() error {
 	if err := checkTextKeep("notes", strings.ReplaceAll(p.Notes, "\r\n", "\n"), 4096, "\n\t"); err != nil {
 		return err
 	}
-	return nil
+	return p.AppG.Validate()
 }
 
 // sameData reports whether two disposals of the same device record the

@@ -19,6 +19,21 @@ import (
 var ImportColumns = []string{"serial", "asset_tag", "type", "make", "model", "capacity_gb", "site", "method",
 	"standard", "tool", "verified", "contractor", "disposed_on", "weight_kg", "batch", "operator", "witness", "notes"}
 
+// ImportAppendixGColumns are the optional NIST SP 800-88 Appendix G
+// columns of an import file: the names of AppendixGFields. A row's values
+// are recorded on its disposal (an appendix_g.set event after the rows'
+// import.rows event, for the rows that fill any of them).
+var ImportAppendixGColumns = func() []string {
+	var cs []string
+	for _, f := range AppendixGFields {
+		cs = append(cs, f.Name)
+	}
+	return cs
+}()
+
+// allImportColumns are ImportColumns then ImportAppendixGColumns.
+var allImportColumns = append(append([]string(nil), ImportColumns...), ImportAppendixGColumns...)
+
 // RowError is one problem in an import file.
 type RowError struct {
 	Line    int    `json:"line"`
@@ -281,10 +296,18 @@ type importer struct {
 	firstDevID int64
 	devLines   []int32
 
+	appG []pendingAppG // Appendix G records of the pending rows
+
 	xlsx, encodingGiven bool
 	stage               int            // 0 reading rows, 1 checking them against the ledger (chunk)
 	kept                map[string]int // errors listed, by stage and field
 	counts              map[string]int // errors found, by field
+}
+
+// pendingAppG is the Appendix G record of a pending imported disposal.
+type pendingAppG struct {
+	uuid, serial string
+	g            AppendixG
 }
 
 // errOut records a problem. Each stage finds a field's problems in line
@@ -524,6 +547,9 @@ func (im *importer) addNew(r parsedRow, cID int64, batchID *int64) error {
 	dev, disp := r.dev, r.disp
 	dev.UUID = newUUID()
 	disp.UUID, disp.Final, disp.Serial = newUUID(), true, dev.Serial
+	if !disp.AppG.IsZero() {
+		im.appG = append(im.appG, pendingAppG{disp.UUID, disp.Serial, disp.AppG})
+	}
 	d, _ := ParseDate(disp.DisposedOn)
 	// seq, the last column, is set by flush once the event is written.
 	// Pointers go in as int64 or nil: database/sql converts a pointer
@@ -621,6 +647,13 @@ func (im *importer) flush() error {
 			}
 		}
 	}
+	// The Appendix G records of the rows just written, each its own event.
+	for _, a := range im.appG {
+		if err := t.setAppendixG("disposal", a.uuid, a.serial, a.g); err != nil {
+			return err
+		}
+	}
+	im.appG = im.appG[:0]
 	im.devArgs, im.dispArgs = im.devArgs[:0], im.dispArgs[:0]
 	im.devHashes, im.dispHashes = im.devHashes[:0], im.dispHashes[:0]
 	im.nPending = 0
@@ -779,6 +812,9 @@ func parseImportRow(get func(string) string, rules rowRules) (Device, Disposal, 
 	if !has("weight_kg") && !has("type") {
 		add("weight_kg", CheckWeight(dev.Type, disp.WeightG, rules.allowUnusual || hasUnusualMarker(disp.Notes)))
 	}
+	for _, f := range AppendixGFields {
+		add(f.Name, f.Set(&disp.AppG, get(f.Name)))
+	}
 	return dev, disp, bad
 }
 
@@ -786,7 +822,7 @@ func parseImportRow(get func(string) string, rules rowRules) (Device, Disposal, 
 // (validation errors start with the field name), else returns def.
 func fieldOf(err error, def string) string {
 	msg := strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": ")
-	for _, c := range ImportColumns {
+	for _, c := range allImportColumns {
 		if strings.HasPrefix(msg, c+" ") {
 			return c
 		}

@@ -412,7 +412,7 @@ func normHeader(h string) (key, unit string) {
 // aliasIndex maps normalised headers to columns.
 var aliasIndex = func() map[string]string {
 	m := map[string]string{}
-	for _, c := range ImportColumns {
+	for _, c := range allImportColumns {
 		k, _ := normHeader(c)
 		m[k] = c
 		m[strings.ReplaceAll(c, "_", "")] = c
@@ -434,7 +434,7 @@ func ParseColumnMap(specs []string) (map[string]string, error) {
 			return nil, fmt.Errorf("%w: --map %q: give it as 'Your Header=column', e.g. 'Kit No=serial'", ErrInvalid, s)
 		}
 		known := false
-		for _, c := range ImportColumns {
+		for _, c := range allImportColumns {
 			known = known || c == to
 		}
 		if !known {
@@ -496,7 +496,7 @@ func mapHeader(h []string, user map[string]string) (map[string]int, []string) {
 // keeps at most maxPerField of each field and adds a count of the rest
 // (counts: how many each field had in all).
 func finishErrors(errs []RowError, counts map[string]int) []RowError {
-	rank := func(f string) int { return slices.Index(ImportColumns, f) }
+	rank := func(f string) int { return slices.Index(allImportColumns, f) }
 	sort.SliceStable(errs, func(i, j int) bool {
 		a, b := errs[i], errs[j]
 		return a.Line < b.Line || a.Line == b.Line && rank(a.Field) < rank(b.Field)

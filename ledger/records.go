@@ -12,6 +12,10 @@ import (
 const (
 	SettingOrg         = "org"
 	SettingDestination = "media_destination"
+	// SettingPublicURL is the base URL of the organisation's public
+	// certificate verification page: certificates issued while it is set
+	// carry <public_url>/verify/<number>?h=<content hash> in their QR code.
+	SettingPublicURL = "public_url"
 )
 
 // ErrOrgSet is returned by Init for a ledger that already names another
@@ -73,6 +77,8 @@ func (s *Store) SetSetting(k, v, reason string) error {
 			return t.staleAll(fmt.Sprintf("organisation renamed from %q to %q", old, v))
 		case k == SettingDestination:
 			return t.staleAll(fmt.Sprintf("media destination changed from %q to %q", old, v))
+		case k == SettingOrgLocation, k == SettingOrgPhone, k == SettingClassification:
+			return t.staleAll(fmt.Sprintf("%s changed from %q to %q", k, old, v))
 		}
 		return nil
 	})
@@ -325,7 +331,10 @@ func (t *txn) insertDisposal(p *Disposal, devID int64, devUUID string, cID int64
 	if err != nil {
 		return err
 	}
-	return t.insertDisposalRow(p, devID, cID, batchID, seq, newDevice)
+	if err := t.insertDisposalRow(p, devID, cID, batchID, seq, newDevice); err != nil {
+		return err
+	}
+	return t.setAppendixG("disposal", p.UUID, p.Serial, p.AppG)
 }
 
 func (t *txn) insertDisposalRow(p *Disposal, devID, cID int64, batchID *int64, seq int64, newDevice bool) error {
@@ -513,6 +522,9 @@ func (t *txn) insertBatch(b *Batch, cID *int64) (int64, error) {
 	}
 	if err != nil {
 		return 0, fmt.Errorf("add batch %s: %w", b.Ref, err)
+	}
+	if err := t.setAppendixG("batch", b.UUID, b.Ref, b.AppG); err != nil {
+		return 0, err
 	}
 	return res.LastInsertId()
 }

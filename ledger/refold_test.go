@@ -76,7 +76,8 @@ func TestRefold_OldLedger(t *testing.T) {
 	for _, q := range []string{`DELETE FROM schema_version WHERE version >= 5`, `DROP TABLE key_fold`, `ALTER TABLE disposals DROP COLUMN voided_seq`,
 		`DROP TABLE evidence_devices`, `DROP TABLE erasures`, `DROP TABLE evidence`, // migration 7 (evidence)
 		`DROP TABLE sessions`, `DROP TABLE users`, `DROP INDEX devices_asset_tag`, // migration 8 (accounts)
-		`DROP TABLE weight_shares`, `DROP TABLE summary`, `DROP TABLE summary_dates`} { // migration 9 (summary)
+		`DROP TABLE weight_shares`, `DROP TABLE summary`, `DROP TABLE summary_dates`, // migration 9 (summary)
+		`DROP TABLE appendix_g`} { // migration 10 (Appendix G)
 		if _, err := s.DB().Exec(q); err != nil {
 			t.Fatal(err)
 		}

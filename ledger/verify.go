@@ -50,6 +50,8 @@ import (
 //	batch.amend        the batch's fields it changes (correct.go)
 //	exempt.set         exemptions row (field, sections joined with ", ", seq)
 //	exempt.clear       the exemptions row deleted
+//	appendix_g.set     appendix_g rows (owner, uuid, field, value, seq), one
+//	                   a field it names, inserted or replaced (appendixg.go)
 //	certificate.issue  certificates row, one certificate_devices row per device,
 //	                   superseded_by set on each certificate it supersedes
 //	certificate.revoke revoked_at and revoke_reason of the certificate
@@ -619,6 +621,8 @@ type verifier struct {
 	userRows      map[string]settingRow // users.go
 	users         map[string]settingRow
 	userStates    map[string]*userState
+	appGRows      map[string]settingRow    // appendix_g, keyed "owner uuid field"
+	appG          map[string]settingRow    // replayed
 	contractors   map[int64]*contractorRow // by seq
 	cByKey        map[string]rowRef        // replayed: name_key -> row
 	cNameByID     map[int64]string
@@ -685,6 +689,7 @@ func (v *verifier) prepare() error {
 	v.roots, v.need = map[int64]tlog.Hash{}, map[int64]bool{}
 	v.cpTimes = map[int64]string{}
 	v.settings, v.exemptions = map[string]settingRow{}, map[string]settingRow{}
+	v.appG = map[string]settingRow{}
 	v.cByKey, v.cNameByID, v.cCache = map[string]rowRef{}, map[int64]string{}, map[string]rowRef{}
 	v.batchByUUID, v.bByKey, v.bRefByID, v.bCache = map[string]*batchExp{}, map[string]rowRef{}, map[int64]string{}, map[string]rowRef{}
 	v.pendingDev, v.pendingDisp, v.pendingCert = map[int64]*devPending{}, map[int64]*dispPending{}, map[int64]*certPending{}
@@ -699,6 +704,9 @@ func (v *verifier) prepare() error {
 		return err
 	}
 	if err := v.readUsers(); err != nil {
+		return err
+	}
+	if v.appGRows, err = v.readKeyed("appendix_g", `SELECT owner || ' ' || uuid || ' ' || field, value, seq, typeof(value), typeof(seq) FROM appendix_g`); err != nil {
 		return err
 	}
 	if err := v.readContractors(); err != nil {
@@ -910,6 +918,19 @@ func (v *verifier) apply(b *evBatch, e *evRec) {
 			delete(v.exemptions, p.Field)
 		} else {
 			v.exemptions[p.Field] = settingRow{value: strings.Join(p.Sections, ", "), seq: e.seq}
+		}
+	case AppendixGAction:
+		var p appendixGEvent
+		if !v.decode(e, &p) {
+			return
+		}
+		ch, err := p.changes()
+		if err != nil {
+			v.chainProblem(e.seq, "%s: %v", e.action, err)
+			return
+		}
+		for _, c := range ch {
+			v.appG[c.key()] = settingRow{value: c.value, seq: e.seq}
 		}
 	case "device.amend", "disposal.amend", SerialAction:
 		v.amended(e)

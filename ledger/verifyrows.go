@@ -1007,6 +1007,7 @@ func (v *verifier) finish() error {
 	v.settleKeyed("settings", "key", v.settingRows, v.settings)
 	v.settleKeyed("exemptions", "field", v.exemptionRows, v.exemptions)
 	v.settleKeyed("users", "name", v.userRows, v.users)
+	v.settleKeyed("appendix_g", "field", v.appGRows, v.appG)
 	if err := v.settleDevices(); err != nil {
 		return err
 	}

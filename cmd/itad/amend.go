@@ -208,6 +208,8 @@ var settingsCommand = &cli.Command{
 				"checkpoint_dir, the absolute path of an existing writable folder outside the ledger (another\n" +
 				"disk or share), receives a copy of every new checkpoint; verify and cert verify then check\n" +
 				"that the ledger extends the newest one there. An empty value turns it off.\n" +
+				"public_url, an https:// or http:// base URL without query or fragment: certificates issued while\n" +
+				"it is set carry URL/verify/<number>?h=<content hash> in their QR code and print the address.\n" +
 				"Changing org or media_destination once set needs --reason, and makes every current certificate\n" +
 				"stale (it names them, or says how many): issue them again with 'itad cert issue'.",
 			Flags: []cli.Flag{&cli.StringFlag{Name: "reason", Usage: "why, recorded in the audit trail"}},
@@ -251,5 +253,6 @@ var settingsCommand = &cli.Command{
 
 func sortedSettingKeys() []string {
 	return []string{ledger.SettingOrg, ledger.SettingDestination, ledger.SettingRequireReason, ledger.SettingCheckpointDir,
-		ledger.SettingEvidenceMaxBytes, ledger.SettingDefaultContractor, ledger.SettingDefaultSite, ledger.SettingDefaultOperator}
+		ledger.SettingEvidenceMaxBytes, ledger.SettingDefaultContractor, ledger.SettingDefaultSite, ledger.SettingDefaultOperator,
+		ledger.SettingOrgLocation, ledger.SettingOrgPhone, ledger.SettingClassification, ledger.SettingPublicURL}
 }

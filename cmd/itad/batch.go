@@ -17,14 +17,14 @@ var batchCommand = &cli.Command{
 			Name:      "add",
 			Usage:     "open a destruction run",
 			ArgsUsage: "REF",
-			Flags: []cli.Flag{
+			Flags: append([]cli.Flag{
 				&cli.StringFlag{Name: "site", Usage: "site where the device was held or the run took place"},
 				&cli.StringFlag{Name: "contractor", Usage: "a recorded contractor"},
 				&cli.StringFlag{Name: "on", Usage: "date of the run, YYYY-MM-DD"},
 				&cli.StringFlag{Name: "witness", Usage: "who witnessed it"},
 				&cli.StringFlag{Name: "gross-weight", Usage: "weighed output with its unit, e.g. 412.5kg"},
 				&cli.BoolFlag{Name: "allow-unusual-weight", Usage: "accept a gross weight outside the plausible range"},
-			},
+			}, appendixGFlags()...),
 			Action: func(c *cli.Context) error {
 				ref, err := oneArg(c, "REF")
 				if err != nil {
@@ -42,8 +42,12 @@ var batchCommand = &cli.Command{
 					return err
 				}
 				defer s.Close()
+				g, err := appendixGFromFlags(c)
+				if err != nil {
+					return err
+				}
 				b, err := s.AddBatchOpts(ledger.Batch{Ref: ref, Site: c.String("site"), Contractor: c.String("contractor"),
-					RunOn: c.String("on"), Witness: c.String("witness"), GrossWeightG: w},
+					RunOn: c.String("on"), Witness: c.String("witness"), GrossWeightG: w, AppG: g},
 					ledger.RecordOptions{AllowUnusualWeight: c.Bool("allow-unusual-weight")})
 				if err != nil {
 					return err

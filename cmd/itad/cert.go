@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/itad/itad/certificate"
 	"github.com/itad/itad/ledger"
@@ -20,14 +21,21 @@ var certCommand = &cli.Command{
 		{
 			Name:      "issue",
 			Usage:     "issue a signed PDF certificate for a device, or for a destruction run with --batch",
-			ArgsUsage: "SERIAL | --batch REF",
+			ArgsUsage: "SERIAL... | --serials-file FILE | --uncertified [--year YYYY] [--batch REF] | --batch REF",
 			Description: "Renders the certificate from the ledger (NIST SP 800-88 Rev. 1 Appendix G fields), signs\n" +
 				"it with the signing key (see 'itad key') and records it: number, devices, content hash,\n" +
 				"signer fingerprint. Issuing again for the same device or run supersedes the earlier\n" +
 				"certificate, and takes a signed checkpoint in the same transaction (also written to\n" +
-				"checkpoint_dir when set). The file is DIR/<number>_<serial or reference>.pdf.",
+				"checkpoint_dir when set). The file is DIR/<number>_<serial or reference>.pdf.\n\n" +
+				"Several serials, --serials-file (one serial a line, - for standard input; blank lines and\n" +
+				"lines starting with # are skipped) and --uncertified (every device with a final disposition\n" +
+				"and no current device certificate, only those disposed of in --year or in the run --batch when\n" +
+				"given) issue one device certificate each, in one transaction: all are recorded, or none.",
 			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "batch", Usage: "certify every disposal of this closed destruction run"},
+				&cli.StringFlag{Name: "batch", Usage: "certify every disposal of this closed destruction run (with --uncertified: only this run's devices)"},
+				&cli.StringFlag{Name: "serials-file", Usage: "file of serials to certify, one a line (- for standard input)"},
+				&cli.BoolFlag{Name: "uncertified", Usage: "certify every device with a final disposition and no current device certificate"},
+				&cli.IntFlag{Name: "year", Usage: "with --uncertified: only devices disposed of in this calendar year"},
 				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: ".", Usage: "folder to write the certificate to"},
 			},
 			Action: certIssue,
@@ -57,8 +65,10 @@ var certCommand = &cli.Command{
 				"signing identity the ledger's key events recorded (current, or retired since), or one in\n" +
 				"--trusted (a signer certificate or an issuing root), and is the one the ledger recorded for\n" +
 				"this certificate; that the certificate number is in the ledger and neither revoked nor\n" +
-				"superseded (checked against its events); that the ledger's current data still gives exactly\n" +
-				"this document; and, with checkpoint_dir set, that the ledger extends the newest checkpoint\n" +
+				"superseded (checked against its events); that the content the certificate embeds (layout 3 and\n" +
+				"later) hashes to the content hash the ledger recorded and the ledger's current data to the same\n" +
+				"content (certificates of layouts 1 and 2: that the ledger's current data still renders exactly\n" +
+				"this document); and, with checkpoint_dir set, that the ledger extends the newest checkpoint\n" +
 				"there (so a revocation deleted behind itad's back is caught). Exit status 3 when a check fails.\n\n" +
 				"--proof also proves that the certificate's issue is included in the newest signed checkpoint\n" +
 				"(in checkpoint_dir or the ledger, or --checkpoint FILE exported earlier): an RFC 6962 audit\n" +
@@ -73,18 +83,14 @@ var certCommand = &cli.Command{
 			},
 			Action: certVerify,
 		},
+		certShowCommand, // certshow.go
 	},
 }
 
 func certIssue(c *cli.Context) error {
-	kind, subject := ledger.CertDevice, c.Args().First()
-	switch {
-	case c.IsSet("batch") && c.NArg() != 0:
-		return usageErr("give a SERIAL or --batch REF, not both")
-	case c.IsSet("batch"):
-		kind, subject = ledger.CertBatch, c.String("batch")
-	case c.NArg() != 1:
-		return usageErr("cert issue takes one SERIAL, or --batch REF")
+	req, err := issueRequest(c)
+	if err != nil {
+		return err
 	}
 	dir := c.String("output")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -106,54 +112,169 @@ func certIssue(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	// The signed file is written to a temporary file while the ledger's
+	// Each signed file is written to a temporary file while the ledger's
 	// write lock is held, and renamed to its final name once the
-	// certificate is recorded: a failure before the commit leaves neither
-	// a record nor a file; a crash after it leaves the record and the
-	// hidden temporary file (re-issue to get a fresh certificate).
-	var tmp string
-	cert, err := s.IssueCertificate(kind, subject, ns, func(d ledger.CertificateDraft) (ledger.CertificateHashes, error) {
-		bar := newProgress(c, "certificate", int64(len(d.Data.Items)))
-		iss, err := certificate.IssueProgress(d, signer, bar.Set)
-		bar.Set(int64(len(d.Data.Items)))
-		bar.Done()
+	// certificates are recorded: a failure before the commit leaves
+	// neither records nor files; a crash after it leaves the records and
+	// the hidden temporary files (re-issue to get fresh certificates).
+	var tmps []string
+	var bar *progress
+	many := c.NArg() > 1 || c.IsSet("serials-file") || req.Uncertified
+	certs, err := s.IssueCertificates(req, ns, func(i, n int, d ledger.CertificateDraft) (ledger.CertificateHashes, error) {
+		var iss *certificate.Issued
+		var err error
+		if many {
+			if bar == nil {
+				bar = newProgress(c, "certificates", int64(n))
+			}
+			iss, err = certificate.Issue(d, signer)
+			bar.Set(int64(i + 1))
+		} else {
+			items := newProgress(c, "certificate", int64(len(d.Data.Items)))
+			iss, err = certificate.IssueProgress(d, signer, items.Set)
+			items.Set(int64(len(d.Data.Items)))
+			items.Done()
+		}
 		if err != nil {
 			return ledger.CertificateHashes{}, err
 		}
-		if tmp, err = certificate.WriteTemp(dir, iss.Signed); err != nil {
+		write := certificate.WriteTemp
+		if many {
+			write = certificate.WriteTempNoSync // synced together below
+		}
+		tmp, err := write(dir, iss.Signed)
+		if err != nil {
 			return ledger.CertificateHashes{}, err
+		}
+		tmps = append(tmps, tmp)
+		if many && i == n-1 {
+			// Every file is on disk before the ledger records any.
+			if err := certificate.SyncFiles(dir, tmps); err != nil {
+				return ledger.CertificateHashes{}, err
+			}
 		}
 		return iss.Hashes(), nil
 	})
+	bar.Done()
 	// A checkpoint that could not be written to checkpoint_dir leaves the
-	// certificate recorded: publish it, then say so.
+	// certificates recorded: publish them, then say so.
 	var dirErr *ledger.CheckpointDirError
 	if err != nil && !errors.As(err, &dirErr) {
-		if tmp != "" {
+		for _, tmp := range tmps {
 			os.Remove(tmp)
 		}
 		return checkpointErr(issueError(err))
 	}
-	path, perr := certificate.Publish(tmp, certificate.FileName(cert.UUID, cert.Subject))
-	if perr != nil {
-		return fmt.Errorf("certificate %s is recorded but its file was left at %s: %w", cert.UUID, tmp, perr)
+	if many && len(certs) == 0 {
+		fmt.Fprintln(c.App.ErrWriter, "itad: no device without a current certificate: nothing issued")
+	}
+	type issued struct {
+		ledger.Certificate
+		File string `json:"file"`
+	}
+	out := make([]issued, len(certs))
+	for i, cert := range certs {
+		path, perr := certificate.Publish(tmps[i], certificate.FileName(cert.UUID, cert.Subject))
+		if perr != nil {
+			return fmt.Errorf("certificate %s is recorded but its file was left at %s: %w", cert.UUID, tmps[i], perr)
+		}
+		out[i] = issued{cert, path}
 	}
 	if c.Bool("json") {
-		if perr := printJSON(c, struct {
-			ledger.Certificate
-			File string `json:"file"`
-		}{cert, path}); perr != nil {
+		var perr error
+		if many {
+			perr = printJSON(c, out)
+		} else {
+			perr = printJSON(c, out[0])
+		}
+		if perr != nil {
 			return perr
 		}
 		return checkpointErr(err)
 	}
-	fmt.Fprintf(c.App.Writer, "certificate %s issued for %s %s (%s): %s\n", cert.UUID, cert.Kind, cert.Subject,
-		ledger.CountOf(int64(cert.Devices), "device", "devices"), path)
-	for _, old := range cert.Supersedes {
-		fmt.Fprintf(c.App.Writer, "it supersedes certificate %s\n", old)
+	var cp *ledger.Checkpoint
+	for _, o := range out {
+		fmt.Fprintf(c.App.Writer, "certificate %s issued for %s %s (%s): %s\n", o.UUID, o.Kind, o.Subject,
+			ledger.CountOf(int64(o.Devices), "device", "devices"), o.File)
+		for _, old := range o.Supersedes {
+			fmt.Fprintf(c.App.Writer, "it supersedes certificate %s\n", old)
+		}
+		if o.Checkpoint != nil {
+			cp = o.Checkpoint
+		}
 	}
-	printTakenCheckpoint(c.App.Writer, cert.Checkpoint)
+	if many {
+		fmt.Fprintf(c.App.Writer, "%s issued in one transaction\n", ledger.CountOf(int64(len(out)), "certificate", "certificates"))
+	}
+	printTakenCheckpoint(c.App.Writer, cp)
 	return checkpointErr(err)
+}
+
+// issueRequest reads what 'cert issue' is to certify: SERIAL..., lines of
+// --serials-file (- for standard input), --uncertified with --year and
+// --batch as filters, or one run with --batch REF.
+func issueRequest(c *cli.Context) (ledger.CertificateRequest, error) {
+	var req ledger.CertificateRequest
+	for _, a := range c.Args().Slice() {
+		req.Subjects = append(req.Subjects, ledger.CertSubject{Kind: ledger.CertDevice, Subject: a})
+	}
+	if f := c.String("serials-file"); c.IsSet("serials-file") {
+		serials, err := readSerials(c, f)
+		if err != nil {
+			return req, err
+		}
+		for _, sn := range serials {
+			req.Subjects = append(req.Subjects, ledger.CertSubject{Kind: ledger.CertDevice, Subject: sn})
+		}
+	}
+	switch {
+	case c.Bool("uncertified"):
+		req.Uncertified, req.Year, req.Batch = true, c.Int("year"), c.String("batch")
+		if c.IsSet("year") && (req.Year < 1900 || req.Year > 9999) {
+			return req, usageErr("--year must be a calendar year such as 2024")
+		}
+	case c.IsSet("year"):
+		return req, usageErr("--year goes with --uncertified")
+	case c.IsSet("batch") && len(req.Subjects) != 0:
+		return req, usageErr("give SERIAL... (or --serials-file) or --batch REF, not both (with --uncertified, --batch selects the run's devices)")
+	case c.IsSet("batch"):
+		req.Subjects = []ledger.CertSubject{{Kind: ledger.CertBatch, Subject: c.String("batch")}}
+	case len(req.Subjects) == 0 && c.IsSet("serials-file"):
+		return req, usageErr("--serials-file %s lists no serial", c.String("serials-file"))
+	case len(req.Subjects) == 0:
+		return req, usageErr("cert issue takes SERIAL..., --serials-file FILE, --uncertified or --batch REF")
+	}
+	return req, nil
+}
+
+// maxSerialsFile bounds a --serials-file.
+const maxSerialsFile = 64 << 20
+
+// readSerials reads one serial a line from file (standard input for "-"),
+// skipping blank lines and lines starting with "#".
+func readSerials(c *cli.Context, file string) ([]string, error) {
+	var data []byte
+	var err error
+	if file == "-" {
+		data, err = io.ReadAll(io.LimitReader(c.App.Reader, maxSerialsFile+1))
+		if err == nil && len(data) > maxSerialsFile {
+			err = fmt.Errorf("more than %d bytes", maxSerialsFile)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read serials from standard input: %w", err)
+		}
+	} else if data, err = ledger.ReadFileLimit(file, maxSerialsFile, "serials file"); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(strings.TrimSuffix(line, "\r"))
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		out = append(out, line)
+	}
+	return out, nil
 }
 
 // printTakenCheckpoint reports the checkpoint a revocation or a
@@ -430,6 +551,8 @@ func verifyHint(err error) string {
 		return "verify with the itad version that issued the certificate"
 	case errors.Is(err, certificate.ErrNotWholeFile):
 		return "bytes were appended after signing: the document may have been edited"
+	case errors.Is(err, certificate.ErrEmbeddedContent):
+		return "the document states other content than the ledger recorded for its number: do not rely on it"
 	}
 	return ""
 }

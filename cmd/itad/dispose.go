@@ -21,8 +21,11 @@ var disposeCommand = &cli.Command{
 		"A device's life in order: nothing follows a destroy-category disposal; the same method on\n" +
 		"the same day twice is a duplicate; a new disposal is not dated before the device's latest.\n" +
 		"Dates after tomorrow (UTC) or before 1990 are refused. --weight carries its unit (0.62kg,\n" +
-		"620g) and must be plausible for the type (see README) unless --allow-unusual-weight.",
-	Flags: []cli.Flag{
+		"620g) and must be plausible for the type (see README) unless --allow-unusual-weight.\n\n" +
+		"The NIST SP 800-88 Appendix G flags record what its sample certificate asks for beyond the\n" +
+		"above; a field not recorded prints \"not recorded\", a validation not recorded \"not validated\"\n" +
+		"(record one later with 'itad disposal validate SERIAL').",
+	Flags: append([]cli.Flag{
 		&cli.StringFlag{Name: "method", Required: true, Usage: "overwrite, block-erase, crypto-erase, degauss, shred, disintegrate, pulverise or incinerate"},
 		&cli.StringFlag{Name: "on", Required: true, Usage: "date, YYYY-MM-DD"},
 		&cli.StringFlag{Name: "contractor", Required: true, Usage: "a contractor recorded with 'itad contractor add'"},
@@ -35,7 +38,7 @@ var disposeCommand = &cli.Command{
 		&cli.StringFlag{Name: "operator", Usage: "who carried out the sanitisation"},
 		&cli.StringFlag{Name: "witness", Usage: "who witnessed it"},
 		&cli.StringFlag{Name: "notes", Usage: "free text"},
-	},
+	}, appendixGFlags()...),
 	Action: func(c *cli.Context) error {
 		serial, err := oneArg(c, "SERIAL")
 		if err != nil {
@@ -52,6 +55,9 @@ var disposeCommand = &cli.Command{
 			Contractor: c.String("contractor"), Standard: c.String("standard"), Tool: c.String("tool"),
 			Verified: c.String("verified"), WeightG: w, Batch: c.String("batch"), Operator: c.String("operator"),
 			Witness: c.String("witness"), Notes: c.String("notes")}
+		if p.AppG, err = appendixGFromFlags(c); err != nil {
+			return err
+		}
 		s, err := openLedger(c)
 		if err != nil {
 			return err

@@ -97,7 +97,7 @@ func TestCLI_BackupRestore(t *testing.T) {
 
 	out := mustItad(t, db, "backup", b1, "--reason", "weekly")
 	for _, w := range []string{"backup written to " + b1, "checked: integrity ok, foreign keys ok, event chain ok, verify ok",
-		"events: 7, head hash ", "rows: batches 0, ", "devices 3, disposals 1, erasures 0, events 7, evidence 0, evidence_devices 0", "recorded as event 8 in " + db} {
+		"events: 7, head hash ", "rows: appendix_g 0, batches 0, ", "devices 3, disposals 1, erasures 0, events 7, evidence 0, evidence_devices 0", "recorded as event 8 in " + db} {
 		if !strings.Contains(out, w) {
 			t.Errorf("backup output lacks %q:\n%s", w, out)
 		}

@@ -144,8 +144,8 @@ func TestCLI_OneWeightRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err, text)
 	}
-	names := map[string]string{"Hard disk drive": "hdd", "Solid-state drive": "ssd", "Total": "total"}
-	rowRe := regexp.MustCompile(`(?m)^\s*(Hard disk drive|Solid-state drive|Total)\s+(\d+)\s+(\d+)\s+(\d+)\.(\d{3})\s*$`)
+	names := map[string]string{"Hard disk drive (HDD)": "hdd", "Solid-state drive (SSD)": "ssd", "Total": "total"}
+	rowRe := regexp.MustCompile(`(?m)^\s*(Hard disk drive \(HDD\)|Solid-state drive \(SSD\)|Total)\s+(\d+)\s+(\d+)\s+(\d+)\.(\d{3})\s*$`)
 	for _, m := range rowRe.FindAllStringSubmatch(text, -1) {
 		items, _ := strconv.ParseInt(m[2], 10, 64)
 		weighed, _ := strconv.ParseInt(m[3], 10, 64)
