@@ -107,8 +107,8 @@ func (s *Server) download(req *request) error {
 			return nil
 		}
 		payload["signer"] = certificate.Fingerprint(s.cfg.Signer.Cert)
-		inner := write
-		write = func(w io.Writer) error { return s.signedZip(w, name, inner, payload) }
+		inner, file := write, name
+		write = func(w io.Writer) error { return s.signedZip(w, file, inner, payload) }
 		name, ctype = name+".zip", "application/zip"
 	}
 	var out bytes.Buffer
@@ -159,7 +159,9 @@ func (s *Server) signedZip(w io.Writer, name string, inner func(io.Writer) error
 // does: the same four report queries over one snapshot, rendered by
 // certificate.RenderAnnualReport.
 func (s *Server) annualPDF(years []int, fin bool) ([]byte, error) {
-	q := func(by ...string) ledger.ReportQuery { return ledger.ReportQuery{Years: years, FinancialYear: fin, By: by} }
+	q := func(by ...string) ledger.ReportQuery {
+		return ledger.ReportQuery{Years: years, FinancialYear: fin, By: by}
+	}
 	rs, err := s.cfg.Store.Reports(q(), q("type"), q("method"), q("category"))
 	if err != nil {
 		return nil, err
