@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
@@ -575,5 +576,94 @@ func TestExemptionsPage(t *testing.T) {
 	}
 	if rec := f.post(adm, "/exemptions", url.Values{"do": {"clear"}, "field": {"site"}, "reason": {"published"}}); rec.Code != http.StatusOK {
 		t.Errorf("clear: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// TestAuditLogPage: filters as itad log's, pages newest first, reading it
+// is a recorded "log" consultation, and the CSV download is itad log
+// --format csv, recorded before it is sent.
+func TestAuditLogPage(t *testing.T) {
+	f := newFixture(t)
+	f.addYears()
+	aud := f.login("aud")
+	rec := f.get(aud, "/log?action=disposal.record")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	body := rec.Body.String()
+	if !strings.Contains(body, "8 events") || strings.Contains(body, ">device.add<") {
+		t.Errorf("filter by action: %s", body)
+	}
+	if ev := f.lastEvent(); ev.Action != ledger.LogAction || ev.Subject != "action=disposal.record" || ev.Actor != "aud" {
+		t.Errorf("event %+v", ev)
+	}
+	defer func(n int) { logPageSize = n }(logPageSize)
+	logPageSize = 5
+	total := f.events()
+	all := f.get(aud, "/log").Body.String()
+	if want := fmt.Sprintf("page %d of %d", (total+4)/5, (total+4)/5); !strings.Contains(all, want) {
+		t.Errorf("paging: %q, want %q", regexp.MustCompile(`page \d+ of \d+`).FindString(all), want)
+	}
+
+	if rec := f.get(aud, "/log?page=1"); !strings.Contains(rec.Body.String(), ">1</td>") {
+		t.Error("page 1 lacks event 1")
+	}
+	if rec := f.get(aud, "/log?since=yesterday"); rec.Code != http.StatusBadRequest {
+		t.Errorf("bad date: %d", rec.Code)
+	}
+	rec = f.post(aud, "/log/download", url.Values{"serial": {f.serial}, "reason": {"subject access request"}})
+	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Body.String(), "seq,at,actor,action,subject,reason,payload,prev_hash,hash") {
+		t.Fatalf("csv: %d %s", rec.Code, rec.Body)
+	}
+	var want bytes.Buffer
+	lw, _ := ledger.NewLogWriter(&want, "csv")
+	f.store.AuditLog(ledger.LogFilter{Serial: f.serial}, lw.Write)
+	lw.Close()
+	// The download's own event is after the events it lists.
+	if !strings.HasPrefix(want.String(), rec.Body.String()) && rec.Body.String() != want.String() {
+		t.Errorf("csv differs from itad log's")
+	}
+	if ev := f.lastEvent(); ev.Action != ledger.LogAction || ev.Reason != "subject access request" || !strings.Contains(string(ev.Payload), `"csv"`) {
+		t.Errorf("event %+v %s", ev, ev.Payload)
+	}
+}
+
+// TestHealthPage: the verify button runs verify in the background; the
+// page polls while it runs and then shows itad verify's words.
+func TestHealthPage(t *testing.T) {
+	f := newFixture(t)
+	aud := f.login("aud")
+	if body := f.get(aud, "/health").Body.String(); !strings.Contains(body, "No verify has run") {
+		t.Errorf("before: %s", body)
+	}
+	before := f.events()
+	if rec := f.post(aud, "/health/verify", nil); rec.Code != http.StatusSeeOther {
+		t.Fatalf("start: %d", rec.Code)
+	}
+	var body string
+	for i := 0; i < 200; i++ {
+		body = f.get(aud, "/health").Body.String()
+		if !strings.Contains(body, "is running") {
+			break
+		}
+		if !strings.Contains(body, `http-equiv="refresh"`) {
+			t.Fatal("a running verify does not refresh the page")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var want strings.Builder
+	res, err := f.store.Verify(ledger.VerifyOptions{Trusted: []*x509.Certificate{f.srv.cfg.Signer.Cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ledger.WriteVerified(&want, f.store.Path(), res, []string{"the server's signing certificate"})
+	if !strings.Contains(html.UnescapeString(body), "hash chain intact") || !strings.Contains(body, "the ledger verified") {
+		t.Errorf("result: %s", body)
+	}
+	if first, _, _ := strings.Cut(want.String(), "\n"); !strings.Contains(html.UnescapeString(body), first) {
+		t.Errorf("the page lacks itad verify's line %q", first)
+	}
+	if f.events() != before {
+		t.Error("verify recorded something")
 	}
 }

@@ -143,12 +143,16 @@ func New(cfg Config) (*Server, error) {
 		{"GET", "/users", []string{admRole}, s.users},
 		{"POST", "/users", []string{admRole}, s.userAdd},
 		{"POST", "/users/{name}", []string{admRole}, s.userChange},
-		// the desk (deskroutes.go) and public verification (verify.go)
+		// the desk (desk*.go) and public verification (verify.go)
 		{"GET", "/dashboard", []string{audRole, foiRole, admRole}, s.dashboard},
 		{"POST", "/desk/download", []string{audRole, foiRole, admRole}, s.download},
 		{"GET", "/foi", []string{foiRole, admRole}, s.foiPage},
 		{"GET", "/exemptions", []string{admRole}, s.exemptions},
 		{"POST", "/exemptions", []string{admRole}, s.exemptionChange},
+		{"GET", "/log", []string{audRole, admRole}, s.auditLog},
+		{"POST", "/log/download", []string{audRole, admRole}, s.auditLogCSV},
+		{"GET", "/health", []string{audRole, admRole}, s.healthPage},
+		{"POST", "/health/verify", []string{audRole, admRole}, s.startVerify},
 		{"GET", "/verify", []string{public}, s.verifyPage},
 		{"POST", "/verify", []string{public}, s.verifyUpload},
 		{"GET", "/verify/{number}", []string{public}, s.verifyLink},
