@@ -60,7 +60,9 @@ func deskLedger(t *testing.T, dir string) (db string, pw string, genuine, revoke
 		t.Fatalf("certificates %v %v", cs, err)
 	}
 	mustItad(t, db, "cert", "revoke", cs[1].UUID, "--reason", "issued for the wrong run")
-	file := func(c ledger.Certificate) string { return filepath.Join(certs, certificate.FileName(c.UUID, c.Subject)) }
+	file := func(c ledger.Certificate) string {
+		return filepath.Join(certs, certificate.FileName(c.UUID, c.Subject))
+	}
 	return db, pw, file(cs[0]), file(cs[1])
 }
 
