@@ -32,10 +32,10 @@ type Dashboard struct {
 // DashboardFields are the fields the dashboard breaks figures down by.
 var DashboardFields = []string{"category", "type", "method", "contractor", "site"}
 
-// Dashboard computes the dashboard's figures from one snapshot of the
-// ledger with Report's queries: without filters each breakdown is exactly
-// Report grouped by that field; a filter groups by the filtered fields as
-// well and keeps the rows that match, summed. It returns ErrInvalid for a
+// Dashboard computes the dashboard's figures with one Report query grouped
+// by every field (one read of the ledger), folded per breakdown: without
+// filters each breakdown is exactly Report grouped by that field; filters
+// keep the rows that match before they are summed. It returns ErrInvalid for a
 // year range that ends before it starts.
 func (s *Store) Dashboard(q DashboardQuery) (Dashboard, error) {
 	d := Dashboard{Query: q}
@@ -57,22 +57,9 @@ func (s *Store) Dashboard(q DashboardQuery) (Dashboard, error) {
 			filter[f] = v
 		}
 	}
-	by := func(field string) []string {
-		set := []string{}
-		if field != "" {
-			set = append(set, field)
-		}
-		for f := range filter {
-			set = append(set, f)
-		}
-		out, _ := ParseBy(set) // canonical order; every name is known
-		return out
-	}
-	qs := []ReportQuery{{Years: years, FinancialYear: q.FinancialYear, By: by("")}}
-	for _, f := range DashboardFields {
-		qs = append(qs, ReportQuery{Years: years, FinancialYear: q.FinancialYear, By: by(f)})
-	}
-	rs, err := s.Reports(qs...)
+	// One query grouped by every field; each breakdown folds its rows
+	// (counts and weights add up), so the ledger is read once.
+	rows, err := s.Report(ReportQuery{Years: years, FinancialYear: q.FinancialYear, By: ReportFields})
 	if err != nil {
 		return d, err
 	}
@@ -108,10 +95,10 @@ func (s *Store) Dashboard(q DashboardQuery) (Dashboard, error) {
 		})
 		return out
 	}
-	d.ByYear = fold(rs[0], "")
+	d.ByYear = fold(rows, "")
 	parts := []*[]ReportRow{&d.ByCategory, &d.ByType, &d.ByMethod, &d.ByContractor, &d.BySite}
 	for i, f := range DashboardFields {
-		*parts[i] = fold(rs[i+1], f)
+		*parts[i] = fold(rows, f)
 	}
 	d.Total = ReportRow{FinancialYear: q.FinancialYear, Fields: map[string]string{}}
 	for _, r := range d.ByYear {
