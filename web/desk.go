@@ -29,19 +29,23 @@ const maxReason = 500
 // reason is the request's reason: the form's "reason" field when given
 // (remembered for the session), else the one remembered.
 func (s *Server) reason(req *request) string {
-	if v := strings.TrimSpace(req.r.FormValue("reason")); v != "" {
-		if len(v) > maxReason {
-			v = v[:maxReason]
-		}
-		s.setCookie(req, reasonCookie, url.QueryEscape(v), 0)
-		return v
-	}
+	kept := ""
 	if c, err := req.r.Cookie(reasonCookie); err == nil {
 		if v, err := url.QueryUnescape(c.Value); err == nil {
-			return strings.TrimSpace(v)
+			kept = strings.TrimSpace(v)
 		}
 	}
-	return ""
+	v := strings.TrimSpace(req.r.FormValue("reason"))
+	if v == "" {
+		return kept
+	}
+	if len(v) > maxReason {
+		v = v[:maxReason]
+	}
+	if v != kept && req.w.Header().Get("Set-Cookie") == "" {
+		s.setCookie(req, reasonCookie, url.QueryEscape(v), 0)
+	}
+	return v
 }
 
 // renderBytes executes a page as render does, into bytes.

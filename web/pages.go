@@ -24,6 +24,8 @@ func (s *Server) home(req *request) error {
 		http.Redirect(req.w, req.r, "/users", http.StatusSeeOther)
 	case ledger.RoleAuditor:
 		http.Redirect(req.w, req.r, "/devices", http.StatusSeeOther)
+	case ledger.RoleFOI:
+		http.Redirect(req.w, req.r, "/foi", http.StatusSeeOther)
 	default:
 		s.render(req, http.StatusOK, "home", nil)
 	}

@@ -300,18 +300,17 @@ func (s *Server) publicCert(store *ledger.Store, ct ledger.Certificate) (publicC
 	return pc, nil
 }
 
-// withhold blanks from a verifier's message every value of a field exempt
-// under FOI (a stale certificate's causes can name a contractor or site).
+// withhold leaves out the verifier's detailed wording when any field is
+// exempt under FOI: a stale certificate's causes, say, can name a
+// contractor or a site. The verdict itself is always given.
 func withhold(store *ledger.Store, msg string) string {
 	if msg == "" {
 		return ""
 	}
-	es, err := store.Exemptions()
-	if err != nil || len(es) == 0 {
-		return msg
+	if es, err := store.Exemptions(); err != nil || len(es) > 0 {
+		return ""
 	}
-	// The verifier's details are for the issuer; the public gets the verdict.
-	return ""
+	return msg
 }
 
 // signingTrust is the trust `itad cert verify` uses without --trusted: the
