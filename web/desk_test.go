@@ -27,7 +27,7 @@ import (
 
 // consultations are the actions a GET may record: consultations and
 // disclosures, which change no record.
-var consultations = map[string]bool{"report": true, "foi": true, "export": true, "device.show": true,
+var consultations = map[string]bool{"report": true, "foi": true, "export": true, "device.show": true, "batch.show": true,
 	"cert.show": true, "cert.verify": true, "log": true}
 
 // state is a digest of every table but the event log and the sessions
@@ -665,5 +665,30 @@ func TestHealthPage(t *testing.T) {
 	}
 	if f.events() != before {
 		t.Error("verify recorded something")
+	}
+}
+
+// TestPageViews_AreConsultations: every GET that shows ledger records
+// records a consultation with the signed-in account before it is sent.
+func TestPageViews_AreConsultations(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct{ who, path, action, subject string }{
+		{"op", "/station?run=R1&method=shred", "batch.show", "R1"},
+		{"op", "/devices/HDD-1", "device.show", "HDD-1"},
+		{"aud", "/certificates", "cert.show", "all"},
+		{"aud", "/dashboard", "report", "dashboard"},
+		{"foi", "/foi?from=2026&to=2026", "foi", "2026"},
+		{"adm", "/log?actor=op", ledger.LogAction, "actor=op"},
+	} {
+		s := f.login(tc.who)
+		before := f.events()
+		if rec := f.get(s, tc.path); rec.Code != http.StatusOK {
+			t.Errorf("%s: %d", tc.path, rec.Code)
+			continue
+		}
+		ev := f.lastEvent()
+		if f.events() != before+1 || ev.Action != tc.action || ev.Subject != tc.subject || ev.Actor != tc.who {
+			t.Errorf("%s: %d events, last %s %q by %s", tc.path, f.events()-before, ev.Action, ev.Subject, ev.Actor)
+		}
 	}
 }
