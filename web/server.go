@@ -9,8 +9,9 @@
 // render. Sessions, CSRF, roles and security headers are middleware
 // (routes below), never repeated in handlers. Every event a request
 // writes carries the signed-in account as its actor (ledger.Store.As).
-// No GET changes the ledger: downloads, which are disclosures and so
-// recorded, are POSTs.
+// No GET changes any record: a page that shows ledger records is a
+// consultation, recorded before it is sent (consultPage, desk.go), and
+// downloads, which are disclosures, are POSTs.
 package web
 
 import (
