@@ -24,6 +24,8 @@ func (s *Server) home(req *request) error {
 		http.Redirect(req.w, req.r, "/users", http.StatusSeeOther)
 	case ledger.RoleAuditor:
 		http.Redirect(req.w, req.r, "/devices", http.StatusSeeOther)
+	case ledger.RoleFOI:
+		http.Redirect(req.w, req.r, "/foi", http.StatusSeeOther)
 	default:
 		s.render(req, http.StatusOK, "home", nil)
 	}
@@ -132,8 +134,8 @@ func (s *Server) device(req *request) error {
 	if err != nil {
 		return err
 	}
-	s.render(req, http.StatusOK, "device", map[string]any{"H": h, "Certs": certViews(h.Certificates)})
-	return nil
+	d := ledger.Disclosure{Action: "device.show", Subject: h.Device.Serial, Reason: s.reason(req)}
+	return s.consultPage(req, req.store, d, http.StatusOK, "device", map[string]any{"H": h, "Certs": certViews(h.Certificates)})
 }
 
 func (s *Server) certificates(req *request) error {
@@ -141,8 +143,8 @@ func (s *Server) certificates(req *request) error {
 	if err != nil {
 		return err
 	}
-	s.render(req, http.StatusOK, "certificates", map[string]any{"Certs": certViews(cs)})
-	return nil
+	d := ledger.Disclosure{Action: "cert.show", Subject: "all", Reason: s.reason(req)}
+	return s.consultPage(req, req.store, d, http.StatusOK, "certificates", map[string]any{"Certs": certViews(cs)})
 }
 
 // certificatePDF sends an issued certificate's PDF: a disclosure, so it
@@ -163,7 +165,7 @@ func (s *Server) certificatePDF(req *request) error {
 		return err
 	}
 	var out strings.Builder
-	d := ledger.Disclosure{Action: ledger.CertDownloadAction, Subject: c.UUID, Reason: strings.TrimSpace(req.r.PostFormValue("reason")),
+	d := ledger.Disclosure{Action: ledger.CertDownloadAction, Subject: c.UUID, Reason: s.reason(req),
 		Payload: map[string]any{"file": name, "status": c.Status()}}
 	if err := req.store.Disclose(d, ledger.Sink{W: &out, Name: name}, func(w io.Writer) error {
 		_, err := w.Write(pdf)

@@ -9,8 +9,9 @@
 // render. Sessions, CSRF, roles and security headers are middleware
 // (routes below), never repeated in handlers. Every event a request
 // writes carries the signed-in account as its actor (ledger.Store.As).
-// No GET changes the ledger: downloads, which are disclosures and so
-// recorded, are POSTs.
+// No GET changes any record: a page that shows ledger records is a
+// consultation, recorded before it is sent (consultPage, desk.go), and
+// downloads, which are disclosures, are POSTs.
 package web
 
 import (
@@ -69,6 +70,7 @@ type Server struct {
 	h      http.Handler
 	// writeMu orders the station's writes within this process (see record).
 	writeMu sync.Mutex
+	limit   *limiter // the public pages' rate limit (verify.go)
 }
 
 // Who may use a route.
@@ -116,7 +118,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.CertDir == "" {
 		cfg.CertDir = filepath.Join(filepath.Dir(cfg.Store.Path()), "certificates")
 	}
-	s := &Server{cfg: cfg}
+	s := &Server{cfg: cfg, limit: newLimiter(publicBurst, publicEvery)}
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}
@@ -142,6 +144,19 @@ func New(cfg Config) (*Server, error) {
 		{"GET", "/users", []string{admRole}, s.users},
 		{"POST", "/users", []string{admRole}, s.userAdd},
 		{"POST", "/users/{name}", []string{admRole}, s.userChange},
+		// the desk (desk*.go) and public verification (verify.go)
+		{"GET", "/dashboard", []string{audRole, foiRole, admRole}, s.dashboard},
+		{"POST", "/desk/download", []string{audRole, foiRole, admRole}, s.download},
+		{"GET", "/foi", []string{foiRole, admRole}, s.foiPage},
+		{"GET", "/exemptions", []string{admRole}, s.exemptions},
+		{"POST", "/exemptions", []string{admRole}, s.exemptionChange},
+		{"GET", "/log", []string{audRole, admRole}, s.auditLog},
+		{"POST", "/log/download", []string{audRole, admRole}, s.auditLogCSV},
+		{"GET", "/health", []string{audRole, admRole}, s.healthPage},
+		{"POST", "/health/verify", []string{audRole, admRole}, s.startVerify},
+		{"GET", "/verify", []string{public}, s.verifyPage},
+		{"POST", "/verify", []string{public}, s.verifyUpload},
+		{"GET", "/verify/{number}", []string{public}, s.verifyLink},
 	}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes {
@@ -232,7 +247,7 @@ func (s *Server) wrap(rt route) http.Handler {
 			s.errorPage(req, http.StatusForbidden, "your role ("+req.sess.User.Role+") may not use this page")
 			return
 		}
-		if r.Method == http.MethodPost && rt.pattern != "/login" {
+		if r.Method == http.MethodPost && !allowed(rt.roles, nil) { // public POSTs (sign-in, verify) need no session
 			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 			if req.sess == nil || subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(req.sess.CSRF)) != 1 {
 				s.errorPage(req, http.StatusForbidden, "the form's security token is missing or out of date: reload the page and try again")

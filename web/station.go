@@ -104,6 +104,12 @@ func (s *Server) stationPage(req *request, code int, st stationState, res *scanR
 		}
 		data["Mode"], data["Open"] = "pick", open
 	}
+	if st.Run != "" && req.r.Method == http.MethodGet {
+		// Showing a run's items is a consultation (a scan's POST records
+		// the disposal itself).
+		d := ledger.Disclosure{Action: "batch.show", Subject: st.Run, Reason: s.reason(req)}
+		return s.consultPage(req, req.store, d, code, "station", data)
+	}
 	s.render(req, code, "station", data)
 	return nil
 }

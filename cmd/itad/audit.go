@@ -106,15 +106,7 @@ var verifyCommand = &cli.Command{
 				}
 				printJSON(c, map[string]any{"verified": false, "problems": probs, "more": ve.More})
 			} else {
-				w := c.App.Writer
-				fmt.Fprintf(w, "ledger %s does NOT verify: %s\n", s.Path(), ledger.CountOf(int64(len(ve.Problems)+ve.More), "problem", "problems"))
-				for i, p := range ve.Problems {
-					if i == 20 {
-						fmt.Fprintf(w, "  ... and %d more\n", len(ve.Problems)+ve.More-20)
-						break
-					}
-					fmt.Fprintf(w, "  %s\n", p)
-				}
+				ledger.WriteVerifyProblems(c.App.Writer, s.Path(), ve)
 			}
 			if onlyUntrusted(ve) {
 				return &userError{err: err, code: exitVerifyFailed, hint: untrustedHint}
@@ -129,7 +121,7 @@ var verifyCommand = &cli.Command{
 				return err
 			}
 		} else {
-			printVerified(c.App.Writer, s.Path(), res, certPaths)
+			ledger.WriteVerified(c.App.Writer, s.Path(), res, certPaths)
 		}
 		if c.Bool("timings") && !c.Bool("json") {
 			fmt.Fprintf(c.App.Writer, "timings:   %s %.2f s (alongside the replay; index_check %.2f s of it), verify %.2f s in all\n",
@@ -151,34 +143,6 @@ func onlyUntrusted(ve *ledger.VerifyError) bool {
 		}
 	}
 	return ve.More == 0
-}
-
-// printVerified writes the summary of a ledger that verified.
-func printVerified(w io.Writer, path string, res ledger.VerifyResult, certPaths []string) {
-	fmt.Fprintf(w, "ledger %s verified: %s, hash chain intact, every table matches its events\n", path, ledger.CountOf(res.Events, "event", "events"))
-	if res.Events > 0 {
-		fmt.Fprintf(w, "head hash: %s\norigin:    %s\n", res.Head, res.Origin)
-	}
-	if res.Root != "" {
-		fmt.Fprintf(w, "tree root: %s\n", res.Root)
-	}
-	switch res.Database {
-	case "quick_check":
-		fmt.Fprintln(w, "database:  quick_check ok (indexes not checked against their tables: run without --quick for that), foreign keys ok, schema as itad creates it")
-	case "quick_check+index_check":
-		fmt.Fprintln(w, "database:  quick_check ok, index check ok (every index holds exactly its table's rows), foreign keys ok, schema as itad creates it")
-	default:
-		fmt.Fprintf(w, "database:  %s ok, foreign keys ok, schema as itad creates it\n", res.Database)
-	}
-	for _, cp := range res.Checkpoints {
-		fmt.Fprintf(w, "checkpoint (%s) of %s: consistent, signature %s\n", cp.Source, ledger.CountOf(cp.Size, "event", "events"), cp.Signature)
-	}
-	if len(certPaths) == 0 && len(res.Checkpoints) > 0 {
-		fmt.Fprintln(w, "checkpoint signatures not checked: no signing certificate (give --trusted CERT)")
-	} else if len(certPaths) > 0 && len(res.Checkpoints) > 0 {
-		fmt.Fprintf(w, "signatures checked with %s\n", strings.Join(certPaths, ", "))
-	}
-	printPinning(w, res)
 }
 
 var checkpointCommand = &cli.Command{

@@ -4,7 +4,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -170,62 +169,10 @@ func checkpointErr(err error) error {
 const untrustedHint = "after a key change, pass the earlier certificate with --trusted OLD.pem as well as the current one; " +
 	"otherwise the checkpoint was not signed by this ledger's key"
 
-// printPinning writes which events a trusted checkpoint pins.
-func printPinning(w io.Writer, res ledger.VerifyResult) {
-	p := res.Pinning
-	on := func(at string) string {
-		if len(at) >= 10 {
-			return " of " + at[:10]
-		}
-		return ""
-	}
-	if o := p.Outside; o != nil {
-		fmt.Fprintf(w, "pinned:     %s by the checkpoint%s kept outside the ledger (%s, key %s)\n",
-			eventRange(1, o.Size), on(o.CreatedAt), o.Source, o.Key)
-	}
-	if st := p.Stored; st != nil && (p.Outside == nil || st.Size > p.Outside.Size) {
-		fmt.Fprintf(w, "pinned:     %s by the checkpoint%s stored in the ledger (key %s): this holds only against someone without the signing key\n",
-			eventRange(1, st.Size), on(st.CreatedAt), st.Key)
-	}
-	switch {
-	case p.NotPinned > 0 && p.Pinned == 0:
-		fmt.Fprintf(w, "not pinned: %s: no trusted checkpoint covers them\n", eventRange(1, res.Events))
-	case p.NotPinned > 0 && p.Complete:
-		fmt.Fprintf(w, "not pinned: %s, which changed nothing (consultations, records, checkpoints)\n", eventRange(p.Pinned+1, res.Events))
-	case p.NotPinned > 0:
-		fmt.Fprintf(w, "not pinned: %s, not yet\n", eventRange(p.Pinned+1, res.Events))
-	}
-	fmt.Fprintln(w, pinStatus(res))
-}
-
-// eventRange is "event N" or "events A–B".
-func eventRange(a, b int64) string {
-	if a == b {
-		return "event " + ledger.Thousands(a)
-	}
-	return "events " + ledger.Thousands(a) + "–" + ledger.Thousands(b)
-}
-
-// pinStatus says whether the ledger is pinned in the sense of
-// --require-pinned.
-func pinStatus(res ledger.VerifyResult) string {
-	p := res.Pinning
-	switch {
-	case p.Complete:
-		return "every change is pinned by a checkpoint kept outside the ledger"
-	case p.Outside != nil:
-		return fmt.Sprintf("NOT pinned: event %s (%s) changed the ledger after the newest checkpoint kept outside it",
-			ledger.Thousands(p.LastChange), p.LastChangeAction)
-	case res.Events == 0:
-		return "NOT pinned: the ledger is empty, and no checkpoint kept outside it shows whether it ever held events"
-	}
-	return "NOT pinned: no trusted checkpoint kept outside the ledger, so a truncated or rewritten ledger would verify the same"
-}
-
 // notPinnedErr is the error of verify --require-pinned for a ledger that
 // verified but is not pinned.
 func notPinnedErr(res ledger.VerifyResult) error {
-	return &userError{code: exitNotPinned, err: fmt.Errorf("the ledger verified but is not %s", strings.TrimPrefix(pinStatus(res), "NOT ")),
+	return &userError{code: exitNotPinned, err: fmt.Errorf("the ledger verified but is not %s", strings.TrimPrefix(ledger.PinStatus(res), "NOT ")),
 		hint: fmt.Sprintf("sign a checkpoint with 'itad checkpoint' and keep it outside the ledger ('itad settings set %s DIR' does so for every new one), "+
 			"or give the latest with --checkpoint FILE", ledger.SettingCheckpointDir)}
 }
