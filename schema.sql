@@ -279,6 +279,7 @@ CREATE TABLE summary (
 CREATE TABLE summary_dates (
     disposed_on TEXT PRIMARY KEY,
     count       INTEGER NOT NULL
+) WITHOUT ROWID;
 
 -- migration 10: NIST SP 800-88 Appendix G details of disposals and batches
 -- One row a recorded field (ledger/appendixg.go: AppendixGFields) of a
