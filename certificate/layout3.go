@@ -645,8 +645,16 @@ func deviceStatement3(d ledger.CertificateData, it ledger.CertificateItem) strin
 	p, v := it.Disposal, it.Device
 	s := deviceStatement(d, p, v, 2)
 	cut := strings.LastIndex(s, " (NIST SP 800-88 Rev. 1:")
-	return s[:cut] + citation(p.Category, rev2(d.Effective(it), p))
+	return oneStop(s[:cut] + citation(p.Category, rev2(d.Effective(it), p)))
 }
+
+// doubleStop is a sentence's full stop after a name that ends with its
+// own ("Sp. z o.o.."); an ellipsis ("...") is left alone.
+var doubleStop = regexp.MustCompile(`([^.])\.\.( |$)`)
+
+// oneStop prints a name's closing full stop once, as a writer would
+// ("by Łukasz Żółć Recykling Sp. z o.o. Destruction renders ...").
+func oneStop(s string) string { return doubleStop.ReplaceAllString(s, "$1.$2") }
 
 func (r *renderer) batchFront3() {
 	d := r.c.Data
@@ -790,7 +798,7 @@ func recorded(s string) string {
 }
 
 func batchStatement3(d ledger.CertificateData, cat ledger.Category, effs []ledger.AppendixG) string {
-	s := batchStatement(d, cat, 2)
+	s := oneStop(batchStatement(d, cat, 2))
 	r2 := true
 	for i, it := range d.Items {
 		if !rev2(effs[i], it.Disposal) {

@@ -341,3 +341,19 @@ func TestLayout3_OneDeviceBatchOnePage(t *testing.T) {
 		}
 	}
 }
+
+// TestOneStop: a name that ends with its own full stop ends the sentence
+// with one, in layout 3's statements; an ellipsis is kept.
+func TestOneStop(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"by Łukasz Żółć Recykling Sp. z o.o.. Destruction renders", "by Łukasz Żółć Recykling Sp. z o.o. Destruction renders"},
+		{"by Acme Ltd.. ", "by Acme Ltd. "},
+		{"by Acme Ltd..", "by Acme Ltd."},
+		{"by Acme Ltd. Destruction", "by Acme Ltd. Destruction"},
+		{"wait... then", "wait... then"},
+	} {
+		if got := oneStop(tc.in); got != tc.want {
+			t.Errorf("oneStop(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
