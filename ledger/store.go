@@ -418,6 +418,15 @@ func (s *Store) write(reason string, fn func(*txn) error) error {
 		return err
 	}
 	defer conn.Close()
+	// A panic in fn rolls the transaction back before the connection is
+	// closed: closing a connection waits for its transaction to end, so
+	// without this the process hung instead of crashing.
+	defer func() {
+		if p := recover(); p != nil {
+			tx.Rollback()
+			panic(p)
+		}
+	}()
 	t := &txn{tx: tx, now: s.Now().UTC(), actor: s.Actor, reason: reason, stmts: map[string]*sql.Stmt{}}
 	defer func() {
 		for _, st := range t.stmts {
