@@ -185,3 +185,21 @@ func TestAppendixG_EventChanges(t *testing.T) {
 		t.Errorf("AppendixG has %d fields, AppendixGFields %d", n, len(AppendixGFields))
 	}
 }
+
+// TestAppendixG_EmptyIsValid: a record with nothing in it validates as
+// it is (the fast path every import row without Appendix G columns takes
+// agrees with checking each field).
+func TestAppendixG_EmptyIsValid(t *testing.T) {
+	var g AppendixG
+	for _, f := range AppendixGFields {
+		if err := f.Set(&g, ""); err != nil {
+			t.Fatalf("%s: empty value refused: %v", f.Name, err)
+		}
+	}
+	if g != (AppendixG{}) {
+		t.Fatalf("setting every field empty gave %+v", g)
+	}
+	if err := g.Validate(); err != nil || g != (AppendixG{}) {
+		t.Fatalf("Validate of the empty record: %v, %+v", err, g)
+	}
+}
