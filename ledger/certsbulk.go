@@ -14,9 +14,12 @@ type CertSubject struct {
 
 // CertificateRequest selects the certificates IssueCertificates issues:
 // Subjects in order, then, with Uncertified, every device that has a
-// final disposition and no current device certificate (neither revoked
-// nor superseded), by serial, optionally only those disposed of in Year
-// (0: any) or in the destruction run Batch ("": any).
+// final disposition and no current device certificate, by serial,
+// optionally only those disposed of in Year (0: any) or in the
+// destruction run Batch ("": any). A current certificate is one neither
+// revoked, superseded nor stale (stale.go): a stale certificate no longer
+// states what the ledger holds, so Uncertified issues its device's again,
+// superseding it.
 type CertificateRequest struct {
 	Subjects    []CertSubject
 	Uncertified bool
@@ -100,7 +103,8 @@ func (s *Store) IssueCertificates(req CertificateRequest, signer note.Signer, re
 }
 
 // uncertifiedDevices lists the devices with a final disposition (in year
-// and batch, when given) and no current device certificate, by serial.
+// and batch, when given) and no current device certificate (none neither
+// revoked nor superseded, or only stale ones), by serial.
 func uncertifiedDevices(q querier, year int, batch string) ([]CertSubject, error) {
 	if batch != "" {
 		var n int
@@ -115,8 +119,9 @@ func uncertifiedDevices(q querier, year int, batch string) ([]CertSubject, error
 		LEFT JOIN batches b ON b.id = p.batch_id
 		WHERE (?1 = 0 OR p.year = ?1) AND (?2 = '' OR b.ref_key IN (?2, ?3))
 		AND NOT EXISTS (SELECT 1 FROM certificate_devices cd JOIN certificates c ON c.id = cd.certificate_id
-			WHERE cd.device_id = d.id AND c.kind = 'device' AND c.superseded_by = '' AND c.revoked_at = '')
-		ORDER BY d.serial_key`, year, legacyNameKey(batch), NameKey(batch))
+			WHERE cd.device_id = d.id AND c.kind = 'device' AND c.superseded_by = '' AND c.revoked_at = ''
+			AND NOT EXISTS (SELECT 1 FROM events e WHERE e.subject = c.uuid AND e.action = ?4))
+		ORDER BY d.serial_key`, year, legacyNameKey(batch), NameKey(batch), CertificateStaleAction)
 	if err != nil {
 		return nil, fmt.Errorf("find uncertified devices: %w", err)
 	}
