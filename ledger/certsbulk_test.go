@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -122,6 +123,97 @@ func TestLedger_IssueCertificatesUncertified(t *testing.T) {
 			}
 			if _, err := s.Verify(VerifyOptions{}); err != nil {
 				t.Fatalf("verify: %v", err)
+			}
+		})
+	}
+}
+
+// TestUncertified_QueryPlans: the queries that tell a stale certificate
+// from a current one read each device's own certificates and each
+// certificate's own events, never every certificate or every stale mark
+// (SQLite's planner, without statistics, chose both: quadratic).
+func TestUncertified_QueryPlans(t *testing.T) {
+	s, _ := staleLedger(t)
+	tests := []struct {
+		name, query string
+		args        []any
+		want, never []string
+	}{
+		{"uncertifiedQuery", uncertifiedQuery, []any{0, "", "", CertificateStaleAction},
+			[]string{"certificate_devices_device", "events_subject"}, []string{"certificates_subject", "events_action", "SCAN c", "SCAN e"}},
+		{"coveredExpr", `SELECT d.id FROM devices d WHERE NOT ` + coveredExpr, nil,
+			[]string{"certificate_devices_device", "events_subject"}, []string{"events_action", "SCAN ct", "SCAN e"}},
+		{"staleMarksQuery", staleMarksQuery, []any{"x", CertificateStaleAction},
+			[]string{"events_subject"}, []string{"events_action", "TEMP B-TREE"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rows, err := s.DB().Query(`EXPLAIN QUERY PLAN `+tt.query, tt.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var plan []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			all := strings.Join(plan, "\n")
+			for _, w := range tt.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("plan does not use %s:\n%s", w, all)
+				}
+			}
+			for _, n := range tt.never {
+				if strings.Contains(all, n) {
+					t.Errorf("plan has %s:\n%s", n, all)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkUncertifiedDevices selects the uncertified devices among
+// 5,000 certified ones, every certificate current, then every one stale
+// (the organisation renamed).
+func BenchmarkUncertifiedDevices(b *testing.B) {
+	const n = 5000
+	s := mustOpen(b)
+	if err := s.Init("Test Constabulary"); err != nil {
+		b.Fatal(err)
+	}
+	var csv strings.Builder
+	csv.WriteString("serial,type,make,model,method,contractor,disposed_on,operator\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&csv, "B-%06d,hdd,Seagate,Exos,shred,Shredco,2024-05-02,P. Jones\n", i)
+	}
+	if _, err := s.Import("d.csv", strings.NewReader(csv.String()), ImportOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.IssueCertificates(CertificateRequest{Uncertified: true}, testSigner, func(i, n int, d CertificateDraft) (CertificateHashes, error) {
+		return fakeHashes(d)
+	}); err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		want int
+	}{{"Current", 0}, {"Stale", n}} {
+		if c.name == "Stale" {
+			if err := s.SetSetting(SettingOrg, "Other Constabulary", "merger"); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				got, err := uncertifiedDevices(s.DB(), 0, "")
+				if err != nil || len(got) != c.want {
+					b.Fatalf("%d devices (%v), want %d", len(got), err, c.want)
+				}
 			}
 		})
 	}
