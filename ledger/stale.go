@@ -203,13 +203,20 @@ func (t *txn) flushStale() ([]StaleNotice, error) {
 	return out, nil
 }
 
+// staleMarksQuery reads a certificate's stale marks: ?1 its number, ?2
+// CertificateStaleAction. The unary + keeps it on events_subject (the
+// certificate's own few events, already in seq order); through
+// events_action it read every stale mark of the ledger for each
+// certificate. TestUncertified_QueryPlans pins the plan.
+const staleMarksQuery = `SELECT seq, at, actor, payload FROM events WHERE subject = ?1 AND +action = ?2 ORDER BY seq`
+
 // loadStale reads the certificate.stale events of each certificate into
 // its Stale list, oldest first.
 func loadStale(q querier, cs []Certificate) error {
 	for i := range cs {
 		c := &cs[i]
 		c.Stale = nil
-		rows, err := q.Query(`SELECT seq, at, actor, payload FROM events WHERE subject = ? AND action = ? ORDER BY seq`, c.UUID, CertificateStaleAction)
+		rows, err := q.Query(staleMarksQuery, c.UUID, CertificateStaleAction)
 		if err != nil {
 			return fmt.Errorf("read the stale marks of certificate %s: %w", c.UUID, err)
 		}

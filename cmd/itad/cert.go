@@ -30,11 +30,13 @@ var certCommand = &cli.Command{
 				"Several serials, --serials-file (one serial a line, - for standard input; blank lines and\n" +
 				"lines starting with # are skipped) and --uncertified (every device with a final disposition\n" +
 				"and no current device certificate, only those disposed of in --year or in the run --batch when\n" +
-				"given) issue one device certificate each, in one transaction: all are recorded, or none.",
+				"given) issue one device certificate each, in one transaction: all are recorded, or none.\n" +
+				"A revoked, superseded or stale certificate is not current: --uncertified issues a device\n" +
+				"whose certificate is stale (the ledger changed since it was issued) again, superseding it.",
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "batch", Usage: "certify every disposal of this closed destruction run (with --uncertified: only this run's devices)"},
 				&cli.StringFlag{Name: "serials-file", Usage: "file of serials to certify, one a line (- for standard input)"},
-				&cli.BoolFlag{Name: "uncertified", Usage: "certify every device with a final disposition and no current device certificate"},
+				&cli.BoolFlag{Name: "uncertified", Usage: "certify every device with a final disposition and no current device certificate (none, or revoked, superseded or stale)"},
 				&cli.IntFlag{Name: "year", Usage: "with --uncertified: only devices disposed of in this calendar year"},
 				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: ".", Usage: "folder to write the certificate to"},
 			},

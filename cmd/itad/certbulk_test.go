@@ -110,7 +110,22 @@ func TestCLI_CertIssueMany(t *testing.T) {
 		mustItad(t, f.db, "cert", "revoke", rows[0]["uuid"].(string), "--reason", "test")
 		rows = issuedList(t, mustItad(t, f.db, "--json", "cert", "issue", "-o", f.out, "--uncertified"))
 		if len(rows) != 1 || rows[0]["subject"] != "ZC1234AB" {
-			t.Errorf("after revoking: %v", rows)
+			t.Fatalf("after revoking: %v", rows)
+		}
+		// A stale certificate no longer states the ledger: --uncertified
+		// issues its device again, superseding it.
+		stale, staleFile := rows[0]["uuid"].(string), rows[0]["file"].(string)
+		mustItad(t, f.db, "device", "amend", "ZC1234AB", "--model", "Exos 7E10", "--reason", "model misread")
+		out = mustItad(t, f.db, "cert", "issue", "-o", f.out, "--uncertified")
+		if !strings.Contains(out, "for device ZC1234AB") || !strings.Contains(out, "it supersedes certificate "+stale) ||
+			!strings.Contains(out, "1 certificate issued in one transaction") {
+			t.Errorf("after a stale certificate:\n%s", out)
+		}
+		if _, _, code := itad(t, f.db, "cert", "verify", staleFile); code != exitVerifyFailed {
+			t.Errorf("verify of the superseded stale certificate: exit %d, want %d", code, exitVerifyFailed)
+		}
+		if out, errOut, code := itad(t, f.db, "cert", "issue", "-o", f.out, "--uncertified"); code != 0 || !strings.Contains(errOut, "nothing issued") {
+			t.Errorf("after issuing the stale one again: exit %d\n%s%s", code, out, errOut)
 		}
 	})
 	t.Run("Usage", func(t *testing.T) {

@@ -71,8 +71,9 @@ func deskLedger(t *testing.T, dir string) (db string, pw string, genuine, revoke
 // officer, with contractor names exempt, gets the answer itad foi gives
 // and no contractor name in any page or download; the public page
 // verifies a genuine certificate and rejects it with a byte flipped, and
-// a revoked one. At 768 px no page scrolls sideways, and every field has
-// a label. Screenshots are kept (ITAD_SCREENSHOTS=DIR).
+// a revoked one. At 768 px no page scrolls sideways, every field has a
+// label, and the accessibility pass (text contrast, keyboard, accessible
+// names) finds nothing. Screenshots are kept (ITAD_SCREENSHOTS=DIR).
 func TestServe_BrowserDesk(t *testing.T) {
 	chrome := chromium(t)
 	requireTool(t, "openssl")
@@ -156,9 +157,10 @@ func TestServe_BrowserDesk(t *testing.T) {
 		}
 		return h
 	}
-	// checkPage: at 768 px the page does not scroll sideways, and every
+	// checkPage: at 768 px the page does not scroll sideways, every
 	// visible field has a label (label[for], a wrapping label or an
-	// aria-label); then back to 1280 px.
+	// aria-label), and the accessibility pass (contrast, keyboard,
+	// names: a11yJS) finds nothing; then back to 1280 px.
 	checkPage := func(name string) {
 		t.Helper()
 		step(name+" at 768 px", chromedp.EmulateViewport(768, 1000), shot(name+"-768"))
@@ -178,9 +180,12 @@ func TestServe_BrowserDesk(t *testing.T) {
 		if len(unlabelled) > 0 {
 			t.Errorf("%s: fields without a label: %v", name, unlabelled)
 		}
+		checkA11y(t, ctx, name)
 		step(name+" at 1280 px", chromedp.EmulateViewport(1280, 900))
 	}
 
+	step("sign-in page", chromedp.Navigate(hs.URL+"/login"), chromedp.WaitVisible(chromedp.ID("name")))
+	checkPage("10-login")
 	// The auditor: dashboard 2020-2021, then a signed export.
 	step("auditor signs in", signIn("aud")...)
 	step("dashboard 2020-2021",

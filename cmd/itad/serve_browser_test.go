@@ -41,7 +41,9 @@ func chromium(t *testing.T) string {
 // Enter, is refused a duplicate, adds an unknown device inline, closes
 // the run with a weight, issues and downloads the certificate. pdfsig
 // checks the PDF, itad verify the ledger, and every event from the
-// operator's sign-in on names the operator. Screenshots are saved in the
+// operator's sign-in on names the operator. The accessibility pass
+// (text contrast, keyboard, accessible names: a11yJS) runs on every
+// page and state of the station. Screenshots are saved in the
 // test's temp dir (ITAD_SCREENSHOTS=DIR keeps them there instead).
 func TestServe_BrowserStation(t *testing.T) {
 	chrome := chromium(t)
@@ -133,7 +135,10 @@ func TestServe_BrowserStation(t *testing.T) {
 		}
 	}
 	const opPw = "operator password 1"
+	step("sign-in page", chromedp.Navigate(hs.URL+"/login"), chromedp.WaitVisible(chromedp.ID("name")))
+	checkA11y(t, ctx, "00-login")
 	step("admin signs in", append(signIn("adm", pw), shot("01-accounts"))...)
+	checkA11y(t, ctx, "01-accounts")
 	step("admin creates an operator",
 		chromedp.SendKeys(chromedp.ID("new-name"), "op1"),
 		chromedp.SetValue(chromedp.ID("new-role"), "operator"),
@@ -141,13 +146,16 @@ func TestServe_BrowserStation(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("new-pw2"), opPw),
 		chromedp.Click(chromedp.CSS("#new-user button")),
 		chromedp.WaitVisible(chromedp.CSS("p.ok")),
-		shot("02-account-created"),
+		shot("02-account-created"))
+	checkA11y(t, ctx, "02-account-created")
+	step("admin signs out",
 		chromedp.Click(chromedp.CSS("header .who button")),
 		chromedp.WaitVisible(chromedp.ID("password")))
 	startSeq := int64(0)
 	s.DB().QueryRow(`SELECT max(seq) FROM events`).Scan(&startSeq)
 
 	step("operator signs in", append(signIn("op1", opPw), chromedp.WaitVisible(chromedp.ID("open-run")), shot("03-station-pick"))...)
+	checkA11y(t, ctx, "03-station-pick")
 	step("operator opens a run",
 		chromedp.SendKeys(chromedp.ID("ref"), "RUN-2026-01"),
 		chromedp.SendKeys(chromedp.ID("site"), "DC North"),
@@ -161,6 +169,7 @@ func TestServe_BrowserStation(t *testing.T) {
 			poll(fmt.Sprintf(`document.getElementById("count") && document.getElementById("count").textContent === "%d"`, i+1)))
 	}
 	step("20 rows", shot("04-station-20-scans"))
+	checkA11y(t, ctx, "04-station-20-scans")
 	rows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#rows tr").length`))
 	if err != nil {
 		t.Fatal(err)
@@ -184,13 +193,16 @@ func TestServe_BrowserStation(t *testing.T) {
 	if focused != "code" {
 		t.Errorf("focus is on %q after a scan, want the scan box", focused)
 	}
+	checkA11y(t, ctx, "05-station-refused")
 	// A second refusal keeps the first in view.
 	step("second refusal", chromedp.SendKeys(chromedp.ID("code"), serials[5]+"\n"),
 		poll(`document.querySelectorAll("#rows tr.refused").length === 2`))
 	step("unknown device added inline",
 		chromedp.SendKeys(chromedp.ID("code"), "WDC WD10EZEX:WD-UNKNOWN-1\n"),
 		chromedp.WaitVisible(chromedp.ID("new-device")),
-		shot("06-station-unknown"),
+		shot("06-station-unknown"))
+	checkA11y(t, ctx, "06-station-unknown")
+	step("the unknown device's form",
 		chromedp.SetValue(chromedp.ID("d-type"), "hdd"),
 		chromedp.SendKeys(chromedp.ID("d-make"), "Western Digital"),
 		chromedp.Click(chromedp.CSS("#new-device button")),
@@ -200,10 +212,12 @@ func TestServe_BrowserStation(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#close button")),
 		chromedp.WaitVisible(chromedp.ID("issue")),
 		shot("07-run-closed"))
+	checkA11y(t, ctx, "07-run-closed")
 	step("issue the certificate",
 		chromedp.Click(chromedp.CSS("#issue button")),
 		chromedp.WaitVisible(chromedp.CSS("table.certs button")),
 		shot("08-certificate-issued"))
+	checkA11y(t, ctx, "08-certificate-issued")
 	step("download it",
 		func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
 			_, err := cdp.Call(ctx, tg, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads})
@@ -222,7 +236,11 @@ func TestServe_BrowserStation(t *testing.T) {
 		t.Fatal("no PDF downloaded")
 	}
 	step("device page", chromedp.Navigate(hs.URL+"/devices/"+serials[0]), chromedp.WaitVisible(chromedp.CSS("h1")), shot("09-device"))
+	checkA11y(t, ctx, "09-device")
+	step("devices page", chromedp.Navigate(hs.URL+"/devices"), chromedp.WaitVisible(chromedp.CSS("h1")), shot("09-devices"))
+	checkA11y(t, ctx, "09-devices")
 	step("certificates page", chromedp.Navigate(hs.URL+"/certificates"), chromedp.WaitVisible(chromedp.CSS("table.certs")), shot("10-certificates"))
+	checkA11y(t, ctx, "10-certificates")
 
 	out, _ := exec.Command("pdfsig", pdf).CombinedOutput()
 	if !strings.Contains(string(out), "Signature is Valid") || !strings.Contains(string(out), "Total document signed") {
