@@ -145,6 +145,9 @@ func TestUncertified_QueryPlans(t *testing.T) {
 			[]string{"certificate_devices_device", "events_subject"}, []string{"events_action", "SCAN ct", "SCAN e"}},
 		{"staleMarksQuery", staleMarksQuery, []any{"x", CertificateStaleAction},
 			[]string{"events_subject"}, []string{"events_action", "TEMP B-TREE"}},
+		{"supersessionQuery", supersessionQuery, []any{"device", "x", 1, "", "u"},
+			[]string{"certificates_subject (kind=? AND subject=?)", "certificate_devices_device (device_id=?)", "c USING INTEGER PRIMARY KEY"},
+			[]string{"certificates_subject (kind=?)\n", "SCAN"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -273,11 +273,7 @@ func checkCertificate(q querier, c Certificate) error {
 	// by the certificates_subject and certificate_devices indexes, and the
 	// row's own superseded_by is one of them; each candidate's issue event
 	// is read by its seq.
-	rows, err = q.Query(`SELECT uuid, seq FROM certificates WHERE kind = ?1 AND seq > ?3 AND (subject = ?2
-		OR ?1 = 'device' AND id IN (SELECT certificate_id FROM certificate_devices WHERE device_id IN
-			(SELECT cd.device_id FROM certificate_devices cd JOIN certificates o ON o.id = cd.certificate_id WHERE o.uuid = ?5)))
-		OR uuid = ?4 ORDER BY seq`,
-		c.Kind, c.Subject, c.Seq, c.SupersededBy, c.UUID)
+	rows, err = q.Query(supersessionQuery, c.Kind, c.Subject, c.Seq, c.SupersededBy, c.UUID)
 	if err != nil {
 		return fmt.Errorf("read the certificates after %s: %w", what, err)
 	}
@@ -324,6 +320,21 @@ func checkCertificate(q querier, c Certificate) error {
 	}
 	return nil
 }
+
+// supersessionQuery finds the candidates that may supersede certificate
+// ?5 (kind ?1, subject ?2, issued at seq ?3, its row naming ?4): later
+// ones of its subject, later device certificates of its devices, and the
+// one its row names. Three indexed lookups joined by UNION: written as one
+// WHERE with OR, SQLite searched certificates_subject by kind alone and
+// read every later device certificate for each one (a cert list of N
+// device certificates took time in N squared).
+const supersessionQuery = `SELECT uuid, seq FROM certificates WHERE kind = ?1 AND subject = ?2 AND seq > ?3
+	UNION SELECT c.uuid, c.seq FROM certificate_devices cd CROSS JOIN certificates c ON c.id = cd.certificate_id
+		WHERE ?1 = 'device' AND cd.device_id IN
+			(SELECT cd2.device_id FROM certificate_devices cd2 JOIN certificates o ON o.id = cd2.certificate_id WHERE o.uuid = ?5)
+		AND +c.kind = ?1 AND c.seq > ?3
+	UNION SELECT uuid, seq FROM certificates WHERE uuid = ?4
+	ORDER BY 2`
 
 // checkCertificates checks every certificate of a list (cert list,
 // device show) against its events, and reads its stale marks (stale.go).
