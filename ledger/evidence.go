@@ -953,6 +953,22 @@ func (s *Store) DevicesNeedingDestruction() ([]NeedsDestruction, error) {
 	return out, nil
 }
 
+// FailedErasure returns the failed erasure that makes device serial need
+// destruction (as DevicesNeedingDestruction lists it) and true, or false
+// when the device does not need destruction. It returns ErrNotFound for
+// an unknown device.
+func (s *Store) FailedErasure(serial string) (ErasureRecord, bool, error) {
+	d, err := s.Device(serial)
+	if err != nil {
+		return ErasureRecord{}, false, err
+	}
+	ers, err := queryErasures(s.db, `WHERE d.uuid = ? AND `+needsDestructionExpr+` AND e.outcome = '`+OutcomeFailed+`' ORDER BY e.id DESC LIMIT 1`, d.UUID)
+	if err != nil || len(ers) == 0 {
+		return ErasureRecord{}, false, err
+	}
+	return ers[0], true, nil
+}
+
 // Consultations of evidence (through Disclose).
 const (
 	EvidenceShowAction   = "evidence.show"
