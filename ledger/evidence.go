@@ -895,16 +895,47 @@ func certificateEvidence(q querier, devID int64, serial string) ([]CertificateEv
 	if err != nil {
 		return nil, fmt.Errorf("read certificate evidence: %w", err)
 	}
+	return scanCertificateEvidence(rows, serial)
+}
+
+// batchCertificateEvidence lists the evidence behind the standing
+// disposals of the batch with id batchID (the erasures that recorded
+// them) and the documents attached to their devices, by file in the
+// order the files were kept, then by serial.
+func batchCertificateEvidence(q querier, batchID any) ([]CertificateEvidence, error) {
+	rows, err := q.Query(`SELECT v.name, v.kind, v.sha256, e.tool, e.method_name, e.verify, v.id, d.serial, d.serial_key
+		FROM disposals x JOIN erasures e ON e.disposal_id = x.id JOIN evidence v ON v.id = e.evidence_id JOIN devices d ON d.id = x.device_id
+		WHERE x.batch_id = ?1 AND x.voided_seq = 0
+		UNION ALL SELECT v.name, v.kind, v.sha256, '', '', '', v.id, d.serial, d.serial_key
+		FROM evidence_devices ed JOIN evidence v ON v.id = ed.evidence_id JOIN devices d ON d.id = ed.device_id
+		WHERE ed.device_id IN (SELECT device_id FROM disposals WHERE batch_id = ?1 AND voided_seq = 0)
+		ORDER BY 7, 9, 4, 5, 6`, batchID)
+	if err != nil {
+		return nil, fmt.Errorf("read certificate evidence: %w", err)
+	}
+	return scanCertificateEvidence(rows, "")
+}
+
+// scanCertificateEvidence reads certificateEvidence's or
+// batchCertificateEvidence's rows (the latter with each row's serial,
+// the former with serial for all) and closes them.
+func scanCertificateEvidence(rows *sql.Rows, serial string) ([]CertificateEvidence, error) {
 	defer rows.Close()
 	var out []CertificateEvidence
 	for rows.Next() {
 		var c CertificateEvidence
 		var id int64
-		var verify string
-		if err := rows.Scan(&c.Name, &c.Kind, &c.SHA256, &c.Tool, &c.Method, &verify, &id); err != nil {
+		var verify, key string
+		dst := []any{&c.Name, &c.Kind, &c.SHA256, &c.Tool, &c.Method, &verify, &id}
+		if serial == "" {
+			dst = append(dst, &c.Serial, &key)
+		}
+		if err := rows.Scan(dst...); err != nil {
 			return nil, err
 		}
-		c.Serial = serial
+		if serial != "" {
+			c.Serial = serial
+		}
 		switch verify {
 		case "last":
 			c.Verification = "verified (last pass)"
