@@ -60,6 +60,8 @@ func evidenceKind(k string) string {
 		return "nwipe JSON report (erasure report)"
 	case ledger.EvidenceBlancco:
 		return "Blancco report (erasure report)"
+	case ledger.EvidenceNwipePDF:
+		return "nwipe PDF report (erasure report)"
 	case ledger.EvidenceContractorCertificate:
 		return "Contractor's certificate"
 	case ledger.EvidenceWeighbridgeTicket:

@@ -53,6 +53,7 @@ const (
 	EvidenceNwipeLog              = "nwipe-log"
 	EvidenceNwipeJSON             = "nwipe-json"
 	EvidenceBlancco               = "blancco-xml"
+	EvidenceNwipePDF              = "nwipe-pdf"
 	EvidenceContractorCertificate = "contractor-certificate"
 	EvidenceWeighbridgeTicket     = "weighbridge-ticket"
 	EvidencePhoto                 = "photo"
@@ -63,7 +64,7 @@ const (
 var AttachKinds = []string{EvidenceContractorCertificate, EvidenceWeighbridgeTicket, EvidencePhoto, EvidenceOther}
 
 // reportKinds are the kinds ImportEvidence accepts.
-var reportKinds = map[string]bool{EvidenceNwipeLog: true, EvidenceNwipeJSON: true, EvidenceBlancco: true}
+var reportKinds = map[string]bool{EvidenceNwipeLog: true, EvidenceNwipeJSON: true, EvidenceBlancco: true, EvidenceNwipePDF: true}
 
 // Event actions.
 const (
