@@ -70,8 +70,9 @@ const maxEmbeddedContent = 512 << 20
 // batch_appendix_g the batch's own record ({} for a device certificate),
 // and each item's appendix_g its disposal's own; what prints is the first
 // recorded of disposal, batch, defaults (ledger.CertificateData.Effective).
-// evidence lists the files behind a device certificate's disposal
-// (ledger.CertificateEvidence), [] when none.
+// evidence lists the files behind the certificate's disposals, one entry
+// per file and serial (ledger.CertificateEvidence), [] when none: a batch
+// certificate's as a device certificate's.
 //
 // Strings are the ledger's UTF-8 text, with '"' and '\' escaped by a
 // backslash, the control characters U+0000 to U+001F written \u00XX (lower

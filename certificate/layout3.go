@@ -722,10 +722,12 @@ func (r *renderer) batchFront3() {
 	if r.pdf.GetY()+sectionH+r.tableHeaderHeight()+r.scheduleHeight3()+scheduleEndH+r.closingHeight(att, val) <= bodyBottom {
 		r.schedule3()
 		r.closing3(att, val)
+		r.batchEvidence3() // evidence.go
 		return
 	}
 	r.closing3(att, val)
 	r.schedule3()
+	r.batchEvidence3()
 }
 
 // batchValidation is the validation a batch certificate prints: the one

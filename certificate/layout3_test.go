@@ -357,3 +357,106 @@ func TestOneStop(t *testing.T) {
 		}
 	}
 }
+
+// batchWithEvidence is longBatch(n) whose items are all covered by one
+// nwipe log, the first also by a photo.
+func batchWithEvidence(n int) ledger.CertificateData {
+	d := longBatch(n)
+	for _, it := range d.Items {
+		d.Evidence = append(d.Evidence, ledger.CertificateEvidence{Serial: it.Device.Serial, Name: "nwipe_log_20250314-091502.txt",
+			Kind: ledger.EvidenceNwipeLog, SHA256: strings.Repeat("cd", 32), Tool: "nwipe 0.38", Method: "Fill With Zeros", Verification: "verified (last pass)"})
+	}
+	d.Evidence = append(d.Evidence, ledger.CertificateEvidence{Serial: d.Items[0].Device.Serial, Name: "run-photo.jpg",
+		Kind: ledger.EvidencePhoto, SHA256: strings.Repeat("ef", 32)})
+	return d
+}
+
+// TestLayout3_BatchEvidence: a batch certificate with evidence prints an
+// "Evidence" section (per file its name, kind, SHA-256 and every serial it
+// covers), every line within its place; one without prints none.
+func TestLayout3_BatchEvidence(t *testing.T) {
+	for _, n := range []int{3, 200} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			d := batchWithEvidence(n)
+			var lines []string
+			cellHook = func(text string, width, avail float64) {
+				lines = append(lines, text)
+				if width > avail+1e-9 {
+					t.Errorf("%q is %.2f mm wide in a place of %.2f mm", text, width, avail)
+				}
+			}
+			defer func() { cellHook = nil }()
+			if _, err := Render(sampleContent(d, testFP)); err != nil {
+				t.Fatal(err)
+			}
+			all := strings.Join(lines, " ")
+			i := strings.Index(all, "Evidence (2 files)")
+			if i < 0 {
+				t.Fatalf("no evidence section in %q", all)
+			}
+			sec := all[i:]
+			for _, want := range []string{"nwipe_log_20250314-091502.txt", "nwipe log (erasure report)", strings.Repeat("cd", 32),
+				"run-photo.jpg", "Photograph", strings.Repeat("ef", 32), fmt.Sprintf("Serials (%d)", n)} {
+				if !strings.Contains(sec, want) {
+					t.Errorf("the evidence section lacks %q", want)
+				}
+			}
+			joined := strings.Join(lines, "")
+			for _, it := range d.Items {
+				s := strings.ReplaceAll(it.Device.Serial, " ", "")
+				if strings.Count(joined, s) < 2 { // the schedule and the evidence
+					t.Errorf("serial %q is not in the evidence section whole", s)
+				}
+			}
+		})
+	}
+	t.Run("NoEvidence", func(t *testing.T) {
+		var lines []string
+		cellHook = func(text string, _, _ float64) { lines = append(lines, text) }
+		defer func() { cellHook = nil }()
+		if _, err := Render(sampleContent(longBatch(3), testFP)); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(strings.Join(lines, " "), "Evidence") {
+			t.Error("a batch without evidence prints an evidence section")
+		}
+	})
+}
+
+// TestEncodeContent_BatchEvidence: a batch's evidence is in its content
+// encoding and canonical JSON (and parses back) only when there is any,
+// so batch certificates issued before keep their content hashes.
+func TestEncodeContent_BatchEvidence(t *testing.T) {
+	enc := func(c Content) []byte {
+		var b bytes.Buffer
+		if err := EncodeContent(&b, c); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	for _, v := range []int{1, 2, 3} {
+		plain := sampleContent(longBatch(3), testFP)
+		with := sampleContent(batchWithEvidence(3), testFP)
+		plain.Version, with.Version = v, v
+		if bytes.Equal(enc(plain), enc(with)) {
+			t.Fatalf("version %d: evidence does not change the content encoding", v)
+		}
+		// Before version 3 the evidence follows the items, only when
+		// there is any; in the canonical JSON it is an array, [] when none.
+		if v < 3 && !bytes.HasPrefix(enc(with), enc(plain)) {
+			t.Errorf("version %d: evidence changed the bytes before it", v)
+		}
+		if v == 3 && !bytes.HasSuffix(enc(plain), []byte(`],"evidence":[]}`+"\n")) {
+			t.Errorf("version 3 without evidence ends %q", enc(plain)[len(enc(plain))-40:])
+		}
+	}
+	c := sampleContent(batchWithEvidence(3), testFP)
+	c.Version = 3
+	got, err := ParseContentJSON(contentJSON(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Data.Evidence) != len(c.Data.Evidence) || got.Data.Evidence[3] != c.Data.Evidence[3] {
+		t.Errorf("evidence parsed back as %+v", got.Data.Evidence)
+	}
+}

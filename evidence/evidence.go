@@ -54,6 +54,18 @@ var Formats = []Format{
 			ds, err := nwipe.ParseJSON(name, bytes.NewReader(data))
 			return fromNwipe(ds), err
 		}},
+	// nwipe's per-disk PDF report: any PDF is tried (its head cannot
+	// tell), and one that is not nwipe's report is ErrUnknownFormat, so
+	// a folder's other PDFs are skipped.
+	{Name: ledger.EvidenceNwipePDF, LocalTimes: true,
+		Detect: nwipe.DetectPDF,
+		Parse: func(name string, data []byte, loc *time.Location) ([]ledger.Erasure, error) {
+			ds, err := nwipe.ParsePDF(name, data, loc)
+			if errors.Is(err, nwipe.ErrNotNwipePDF) {
+				return nil, fmt.Errorf("%w: %w", ErrUnknownFormat, err)
+			}
+			return fromNwipe(ds), err
+		}},
 	{Name: ledger.EvidenceBlancco, LocalTimes: true,
 		Detect: blancco.Detect,
 		Parse: func(name string, data []byte, loc *time.Location) ([]ledger.Erasure, error) {

@@ -109,6 +109,15 @@ func TestImportEvidence_Fixtures(t *testing.T) {
 			want: []outcome{{"failed", "/dev/sdc", 1, ""}}},
 		{name: "JSON report, sanitised", file: "nwipe_report_2025-03-14-12-40-10_Model_WDC_WD5000AAKX_00ERMA0_Serial_WD_WCC2E1234567_device_sdb.json", typ: ledger.HDD,
 			want: []outcome{{"sanitised", "/dev/sdb", 1, ""}}, tool: "nwipe 0.40", standard: "DoD Short", verified: "yes", on: "2025-03-14"},
+		{name: "nwipe PDF report, sanitised", file: "nwipe_report_2025-03-14-12-40-10_Model_WDC_WD5000AAKX_00ERMA0_Serial_WD_WCC2E1234567_device_sdb.pdf", typ: ledger.HDD,
+			want: []outcome{{"sanitised", "/dev/sdb", 1, ""}}, tool: "nwipe 0.38", standard: "DoD Short", verified: "yes", on: "2025-03-14"},
+		{name: "nwipe PDF report, failed", file: "nwipe_report_2025-04-02-18-22-01_Model_ST1000DM010_2EP102_Serial_Z9A1B2C3_device_sdc.pdf", typ: ledger.HDD,
+			want: []outcome{{"failed", "/dev/sdc", 1, ""}}},
+		{name: "nwipe PDF report, serial Unknown", file: "nwipe_report_2025-05-20-09-02-40_Model_JMicron_Generic_Serial_Unknown_device_sda.pdf", typ: ledger.HDD,
+			want: []outcome{{"refused", "/dev/sda", 1, "nwipe_report_2025-05-20-09-02-40_Model_JMicron_Generic_Serial_Unknown_device_sda.pdf:1: /dev/sda: no readable serial"}}},
+		{name: "nwipe PDF report with --serial", file: "nwipe_report_2025-05-20-09-02-40_Model_JMicron_Generic_Serial_Unknown_device_sda.pdf", typ: ledger.HDD,
+			serials: map[string]string{"/dev/sda": "JM-0001"},
+			want:    []outcome{{"sanitised", "/dev/sda", 1, ""}}, tool: "nwipe 0.38", standard: "Fill With Zeros", verified: "no", on: "2025-05-20"},
 		{name: "Blancco: two successes and a failure", file: "../blancco/drive-eraser-three-drives.xml",
 			want: []outcome{{"sanitised", "erasure 0", 41, ""}, {"sanitised", "erasure 1", 65, ""}, {"failed", "erasure 2", 88, ""}}},
 		{name: "Blancco: no serial, unknown standard", file: "../blancco/missing-serial.xml", typ: ledger.HDD,
@@ -294,6 +303,7 @@ func TestDetectFormat(t *testing.T) {
 		{"README.md", ""},
 		{"json-fixtures.c", ""},
 		{"../blancco/management-console-export.xml", ledger.EvidenceBlancco},
+		{"nwipe_report_2025-03-14-12-40-10_Model_WDC_WD5000AAKX_00ERMA0_Serial_WD_WCC2E1234567_device_sdb.pdf", ledger.EvidenceNwipePDF},
 	} {
 		data, err := os.ReadFile(filepath.Join(fixtures, tc.file))
 		if err != nil {
@@ -324,6 +334,21 @@ func TestDetectFormat(t *testing.T) {
 	}
 	if len(r.Skipped) != 2 {
 		t.Errorf("skipped %v, want README.md and json-fixtures.c", r.Skipped)
+	}
+	// A PDF that is not nwipe's report (one of itad's own certificates,
+	// say) is refused by name and skipped in a folder.
+	dir := t.TempDir()
+	other := filepath.Join(dir, "certificate.pdf")
+	if err := os.WriteFile(other, []byte("%PDF-1.3\n%%EOF\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, _ = NewReader([]string{other}, Options{})
+	if _, _, err := r.Next(); !errors.Is(err, ErrUnknownFormat) || !strings.Contains(err.Error(), "not an nwipe PDF disk report") {
+		t.Errorf("another PDF: %v", err)
+	}
+	r, _ = NewReader([]string{dir}, Options{})
+	if _, ok, err := r.Next(); ok || err != nil || len(r.Skipped) != 1 {
+		t.Errorf("another PDF in a folder: ok %v, %v, skipped %v", ok, err, r.Skipped)
 	}
 }
 

@@ -100,9 +100,10 @@ type CertificateData struct {
 	// Items are the disposals certified: a device's final disposition, or
 	// every disposal recorded in the batch, ordered by serial.
 	Items []CertificateItem `json:"items"`
-	// Evidence is what a device certificate cites behind its disposal:
-	// the erasure reports that recorded it and the documents attached to
-	// the device (evidence.go). Empty for a batch certificate.
+	// Evidence is what the certificate cites behind its disposals: the
+	// erasure reports that recorded them and the documents attached to
+	// their devices (evidence.go), one entry per file and serial. Empty
+	// when none of the items has evidence.
 	Evidence []CertificateEvidence `json:"evidence,omitempty"`
 }
 
@@ -336,9 +337,12 @@ func loadCertificateData(q querier, kind, subject string) (CertificateData, []in
 		return NameKey(data.Contractors[i].Name) < NameKey(data.Contractors[j].Name)
 	})
 	if kind == CertDevice {
-		if data.Evidence, err = certificateEvidence(q, ids[0], data.Subject); err != nil {
-			return data, nil, err
-		}
+		data.Evidence, err = certificateEvidence(q, ids[0], data.Subject)
+	} else {
+		data.Evidence, err = batchCertificateEvidence(q, arg)
+	}
+	if err != nil {
+		return data, nil, err
 	}
 	return data, ids, nil
 }

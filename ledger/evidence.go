@@ -53,6 +53,7 @@ const (
 	EvidenceNwipeLog              = "nwipe-log"
 	EvidenceNwipeJSON             = "nwipe-json"
 	EvidenceBlancco               = "blancco-xml"
+	EvidenceNwipePDF              = "nwipe-pdf"
 	EvidenceContractorCertificate = "contractor-certificate"
 	EvidenceWeighbridgeTicket     = "weighbridge-ticket"
 	EvidencePhoto                 = "photo"
@@ -63,7 +64,7 @@ const (
 var AttachKinds = []string{EvidenceContractorCertificate, EvidenceWeighbridgeTicket, EvidencePhoto, EvidenceOther}
 
 // reportKinds are the kinds ImportEvidence accepts.
-var reportKinds = map[string]bool{EvidenceNwipeLog: true, EvidenceNwipeJSON: true, EvidenceBlancco: true}
+var reportKinds = map[string]bool{EvidenceNwipeLog: true, EvidenceNwipeJSON: true, EvidenceBlancco: true, EvidenceNwipePDF: true}
 
 // Event actions.
 const (
@@ -895,16 +896,47 @@ func certificateEvidence(q querier, devID int64, serial string) ([]CertificateEv
 	if err != nil {
 		return nil, fmt.Errorf("read certificate evidence: %w", err)
 	}
+	return scanCertificateEvidence(rows, serial)
+}
+
+// batchCertificateEvidence lists the evidence behind the standing
+// disposals of the batch with id batchID (the erasures that recorded
+// them) and the documents attached to their devices, by file in the
+// order the files were kept, then by serial.
+func batchCertificateEvidence(q querier, batchID any) ([]CertificateEvidence, error) {
+	rows, err := q.Query(`SELECT v.name, v.kind, v.sha256, e.tool, e.method_name, e.verify, v.id, d.serial, d.serial_key
+		FROM disposals x JOIN erasures e ON e.disposal_id = x.id JOIN evidence v ON v.id = e.evidence_id JOIN devices d ON d.id = x.device_id
+		WHERE x.batch_id = ?1 AND x.voided_seq = 0
+		UNION ALL SELECT v.name, v.kind, v.sha256, '', '', '', v.id, d.serial, d.serial_key
+		FROM evidence_devices ed JOIN evidence v ON v.id = ed.evidence_id JOIN devices d ON d.id = ed.device_id
+		WHERE ed.device_id IN (SELECT device_id FROM disposals WHERE batch_id = ?1 AND voided_seq = 0)
+		ORDER BY 7, 9, 4, 5, 6`, batchID)
+	if err != nil {
+		return nil, fmt.Errorf("read certificate evidence: %w", err)
+	}
+	return scanCertificateEvidence(rows, "")
+}
+
+// scanCertificateEvidence reads certificateEvidence's or
+// batchCertificateEvidence's rows (the latter with each row's serial,
+// the former with serial for all) and closes them.
+func scanCertificateEvidence(rows *sql.Rows, serial string) ([]CertificateEvidence, error) {
 	defer rows.Close()
 	var out []CertificateEvidence
 	for rows.Next() {
 		var c CertificateEvidence
 		var id int64
-		var verify string
-		if err := rows.Scan(&c.Name, &c.Kind, &c.SHA256, &c.Tool, &c.Method, &verify, &id); err != nil {
+		var verify, key string
+		dst := []any{&c.Name, &c.Kind, &c.SHA256, &c.Tool, &c.Method, &verify, &id}
+		if serial == "" {
+			dst = append(dst, &c.Serial, &key)
+		}
+		if err := rows.Scan(dst...); err != nil {
 			return nil, err
 		}
-		c.Serial = serial
+		if serial != "" {
+			c.Serial = serial
+		}
 		switch verify {
 		case "last":
 			c.Verification = "verified (last pass)"
@@ -951,6 +983,22 @@ func (s *Store) DevicesNeedingDestruction() ([]NeedsDestruction, error) {
 		out = append(out, NeedsDestruction{Device: d, Erasure: e})
 	}
 	return out, nil
+}
+
+// FailedErasure returns the failed erasure that makes device serial need
+// destruction (as DevicesNeedingDestruction lists it) and true, or false
+// when the device does not need destruction. It returns ErrNotFound for
+// an unknown device.
+func (s *Store) FailedErasure(serial string) (ErasureRecord, bool, error) {
+	d, err := s.Device(serial)
+	if err != nil {
+		return ErasureRecord{}, false, err
+	}
+	ers, err := queryErasures(s.db, `WHERE d.uuid = ? AND `+needsDestructionExpr+` AND e.outcome = '`+OutcomeFailed+`' ORDER BY e.id DESC LIMIT 1`, d.UUID)
+	if err != nil || len(ers) == 0 {
+		return ErasureRecord{}, false, err
+	}
+	return ers[0], true, nil
 }
 
 // Consultations of evidence (through Disclose).

@@ -103,6 +103,24 @@ func (s *Server) stationPage(req *request, code int, st stationState, res *scanR
 			return err
 		}
 		data["Mode"], data["Open"] = "pick", open
+		nd, err := s.cfg.Store.DevicesNeedingDestruction()
+		if err != nil {
+			return err
+		}
+		if len(nd) > 0 {
+			needs := make([]needsRow, len(nd))
+			for i, n := range nd {
+				needs[i] = needsRow{Serial: n.Device.Serial, Model: n.Device.Model, What: failedWhat(n.Erasure), When: n.Erasure.EndedAt}
+			}
+			data["Needs"] = needs
+			if req.r.Method == http.MethodGet {
+				// The list shows devices: a consultation, as itad device
+				// list --needs-destruction records it.
+				q := ledger.ListQuery{NeedsDestruction: true}
+				d := ledger.Disclosure{Action: ledger.DeviceListAction, Subject: q.Subject(), Payload: q.Payload(), Reason: s.reason(req)}
+				return s.consultPage(req, req.store, d, code, "station", data)
+			}
+		}
 	}
 	if st.Run != "" && req.r.Method == http.MethodGet {
 		// Showing a run's items is a consultation (a scan's POST records
@@ -112,6 +130,35 @@ func (s *Server) stationPage(req *request, code int, st stationState, res *scanR
 	}
 	s.render(req, code, "station", data)
 	return nil
+}
+
+// needsRow is a device needing destruction on the station's first screen.
+type needsRow struct{ Serial, Model, What, When string }
+
+// failedWhat says in words what a failed erasure was: tool, method and
+// the tool's status and detail.
+func failedWhat(e ledger.ErasureRecord) string {
+	var parts []string
+	for _, p := range []string{e.Tool, e.MethodName} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	what := strings.Join(parts, " ")
+	st := e.Status
+	if e.Detail != "" {
+		st = strings.TrimSpace(st + " " + e.Detail)
+	}
+	switch {
+	case what == "":
+		what = st
+	case st != "":
+		what += ": " + st
+	}
+	if what == "" {
+		what = "erasure failed"
+	}
+	return what
 }
 
 func (s *Server) stationOpen(req *request) error {
@@ -167,6 +214,15 @@ func (s *Server) stationScan(req *request) error {
 // record records the disposal of d and renders the station.
 func (s *Server) record(req *request, st stationState, d ledger.Device) error {
 	row := scanRow{Serial: d.Serial, Type: string(d.Type), Make: d.Make, Model: d.Model}
+	// A device whose erasure failed is disposed of as normal; the result
+	// row says what failed, so the operator sees why it came to them.
+	failed, needs, err := s.cfg.Store.FailedErasure(d.Serial)
+	if err != nil && !errors.Is(err, ledger.ErrNotFound) {
+		return err
+	}
+	if needs {
+		row.Reason = "erasure failed (" + failedWhat(failed) + ", " + failed.EndedAt + "): needed destruction"
+	}
 	p, err := s.disposalFor(req, st, d.Serial)
 	if err == nil {
 		// Scans from many stations queue here rather than in SQLite's
