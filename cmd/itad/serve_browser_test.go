@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,9 +13,7 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
-	"github.com/itad/itad/certificate"
 	"github.com/itad/itad/ledger"
-	"github.com/itad/itad/web"
 )
 
 // chromium returns Debian's headless browser, or skips (fails with
@@ -68,48 +65,7 @@ func TestServe_BrowserStation(t *testing.T) {
 		mustItad(t, db, "device", "add", serials[i], "--type", "hdd", "--make", "Seagate", "--model", "ST2000")
 	}
 
-	s, err := ledger.Open(db, ledger.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	signer, err := certificate.LoadSigner(filepath.Join(dir, "itad-signing-key.pem"), filepath.Join(dir, "itad-signing-cert.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns, err := noteSigner(signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := web.New(web.Config{Store: s, Signer: signer, NoteSigner: ns, CertDir: filepath.Join(dir, "certificates"), Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	defer hs.Close()
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:0:0],
-		chromedp.ExecPath(chrome), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.NoFirstRun, chromedp.UserDataDir(filepath.Join(dir, "chrome")), chromedp.WindowSize(1280, 900))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
-	downloads := filepath.Join(dir, "downloads")
-	os.MkdirAll(downloads, 0o755)
-
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-			buf, err := chromedp.FullScreenshot(100)(ctx, tg)
-			if err != nil {
-				return chromedp.Void{}, err
-			}
-			return chromedp.Void{}, os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644)
-		}
-	}
+	s, hs, ctx, downloads, shot := startBrowser(t, chrome, dir, db, shots)
 	// value runs an action that returns a value and keeps it in *p.
 	value := func(p *string, a chromedp.Action[string]) chromedp.Action[chromedp.Void] {
 		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
