@@ -823,24 +823,7 @@ func batchStatement3(d ledger.CertificateData, cat ledger.Category, effs []ledge
 func (r *renderer) totals3() {
 	pdf := r.pdf
 	d := r.c.Data
-	type tot struct{ n, weighed, grams int64 }
-	by := map[ledger.DeviceType]*tot{}
-	var all tot
-	for _, it := range d.Items {
-		t := by[it.Device.Type]
-		if t == nil {
-			t = &tot{}
-			by[it.Device.Type] = t
-		}
-		t.n++
-		all.n++
-		if w := it.Weight.Grams; w != nil {
-			t.weighed++
-			t.grams += *w
-			all.weighed++
-			all.grams += *w
-		}
-	}
+	by, all := typeTotals(d.Items, func(it ledger.CertificateItem) *int64 { return it.Weight.Grams })
 	cover := batchWeightNote(d.Items, all.n, all.weighed, all.grams, d.Batch.GrossWeightG)
 	if len(by) == 1 {
 		// One type (named under Media type): its totals are the run's.

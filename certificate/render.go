@@ -606,28 +606,37 @@ func (r *renderer) batchFront() {
 	r.signatureBlock()
 }
 
-// totals draws counts and weights by device type.
-func (r *renderer) totals() {
-	pdf := r.pdf
-	d := r.c.Data
-	type tot struct{ n, weighed, grams int64 }
-	by := map[ledger.DeviceType]*tot{}
-	var all tot
-	for _, it := range d.Items {
+// typeTot counts items and their recorded weight.
+type typeTot struct{ n, weighed, grams int64 }
+
+// typeTotals counts items and their weights (as weight gives them) by
+// device type, and in all.
+func typeTotals(items []ledger.CertificateItem, weight func(ledger.CertificateItem) *int64) (map[ledger.DeviceType]*typeTot, typeTot) {
+	by := map[ledger.DeviceType]*typeTot{}
+	var all typeTot
+	for _, it := range items {
 		t := by[it.Device.Type]
 		if t == nil {
-			t = &tot{}
+			t = &typeTot{}
 			by[it.Device.Type] = t
 		}
 		t.n++
 		all.n++
-		if w := r.weightOf(it); w != nil {
+		if w := weight(it); w != nil {
 			t.weighed++
 			t.grams += *w
 			all.weighed++
 			all.grams += *w
 		}
 	}
+	return by, all
+}
+
+// totals draws counts and weights by device type.
+func (r *renderer) totals() {
+	pdf := r.pdf
+	d := r.c.Data
+	by, all := typeTotals(d.Items, r.weightOf)
 	v2 := r.c.version() >= 2
 	weightTitle := "Recorded weight (kg)"
 	if v2 {
